@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { resolveCredential } from '../auth/credentials.js';
+import { resolveTarget } from '../auth/target.js';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { errorFromResponse } from '../http/client.js';
+import { createClient } from '../http/factory.js';
+
+export interface ApiOptions {
+  method?: string;
+  data?: string;
+  header: string[];
+  include?: boolean;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function parseHeader(raw: string): [string, string] {
+  const colon = raw.indexOf(':');
+  const name = colon > 0 ? raw.slice(0, colon).trim() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`Bad header "${raw}": use -H 'Name: value'.`);
+  }
+  return [name.toLowerCase(), raw.slice(colon + 1).trim()];
+}
+
+export function checkApiPath(path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) {
+    throw new UsageError(`Give an API path such as /v2/profiles, not a URL: ${path}`, {
+      hint: 'The host comes from --env or --api-url, so a token is never sent to another host.',
+    });
+  }
+  if (!path || /\s/.test(path)) throw new UsageError(`Bad API path "${path}".`);
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+async function readBody(ctx: Context, data: string): Promise<Buffer> {
+  if (data === '@-') return ctx.io.readStdin();
+  if (data.startsWith('@')) {
+    const file = data.slice(1);
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read the request body file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`,
+      );
+    }
+  }
+  return Buffer.from(data);
+}
+
+export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Promise<void> {
+  const path = checkApiPath(rawPath);
+  const method = (opts.method ?? (opts.data !== undefined ? 'POST' : 'GET')).toUpperCase();
+  if (!METHODS.has(method)) throw new UsageError(`Unknown HTTP method "${opts.method}".`);
+  const headers: Record<string, string> = {};
+  for (const raw of opts.header) {
+    const [name, value] = parseHeader(raw);
+    headers[name] = value;
+  }
+  const body = opts.data !== undefined ? await readBody(ctx, opts.data) : undefined;
+  if (body && !headers['content-type']) headers['content-type'] = 'application/json';
+
+  const target = await resolveTarget(ctx);
+  const credential = headers.authorization ? undefined : await resolveCredential(ctx, target);
+  const client = createClient(ctx, target.env, credential);
+  const response = await client.send({ method, path, headers, ...(body ? { body } : {}) });
+
+  if (opts.include) {
+    let head = `HTTP/1.1 ${response.status} ${response.statusText}\n`;
+    for (const [name, value] of Object.entries(response.headers)) head += `${name}: ${value}\n`;
+    ctx.io.out(`${head}\n`);
+  }
+  if (response.status >= 400) throw errorFromResponse(response, method, credential?.kind);
+  const isJson = /json/i.test(response.headers['content-type'] ?? '');
+  if (ctx.io.stdoutIsTTY && isJson && response.body.byteLength) {
+    try {
+      ctx.io.out(`${JSON.stringify(JSON.parse(response.body.toString('utf8')), null, 2)}\n`);
+      return;
+    } catch {
+      // Not valid JSON after all: print it as it came.
+    }
+  }
+  ctx.io.out(response.body);
+}

@@ -1,0 +1,131 @@
+import { type ActiveCredential, resolveCredential } from '../../auth/credentials.js';
+import { fetchProfiles } from '../../auth/profiles.js';
+import { resolveTarget } from '../../auth/target.js';
+import type { Context } from '../../context.js';
+import { isWiseError, type WiseError } from '../../errors.js';
+import { createClient } from '../../http/factory.js';
+import { WISE_ENVS } from '../../store/config.js';
+import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
+import { printJson } from '../../util/output.js';
+import { mask } from '../../util/redact.js';
+
+export interface AuthStatusOptions {
+  offline?: boolean;
+}
+
+interface StoredCredentialStatus {
+  env: string;
+  type: string;
+  secret: string | null;
+  addedAt: string;
+  profileId: number | null;
+  profiles: { id: number; type: string; name: string }[];
+}
+
+export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise<void> {
+  const target = await resolveTarget(ctx);
+  const { config } = target;
+  let store: SecretStore | undefined;
+  let storeError: WiseError | undefined;
+  try {
+    if (Object.keys(config.accounts).length || !ctx.env.WISE_TOKEN) store = await ctx.secrets();
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    storeError = error;
+  }
+
+  const accounts = [];
+  for (const [name, account] of Object.entries(config.accounts)) {
+    const credentials: StoredCredentialStatus[] = [];
+    for (const env of WISE_ENVS) {
+      const stored = account.credentials[env];
+      if (!stored) continue;
+      let secret: string | null = null;
+      if (store && !storeError && stored.type === 'personal') {
+        try {
+          const value = await store.get(accountSecretName(name, env, 'personal-token'));
+          secret = value ? mask(value) : 'missing';
+        } catch (error) {
+          if (!isWiseError(error)) throw error;
+          storeError = error;
+        }
+      }
+      credentials.push({
+        env,
+        type: stored.type === 'personal' ? 'personal token' : 'OAuth',
+        secret,
+        addedAt: stored.addedAt,
+        profileId: stored.profileId ?? null,
+        profiles: stored.profiles ?? [],
+      });
+    }
+    accounts.push({ name, default: name === (config.defaultAccount ?? 'default'), env: account.env, credentials });
+  }
+
+  let credential: ActiveCredential | undefined;
+  let activeError: WiseError | undefined;
+  try {
+    credential = await resolveCredential(ctx, target);
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    activeError = error;
+  }
+  let check: { valid: boolean | null; profiles?: number; error?: string } = { valid: null };
+  if (credential && !opts.offline) {
+    try {
+      const profiles = await fetchProfiles(createClient(ctx, target.env, credential));
+      check = { valid: true, profiles: profiles.length };
+    } catch (error) {
+      if (!isWiseError(error)) throw error;
+      if (error.exitCode === 4) {
+        check = { valid: false, error: error.message };
+        activeError = error;
+      } else {
+        check = { valid: null, error: error.message };
+        activeError ??= error.exitCode === 7 ? error : undefined;
+      }
+    }
+  }
+
+  const active = {
+    account: target.account,
+    env: target.env,
+    source: credential?.source ?? null,
+    kind: credential?.kind ?? null,
+    origin: credential?.origin ?? null,
+    ...check,
+  };
+  if (ctx.options.json) {
+    printJson(ctx, {
+      active,
+      store: store ? { backend: store.backend, location: store.description } : null,
+      storeError: storeError ? storeError.message : null,
+      defaultAccount: config.defaultAccount ?? null,
+      accounts,
+    });
+  } else {
+    const lines: string[] = [];
+    lines.push(`Secret store: ${store ? store.description : `unusable (${storeError?.message ?? 'not opened'})`}`);
+    if (!accounts.length) lines.push('No stored accounts.');
+    for (const account of accounts) {
+      lines.push(`Account ${account.name}${account.default ? ' (default)' : ''}, environment ${account.env}`);
+      for (const c of account.credentials) {
+        const profile = c.profileId !== null ? `, default profile ${c.profileId}` : '';
+        lines.push(`  ${c.env}: ${c.type} ${c.secret ?? ''}, added ${c.addedAt}${profile}`.replace('  ,', ','));
+      }
+    }
+    const source =
+      credential?.source === 'env-token'
+        ? 'WISE_TOKEN from the environment'
+        : credential
+          ? `stored ${credential.kind} token`
+          : 'none';
+    lines.push(`Active: account ${target.account} in ${target.env}, credentials: ${source}`);
+    if (opts.offline) lines.push('Online check: skipped (--offline)');
+    else if (check.valid === true) lines.push(`Online check: accepted by Wise (${check.profiles} profiles)`);
+    else if (check.valid === false) lines.push('Online check: rejected by Wise');
+    else if (check.error) lines.push(`Online check: could not be made (${check.error})`);
+    ctx.io.out(`${lines.join('\n')}\n`);
+  }
+  if (activeError) throw activeError;
+}

@@ -1,0 +1,55 @@
+import { resolveTarget } from '../auth/target.js';
+import type { Context } from '../context.js';
+import { WISE_ENVS } from '../store/config.js';
+import { ACCOUNT_SECRET_KINDS, accountSecretName, clientSecretName } from '../store/secret-store.js';
+import { printJson } from '../util/output.js';
+
+export interface LogoutOptions {
+  all?: boolean;
+}
+
+/** Deletes secrets first and config entries after, so a failing secret store never leaves orphaned secrets. */
+export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
+  const target = await resolveTarget(ctx);
+  const accounts = opts.all ? Object.keys(target.config.accounts) : [target.account];
+  if (!opts.all && !target.config.accounts[target.account]) {
+    if (ctx.options.json) printJson(ctx, { removed: [] });
+    else ctx.io.err(`Nothing is stored for account "${target.account}".`);
+    return;
+  }
+  const store = await ctx.secrets();
+  let deleted = 0;
+  for (const account of accounts) {
+    for (const env of WISE_ENVS) {
+      for (const kind of ACCOUNT_SECRET_KINDS) {
+        if (await store.delete(accountSecretName(account, env, kind))) deleted++;
+      }
+    }
+  }
+  if (opts.all) {
+    for (const env of WISE_ENVS) if (await store.delete(clientSecretName(env))) deleted++;
+  }
+  await ctx.config.update((config) => {
+    if (opts.all) {
+      config.accounts = {};
+      config.clients = {};
+      delete config.defaultAccount;
+      return;
+    }
+    delete config.accounts[target.account];
+    if (config.defaultAccount === target.account) {
+      const next = Object.keys(config.accounts)[0];
+      if (next) config.defaultAccount = next;
+      else delete config.defaultAccount;
+    }
+  });
+  if (ctx.options.json) {
+    printJson(ctx, { removed: accounts, secretsDeleted: deleted });
+    return;
+  }
+  ctx.io.err(
+    opts.all
+      ? `Removed every stored account (${accounts.length}) and OAuth client; ${deleted} secrets deleted from the ${store.description}.`
+      : `Logged out of account "${target.account}"; ${deleted} secrets deleted from the ${store.description}.`,
+  );
+}

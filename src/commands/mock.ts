@@ -1,0 +1,37 @@
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { startMockServer } from '../mock/server.js';
+
+export interface MockCommandOptions {
+  port: string;
+}
+
+/** Runs the emulator until SIGINT/SIGTERM. The base URL is the first line on stdout, for scripts. */
+export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void> {
+  if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, not "${opts.port}".`);
+  }
+  let server: Awaited<ReturnType<typeof startMockServer>>;
+  try {
+    server = await startMockServer({ port: Number(opts.port) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UsageError(`Port ${opts.port} on 127.0.0.1 is already in use.`, {
+        hint: 'Pick another with --port, or 0 for any free port.',
+      });
+    }
+    throw error;
+  }
+  ctx.io.out(`${server.url}\n`);
+  ctx.io.out(`personal-token ${server.personalToken}\n`);
+  ctx.io.err(
+    `Wise emulator listening on ${server.url} (Ctrl-C to stop).\n` +
+      `Try: WISE_API_URL=${server.url} WISE_TOKEN=<the token above> wise profiles list`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+}

@@ -1,0 +1,215 @@
+/**
+ * The one place that touches the process: environment, stdio, the clock, the keychain library, prompts and the
+ * browser opener. Everything else receives a `Context`, so tests can build one with honest fakes.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CancelledError, SecretStoreError, UsageError } from './errors.js';
+import { createTransport, type Transport } from './http/transport.js';
+import { ConfigFile } from './store/config.js';
+import type { KeyringEntry } from './store/keychain-store.js';
+import type { SecretStore } from './store/secret-store.js';
+import { Redactor } from './util/redact.js';
+
+export interface GlobalOptions {
+  account?: string;
+  env?: string;
+  profileId?: string;
+  apiUrl?: string;
+  json: boolean;
+  debug: boolean;
+  color: boolean;
+}
+
+export interface Spinner {
+  stop(): void;
+}
+
+export interface IO {
+  readonly stdinIsTTY: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  /** Colour is used only on a TTY, never with NO_COLOR or --no-color. */
+  readonly color: boolean;
+  out(text: string | Uint8Array): void;
+  err(text: string): void;
+  readStdin(): Promise<Buffer>;
+  /** A hidden prompt on the terminal; Ctrl-C raises CancelledError. */
+  promptSecret(message: string): Promise<string>;
+  select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
+  /** A spinner on stderr, only on a TTY; otherwise a no-op. */
+  spinner(text: string): Spinner;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Context {
+  readonly io: IO;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly clock: Clock;
+  readonly options: GlobalOptions;
+  readonly configDir: string;
+  readonly config: ConfigFile;
+  readonly transport: Transport;
+  readonly redactor: Redactor;
+  /** The secret store chosen by WISE_STORE; created on first use (the keychain library loads only then). */
+  secrets(): Promise<SecretStore>;
+  /** Opens a URL with the system's opener; false when no browser could be started. */
+  openBrowser(url: string): Promise<boolean>;
+  /** Writes a redacted line on stderr when --debug or WISE_DEBUG=1 is on. */
+  debug(line: string): void;
+  readonly debugEnabled: boolean;
+}
+
+export function configDirFrom(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.WISE_CONFIG_DIR) return env.WISE_CONFIG_DIR;
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'wise');
+}
+
+function isCancel(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
+}
+
+function createIO(options: GlobalOptions, env: Readonly<Record<string, string | undefined>>): IO {
+  const stdinIsTTY = process.stdin.isTTY === true;
+  const stdoutIsTTY = process.stdout.isTTY === true;
+  const stderrIsTTY = process.stderr.isTTY === true;
+  const color = options.color && stdoutIsTTY && !('NO_COLOR' in env && env.NO_COLOR !== '');
+  return {
+    stdinIsTTY,
+    stdoutIsTTY,
+    stderrIsTTY,
+    color,
+    out: (text) => {
+      process.stdout.write(text);
+    },
+    err: (text) => {
+      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    async readStdin() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+    async promptSecret(message) {
+      const { default: password } = await import('@inquirer/password');
+      try {
+        return await password({ message, mask: false }, { output: process.stderr });
+      } catch (error) {
+        if (isCancel(error)) throw new CancelledError();
+        throw error;
+      }
+    },
+    async select(message, choices) {
+      const { default: select } = await import('@inquirer/select');
+      try {
+        return await select({ message, choices }, { output: process.stderr });
+      } catch (error) {
+        if (isCancel(error)) throw new CancelledError();
+        throw error;
+      }
+    },
+    spinner(text) {
+      if (!stderrIsTTY) return { stop() {} };
+      let spinner: { stop(): void } | undefined;
+      let stopped = false;
+      void import('yocto-spinner').then(({ default: create }) => {
+        if (stopped) return;
+        spinner = create({ text, stream: process.stderr }).start();
+      });
+      return {
+        stop() {
+          stopped = true;
+          spinner?.stop();
+        },
+      };
+    },
+  };
+}
+
+async function createSecretStore(ctx: Context): Promise<SecretStore> {
+  const choice = (ctx.env.WISE_STORE ?? 'keychain').toLowerCase();
+  if (choice === 'file') {
+    const { FileStore } = await import('./store/file-store.js');
+    let cached: string | undefined;
+    return new FileStore(join(ctx.configDir, 'secrets.enc'), async () => {
+      if (cached !== undefined) return cached;
+      const fromEnv = ctx.env.WISE_STORE_PASSPHRASE;
+      if (fromEnv) {
+        cached = fromEnv;
+      } else if (ctx.io.stdinIsTTY) {
+        cached = await ctx.io.promptSecret('Passphrase for the encrypted secret store');
+        if (!cached) throw new SecretStoreError('An empty passphrase cannot protect the secret store.');
+      } else {
+        throw new SecretStoreError('The encrypted file store needs a passphrase, and there is no terminal to ask.', {
+          hint: 'Set WISE_STORE_PASSPHRASE.',
+        });
+      }
+      ctx.redactor.add(cached);
+      return cached;
+    });
+  }
+  if (choice !== 'keychain') {
+    throw new UsageError(`Unknown secret store WISE_STORE=${ctx.env.WISE_STORE}.`, {
+      hint: 'Use WISE_STORE=keychain (the default) or WISE_STORE=file.',
+    });
+  }
+  const { KeychainStore } = await import('./store/keychain-store.js');
+  const timeoutMs = Number(ctx.env.WISE_KEYCHAIN_TIMEOUT_MS) || 5_000;
+  return new KeychainStore(async (service, name): Promise<KeyringEntry> => {
+    const { AsyncEntry } = await import('@napi-rs/keyring');
+    const entry = new AsyncEntry(service, name, { linux: { store: 'secret-service' } });
+    return {
+      getPassword: (signal) => entry.getPassword(signal),
+      setPassword: (value, signal) => entry.setPassword(value, signal),
+      deletePassword: (signal) => entry.deletePassword(signal),
+    };
+  }, timeoutMs);
+}
+
+/** Builds the real Context for this process. */
+export function createContext(options: GlobalOptions): Context {
+  const env: Readonly<Record<string, string | undefined>> = { ...process.env };
+  const configDir = configDirFrom(env);
+  const redactor = new Redactor();
+  const debugEnabled = options.debug || env.WISE_DEBUG === '1';
+  const io = createIO(options, env);
+  let store: Promise<SecretStore> | undefined;
+  const ctx: Context = {
+    io,
+    env,
+    clock: { now: () => Date.now(), sleep: (ms) => sleep(ms) },
+    options,
+    configDir,
+    config: new ConfigFile(configDir),
+    transport: createTransport(),
+    redactor,
+    debugEnabled,
+    secrets() {
+      store ??= createSecretStore(ctx);
+      return store;
+    },
+    async openBrowser(url) {
+      try {
+        const { default: open } = await import('open');
+        const child = await open(url, { wait: false });
+        return await new Promise<boolean>((resolve) => {
+          child.once('error', () => resolve(false));
+          child.once('spawn', () => resolve(true));
+          if (child.pid !== undefined) resolve(true);
+        });
+      } catch {
+        return false;
+      }
+    },
+    debug(line) {
+      if (debugEnabled) process.stderr.write(`${redactor.text(line)}\n`);
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,188 @@
+/**
+ * Declares the command tree and maps errors to exit codes; nothing more. Each command's module is imported only
+ * when that command runs, so `wise --version` and `wise auth token` start almost as fast as bare node.
+ */
+import { Argument, Command, CommanderError, Option } from 'commander';
+import type { Context, GlobalOptions } from './context.js';
+import { isWiseError } from './errors.js';
+import { VERSION } from './version.js';
+
+type Runner = (ctx: Context, ...args: unknown[]) => Promise<void>;
+
+let activeCtx: Context | undefined;
+
+/** Wraps a lazily imported command function as a commander action. */
+function lazy(load: () => Promise<Runner>) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const globals = command.optsWithGlobals() as Record<string, unknown>;
+    const options: GlobalOptions = {
+      json: globals.json === true,
+      debug: globals.debug === true,
+      color: globals.color !== false,
+      ...(typeof globals.account === 'string' ? { account: globals.account } : {}),
+      ...(typeof globals.env === 'string' ? { env: globals.env } : {}),
+      ...(typeof globals.profileId === 'string' ? { profileId: globals.profileId } : {}),
+      ...(typeof globals.apiUrl === 'string' ? { apiUrl: globals.apiUrl } : {}),
+    };
+    const { createContext } = await import('./context.js');
+    const ctx = createContext(options);
+    activeCtx = ctx;
+    const run = await load();
+    // Positional arguments, then this command's own options.
+    await run(ctx, ...args.slice(0, -2), command.opts());
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('wise')
+    .description('Automate your Wise account: personal tokens, OAuth, SCA, mTLS, JOSE, webhooks and a local emulator.')
+    .version(VERSION, '-v, --version', 'print the version')
+    .option('--account <name>', 'named set of stored credentials (env: WISE_ACCOUNT)')
+    .addOption(new Option('--env <env>', 'Wise environment (env: WISE_ENV)').choices(['sandbox', 'production']))
+    .option('--profile-id <id>', 'Wise profile that profile-scoped commands act on (env: WISE_PROFILE_ID)')
+    .option('--api-url <url>', 'API base URL override, e.g. the emulator (env: WISE_API_URL)')
+    .option('--json', 'machine-readable output: one JSON document on stdout')
+    .option('--debug', 'HTTP trace on stderr with secrets redacted (env: WISE_DEBUG=1)')
+    .option('--no-color', 'no ANSI colour (env: NO_COLOR)')
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions(false);
+
+  const token = program.command('token').description('personal API tokens');
+  token
+    .command('add')
+    .description('store a personal API token (from a hidden prompt, or stdin)')
+    .option('--stdin', 'read the token from standard input')
+    .option('--no-verify', 'store without checking it with Wise')
+    .action(lazy(async () => (await import('./commands/token/add.js')).tokenAdd as Runner));
+
+  const auth = program.command('auth').description('inspect and manage stored credentials');
+  auth
+    .command('status')
+    .description('what is stored for each account and which credential is active')
+    .option('--offline', 'do not check the token with Wise')
+    .action(lazy(async () => (await import('./commands/auth/status.js')).authStatus as Runner));
+  auth
+    .command('token')
+    .description('print a valid access token and a newline, for $(wise auth token)')
+    .action(lazy(async () => (await import('./commands/auth/token.js')).authToken as Runner));
+  auth
+    .command('switch')
+    .description('make an account the default')
+    .argument('<account>', 'account name')
+    .action(lazy(async () => (await import('./commands/auth/switch.js')).authSwitch as Runner));
+
+  program
+    .command('logout')
+    .description("delete the account's stored secrets and settings")
+    .option('--all', 'delete everything wise stored: every account and the OAuth clients')
+    .action(lazy(async () => (await import('./commands/logout.js')).logout as Runner));
+
+  program
+    .command('api')
+    .description('make an authenticated request to the Wise API, like `gh api`')
+    .argument('<path>', 'API path, e.g. /v2/profiles')
+    .option('-X, --method <method>', 'HTTP method (default GET, or POST with --data)')
+    .option('-d, --data <data>', 'request body: text, @file, or @- for stdin')
+    .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect, [])
+    .option('-i, --include', 'print the status line and response headers too')
+    .action(lazy(async () => (await import('./commands/api.js')).api as Runner));
+
+  const profiles = program.command('profiles').description('your Wise profiles');
+  profiles
+    .command('list')
+    .description('list the personal and business profiles of the credentials in use')
+    .action(lazy(async () => (await import('./commands/profiles.js')).profilesList as Runner));
+
+  const balances = program.command('balances').description('multi-currency balances');
+  balances
+    .command('list')
+    .description('list the balances of a profile (--profile-id, or the default profile)')
+    .action(lazy(async () => (await import('./commands/balances.js')).balancesList as Runner));
+
+  program
+    .command('mock')
+    .description('run the local Wise emulator on 127.0.0.1 (prints its base URL first)')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', '0')
+    .action(lazy(async () => (await import('./commands/mock.js')).mock as Runner));
+
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .action(
+      lazy(async () => {
+        const { completion } = await import('./commands/completion.js');
+        return ((ctx: Context, shell: 'bash' | 'zsh' | 'fish') => completion(ctx, program, shell)) as Runner;
+      }),
+    );
+
+  return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function reportError(error: unknown, json: boolean, debug: boolean): number {
+  const write = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  const redact = (text: string) => (activeCtx ? activeCtx.redactor.text(text) : text);
+  if (isWiseError(error)) {
+    if (json) {
+      const body = { code: error.code, message: redact(error.message), hint: error.hint ?? '', ...error.details };
+      write(redact(JSON.stringify({ error: body })));
+    } else {
+      write(`error: ${redact(error.message)}`);
+      if (error.hint) write(`hint: ${redact(error.hint)}`);
+    }
+    if (debug && error.stack) write(redact(error.stack));
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) {
+    write(redact(JSON.stringify({ error: { code: 'internal', message, hint: 'Re-run with --debug for details.' } })));
+  } else {
+    write(`error: ${redact(message)}`);
+    write(
+      debug && error instanceof Error && error.stack ? redact(error.stack) : 'hint: re-run with --debug for details',
+    );
+  }
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const debug = argv.includes('--debug') || process.env.WISE_DEBUG === '1';
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ outputError: () => {} });
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    sub.configureOutput({ outputError: () => {} });
+    for (const leaf of sub.commands) {
+      leaf.exitOverride();
+      leaf.configureOutput({ outputError: () => {} });
+    }
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return 0;
+      const { UsageError } = await import('./errors.js');
+      const message = error.message.replace(/^error: /, '');
+      return reportError(
+        new UsageError(message.charAt(0).toUpperCase() + message.slice(1), {
+          hint: 'Run `wise --help` or `wise <command> --help` for usage.',
+        }),
+        json,
+        debug,
+      );
+    }
+    return reportError(error, json, debug);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

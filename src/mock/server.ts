@@ -1,0 +1,241 @@
+/**
+ * The local Wise emulator behind `wise mock`. It is written from Wise's public API documentation and imports none of
+ * the client's code (src/auth, src/http, src/jose), so that client and emulator cannot share a misunderstanding.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSeed, type MockState } from './state.js';
+
+export interface MockOptions {
+  port?: number;
+  host?: string;
+  /** The demo user's personal token; generated when absent. */
+  personalToken?: string;
+}
+
+export interface MockServer {
+  url: string;
+  port: number;
+  personalToken: string;
+  state: MockState;
+  close(): Promise<void>;
+}
+
+/** A fault queued through `POST /__mock/faults`: the next `count` matching requests get it instead of an answer. */
+interface Fault {
+  method?: string;
+  path: string;
+  status?: number;
+  retryAfter?: string;
+  reset?: boolean;
+  body?: unknown;
+  count: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  correlationId: string | null;
+  authenticated: boolean;
+  status: number;
+  at: string;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type TokenInfo = MockState['tokens'] extends Map<string, infer T> ? T : never;
+
+const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
+  status,
+  body,
+  ...(headers ? { headers } : {}),
+});
+const errors = (status: number, code: string, message: string): Reply =>
+  json(status, { errors: [{ code, message, arguments: [] }] });
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+export async function startMockServer(options: MockOptions = {}): Promise<MockServer> {
+  const personalToken = options.personalToken ?? randomUUID();
+  const state = createSeed(personalToken);
+  const faults: Fault[] = [];
+  const requests: RecordedRequest[] = [];
+
+  function authenticate(req: IncomingMessage): TokenInfo | Reply {
+    const token = bearer(req);
+    const info = token ? state.tokens.get(token) : undefined;
+    if (!info || (info.expiresAt !== undefined && info.expiresAt <= Date.now())) {
+      return json(
+        401,
+        { error: 'invalid_token', error_description: token ? 'Invalid token' : 'Full authentication is required' },
+        { 'www-authenticate': 'Bearer realm="wise", error="invalid_token"' },
+      );
+    }
+    return info;
+  }
+
+  function ownProfile(info: TokenInfo, id: string): Reply | undefined {
+    const profile = state.profiles.find((p) => String(p.id) === id);
+    if (!profile) return errors(404, 'NOT_FOUND', `Profile ${id} not found`);
+    if (profile.userId !== info.userId) return errors(403, 'FORBIDDEN', 'Access to this profile is not allowed');
+    return undefined;
+  }
+
+  async function route(req: IncomingMessage, url: URL, body: Buffer): Promise<Reply> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+
+    if (path === '/__mock/faults' && method === 'POST') {
+      const fault = JSON.parse(body.toString('utf8') || '{}') as Partial<Fault>;
+      if (!fault.path) return errors(400, 'INVALID', 'path is required');
+      faults.push({ count: 1, ...fault, path: fault.path });
+      return json(201, { queued: faults.length });
+    }
+    if (path === '/__mock/requests' && method === 'GET') return json(200, requests);
+
+    const auth = authenticate(req);
+    if ('status' in auth) return auth;
+    const user = state.users.find((u) => u.id === auth.userId);
+    if (!user) return errors(404, 'NOT_FOUND', 'User not found');
+    const mine = state.profiles.filter((p) => p.userId === user.id);
+
+    if (method === 'GET' && path === '/v2/profiles')
+      return json(
+        200,
+        mine.map((p) => p.v2()),
+      );
+    if (method === 'GET' && path === '/v1/profiles')
+      return json(
+        200,
+        mine.map((p) => p.v1()),
+      );
+    if (method === 'GET' && path === '/v1/me') {
+      return json(200, { id: user.id, name: user.name, email: user.email, active: true, details: user.details });
+    }
+
+    let m = /^\/v4\/profiles\/([^/]+)\/balances$/.exec(path);
+    if (m && method === 'GET') {
+      const denied = ownProfile(auth, m[1] ?? '');
+      if (denied) return denied;
+      const types = url.searchParams.get('types');
+      if (!types) return errors(400, 'NotNull', 'types: must not be null (use types=STANDARD or SAVINGS)');
+      const wanted = new Set(types.split(','));
+      return json(
+        200,
+        state.balances.filter((b) => String(b.profileId) === m?.[1] && wanted.has(b.type)).map((b) => b.json()),
+      );
+    }
+
+    // Balance statements and funding are refused to personal tokens of EU/UK (PSD2) users.
+    m = /^\/v1\/profiles\/([^/]+)\/balance-statements\/([^/]+)\/statement\.(json|csv|pdf)$/.exec(path);
+    const funding = /^\/v3\/profiles\/([^/]+)\/transfers\/([^/]+)\/payments$/.exec(path);
+    if ((m && method === 'GET') || (funding && method === 'POST')) {
+      const denied = ownProfile(auth, (m ?? funding)?.[1] ?? '');
+      if (denied) return denied;
+      if (auth.kind === 'personal' && user.psd2) {
+        return errors(403, 'FORBIDDEN', 'This action is not available with a personal API token for your region');
+      }
+      if (m) {
+        return json(200, {
+          accountHolder: { type: 'PERSONAL' },
+          transactions: [],
+          startOfStatementBalance: { value: 0 },
+        });
+      }
+      return json(200, { type: 'BALANCE', status: 'COMPLETED', errorCode: null });
+    }
+
+    return errors(404, 'NOT_FOUND', `No handler found for ${method} ${url.pathname}`);
+  }
+
+  function takeFault(method: string, path: string): Fault | undefined {
+    const index = faults.findIndex((f) => f.path === path && (!f.method || f.method.toUpperCase() === method));
+    if (index < 0) return undefined;
+    const fault = faults[index] as Fault;
+    fault.count -= 1;
+    if (fault.count <= 0) faults.splice(index, 1);
+    return fault;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const correlation = req.headers['x-external-correlation-id'];
+    const correlationId = typeof correlation === 'string' ? correlation.slice(0, 36) : null;
+    const record = (status: number) => {
+      if (url.pathname.startsWith('/__mock/')) return;
+      requests.push({
+        method,
+        path: url.pathname + url.search,
+        correlationId,
+        authenticated: Boolean(req.headers.authorization),
+        status,
+        at: new Date().toISOString(),
+      });
+    };
+    const fault = takeFault(method, url.pathname);
+    if (fault?.reset) {
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    let reply: Reply;
+    if (fault) {
+      reply = json(fault.status ?? 503, fault.body ?? { errors: [{ code: 'UNAVAILABLE', message: 'Injected fault' }] });
+      if (fault.retryAfter !== undefined) reply.headers = { 'retry-after': fault.retryAfter };
+    } else {
+      try {
+        reply = await route(req, url, body);
+      } catch (error) {
+        reply = errors(500, 'INTERNAL', error instanceof SyntaxError ? 'Malformed JSON' : 'Internal error');
+      }
+    }
+    record(reply.status);
+    const headers: Record<string, string> = {
+      'x-trace-id': randomBytes(8).toString('hex'),
+      ...(correlationId ? { 'x-external-correlation-id': correlationId } : {}),
+      ...reply.headers,
+    };
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, headers).end();
+      return;
+    }
+    const text = JSON.stringify(reply.body);
+    res.writeHead(reply.status, { ...headers, 'content-type': 'application/json;charset=UTF-8' }).end(text);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    personalToken,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { SecretStoreError } from '../errors.js';
+import type { SecretStore } from './secret-store.js';
+
+export const KEYCHAIN_SERVICE = 'wise-cli';
+
+/** One keychain item, as the context's keychain library exposes it (the only seam to the native module). */
+export interface KeyringEntry {
+  getPassword(signal: AbortSignal): Promise<string | null>;
+  setPassword(value: string, signal: AbortSignal): Promise<void>;
+  deletePassword(signal: AbortSignal): Promise<boolean>;
+}
+
+export type KeyringOpener = (service: string, name: string) => Promise<KeyringEntry>;
+
+const FILE_STORE_HINT =
+  'Use the encrypted file store instead: export WISE_STORE=file (passphrase from WISE_STORE_PASSPHRASE or a prompt).';
+
+/**
+ * Secrets in the OS keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows), one item
+ * per account, environment and kind under the service `wise-cli`. Every call is bounded by a timeout so that a hung
+ * D-Bus cannot hang the tool. A locked or absent keyring may answer reads with "nothing", so a read that finds
+ * nothing is followed once by a write-and-read-back probe, and every write is read back.
+ */
+export class KeychainStore implements SecretStore {
+  readonly backend = 'keychain' as const;
+  readonly description = `OS keychain (service ${KEYCHAIN_SERVICE})`;
+  #probed = false;
+
+  constructor(
+    private readonly open: KeyringOpener,
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  async get(name: string): Promise<string | null> {
+    const value = await this.#call('read', name, (entry, signal) => entry.getPassword(signal));
+    if (value === null) await this.probe();
+    return value;
+  }
+
+  async set(name: string, value: string): Promise<void> {
+    await this.#call('write', name, (entry, signal) => entry.setPassword(value, signal));
+    const back = await this.#call('read', name, (entry, signal) => entry.getPassword(signal));
+    if (back !== value) throw this.#unusable('a secret written to it could not be read back (is the keyring locked?)');
+    this.#probed = true;
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.#call('delete', name, (entry, signal) => entry.deletePassword(signal));
+  }
+
+  /** Tells "nothing stored" from "keychain unusable" by writing, reading back and deleting a probe item. */
+  async probe(): Promise<void> {
+    if (this.#probed) return;
+    const name = `@probe:${randomBytes(6).toString('hex')}`;
+    const value = randomBytes(12).toString('hex');
+    await this.#call('write', name, (entry, signal) => entry.setPassword(value, signal));
+    const back = await this.#call('read', name, (entry, signal) => entry.getPassword(signal));
+    await this.#call('delete', name, (entry, signal) => entry.deletePassword(signal)).catch(() => false);
+    if (back !== value) throw this.#unusable('it accepts writes but returns nothing (the keyring is probably locked)');
+    this.#probed = true;
+  }
+
+  async #call<T>(what: string, name: string, op: (entry: KeyringEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(this.#unusable(`a ${what} did not answer within ${this.timeoutMs / 1000} s (is D-Bus hung?)`));
+      }, this.timeoutMs);
+      timer.unref();
+    });
+    try {
+      const entry = await this.open(KEYCHAIN_SERVICE, name);
+      return await Promise.race([op(entry, controller.signal), timeout]);
+    } catch (error) {
+      if (error instanceof SecretStoreError) throw error;
+      throw this.#unusable(describeKeyringError(error), error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #unusable(why: string, cause?: unknown): SecretStoreError {
+    return new SecretStoreError(`The OS keychain cannot be used: ${why}.`, { hint: FILE_STORE_HINT, cause });
+  }
+}
+
+function describeKeyringError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/DBUS_SESSION_BUS_ADDRESS|dbus|D-Bus/i.test(message)) return 'no D-Bus session or Secret Service is reachable';
+  if (/locked/i.test(message)) return 'the keyring is locked';
+  return message.split('\n')[0] ?? 'unknown error';
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WiseError } from '../errors.js';
+
+export interface LockOptions {
+  /** How long to wait for the lock before giving up. */
+  timeoutMs?: number;
+  /** A lock older than this is taken over even when its owner still seems alive (a hung process). */
+  staleMs?: number;
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+/**
+ * A cross-process lock: a file created with O_EXCL holding the owner's pid. A lock whose owner is dead, or that is
+ * older than `staleMs`, is recovered: it is renamed aside (atomic, so only one waiter wins) and checked again.
+ */
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  const token = `${process.pid} ${Date.now()} ${randomBytes(4).toString('hex')}`;
+  let delay = 5;
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      await handle.writeFile(token);
+      await handle.close();
+      return {
+        async release() {
+          const current = await readFile(path, 'utf8').catch(() => '');
+          if (current === token) await unlink(path).catch(() => {});
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    await recoverIfStale(path, staleMs);
+    if (Date.now() > deadline) {
+      throw new WiseError(`Timed out waiting for the lock ${path}.`, {
+        hint: 'Another wise process is holding it. If none is running, delete that file.',
+      });
+    }
+    await sleep(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+async function recoverIfStale(path: string, staleMs: number): Promise<void> {
+  let content: string;
+  let mtimeMs: number;
+  try {
+    content = await readFile(path, 'utf8');
+    mtimeMs = (await stat(path)).mtimeMs;
+  } catch {
+    return; // released meanwhile
+  }
+  const pid = Number.parseInt(content.split(' ')[0] ?? '', 10);
+  // A lock file still being written has no content yet: give its owner time.
+  if (content === '' && Date.now() - mtimeMs < 1000) return;
+  if (ownerAlive(pid) && Date.now() - mtimeMs < staleMs) return;
+  const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // another waiter recovered it first
+  }
+  const taken = await readFile(aside, 'utf8').catch(() => '');
+  if (taken !== content) {
+    // We moved a fresh lock that replaced the stale one between our read and rename: put it back.
+    await link(aside, path).catch(() => {});
+  }
+  await unlink(aside).catch(() => {});
+}
+
+function ownerAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs `fn` while holding the lock at `path`. */
+export async function withLock<T>(path: string, fn: () => Promise<T>, options?: LockOptions): Promise<T> {
+  const lock = await acquireLock(path, options);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
