@@ -268,14 +268,17 @@ export function errorFromResponse(response: WiseResponse, method: string, kind?:
       });
     }
     if (kind === 'personal' && isPsd2RestrictedPath(method, response.url.pathname)) {
-      return new ApiError(`${summary.replace(/\.?$/, '.')} Personal API tokens cannot do this for EU and UK accounts (PSD2).`, {
-        hint:
-          'Under PSD2, Wise does not let personal tokens of EU/UK accounts read balance statements or fund transfers ' +
-          '(accounts in US, CA, AU, NZ, SG and MY may). Fund transfers in the Wise app, download statements there, ' +
-          'or use an OAuth partner integration (`wise oauth authorize`). Quotes, recipients, draft transfers and ' +
-          `transfer events still work with a personal token. (${ids})`,
-        details: { ...details, reason: 'psd2' },
-      });
+      return new ApiError(
+        `${summary.replace(/\.?$/, '.')} Personal API tokens cannot do this for EU and UK accounts (PSD2).`,
+        {
+          hint:
+            'Under PSD2, Wise does not let personal tokens of EU/UK accounts read balance statements or fund transfers ' +
+            '(accounts in US, CA, AU, NZ, SG and MY may). Fund transfers in the Wise app, download statements there, ' +
+            'or use an OAuth partner integration (`wise oauth authorize`). Quotes, recipients, draft transfers and ' +
+            `transfer events still work with a personal token. (${ids})`,
+          details: { ...details, reason: 'psd2' },
+        },
+      );
     }
   }
   return new ApiError(summary, { hint: `Quote ${ids} if you contact Wise support.`, details });

@@ -44,6 +44,9 @@ export class FileStore implements SecretStore {
   readonly backend = 'file' as const;
   readonly description: string;
   #cache: Map<string, string> | undefined;
+  /** Keys derived this process, by salt: scrypt is deliberately slow, so each salt is derived once. */
+  readonly #keys = new Map<string, Buffer>();
+  #salt: string | undefined;
 
   constructor(
     readonly path: string,
@@ -100,7 +103,7 @@ export class FileStore implements SecretStore {
         hint: 'Restore it from a backup, or move it away and store your credentials again.',
       });
     }
-    const key = await deriveKey(await this.passphrase(), envelope.kdf);
+    const key = await this.#key(envelope.kdf);
     let plain: Buffer;
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
@@ -119,14 +122,24 @@ export class FileStore implements SecretStore {
     return values;
   }
 
+  async #key(kdf: Envelope['kdf']): Promise<Buffer> {
+    let key = this.#keys.get(kdf.salt);
+    if (!key) {
+      key = await deriveKey(await this.passphrase(), kdf);
+      this.#keys.set(kdf.salt, key);
+    }
+    return key;
+  }
+
   async #save(values: Map<string, string>): Promise<void> {
     const header = {
       format: 'wise-secrets' as const,
       version: 1 as const,
-      kdf: { ...KDF, salt: randomBytes(16).toString('base64') },
+      // The salt belongs to the store and the passphrase; every write gets a fresh IV.
+      kdf: { ...KDF, salt: this.#salt ?? randomBytes(16).toString('base64') },
       cipher: 'aes-256-gcm' as const,
     };
-    const key = await deriveKey(await this.passphrase(), header.kdf);
+    const key = await this.#key(header.kdf);
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(aad(header));
@@ -141,6 +154,7 @@ export class FileStore implements SecretStore {
       ciphertext: ciphertext.toString('base64'),
     };
     await writeFileAtomic(this.path, `${JSON.stringify(envelope, null, 2)}\n`);
+    this.#salt = header.kdf.salt;
     this.#cache = values;
   }
 }

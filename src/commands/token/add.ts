@@ -28,6 +28,8 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
   }
   const token = normalisePersonalToken(raw);
   ctx.redactor.add(token);
+  // Choose the store before calling Wise, so a misconfigured store fails before any network call.
+  const store = await ctx.secrets();
 
   let profiles: ProfileSummary[] | undefined;
   if (opts.verify !== false) {
@@ -56,7 +58,6 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
     }
   }
 
-  const store = await ctx.secrets();
   await store.set(accountSecretName(account, env, 'personal-token'), token);
   await ctx.config.update((config) => {
     config.accounts[account] ??= { env, credentials: {} };

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { mask, REDACTED, Redactor } from '../../src/util/redact.js';
+
+describe('Redactor', () => {
+  const r = new Redactor();
+  r.add('super-secret-value-1234');
+
+  it.each([
+    ['authorization', 'Bearer abc.def', `Bearer ${REDACTED}`],
+    ['Authorization', 'Basic dXNlcjpwYXNz', `Basic ${REDACTED}`],
+    ['x-signature', 'c2lnbmF0dXJl', REDACTED],
+    ['cookie', 'a=b', REDACTED],
+    ['content-type', 'application/json', 'application/json'],
+    ['x-trace-id', 'super-secret-value-1234', REDACTED],
+  ])('header %s: %s', (name, value, expected) => {
+    expect(r.headerValue(name, value)).toBe(expected);
+  });
+
+  it.each([
+    [
+      '{"access_token":"a1","token_type":"bearer","expires_in":43199}',
+      'application/json',
+      '{"access_token":"[REDACTED]","token_type":"bearer","expires_in":43199}',
+    ],
+    [
+      '{"refresh_token":"r1","nested":{"pin":"1234","ok":1}}',
+      'application/json',
+      '{"refresh_token":"[REDACTED]","nested":{"pin":"[REDACTED]","ok":1}}',
+    ],
+    ['{"registrationCode":"x","email":"a@b"}', 'application/json', '{"registrationCode":"[REDACTED]","email":"a@b"}'],
+    [
+      'grant_type=refresh_token&refresh_token=abc&client_id=c',
+      'application/x-www-form-urlencoded',
+      `grant_type=refresh_token&refresh_token=${REDACTED}&client_id=c`,
+    ],
+    [
+      'grant_type=authorization_code&code=xyz&redirect_uri=http%3A%2F%2F127.0.0.1',
+      'application/x-www-form-urlencoded',
+      `grant_type=authorization_code&code=${REDACTED}&redirect_uri=http%3A%2F%2F127.0.0.1`,
+    ],
+    ['text with super-secret-value-1234 inside', 'text/plain', `text with ${REDACTED} inside`],
+    ['eyJhbGciOi.x.y', 'application/jose+json', `${REDACTED} (14 bytes of JOSE)`],
+  ])('body %s', (body, type, expected) => {
+    expect(r.body(body, type)).toBe(expected);
+  });
+
+  it('redacts secret query parameters in URLs', () => {
+    expect(r.url('http://h/cb?code=abc&state=s1')).toBe(`http://h/cb?code=${REDACTED}&state=s1`);
+  });
+
+  it('redacts bearer credentials in free text', () => {
+    expect(r.text('sent Authorization: Bearer abc.def-ghi')).toBe(`sent Authorization: Bearer ${REDACTED}`);
+  });
+});
+
+describe('mask', () => {
+  it.each([
+    ['52e8eba9-f26e-4591-a0d9-15c95800bf11', '****bf11'],
+    ['short', '****'],
+  ])('%s → %s', (value, expected) => {
+    expect(mask(value)).toBe(expected);
+  });
+});
