@@ -184,5 +184,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
+// Exit at once: stdout and stderr are synchronous for files and pipes on Linux and macOS, and a keychain call that
+// timed out must not keep the process alive.
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { resolveCredential } from '../auth/credentials.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
@@ -39,7 +39,7 @@ async function readBody(ctx: Context, data: string): Promise<Buffer> {
   if (data.startsWith('@')) {
     const file = data.slice(1);
     try {
-      return await readFile(file);
+      return readFileSync(file);
     } catch (error) {
       throw new UsageError(
         `Cannot read the request body file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { ApiError, AuthError, NetworkError, ScaRequiredError, type WiseError } from '../errors.js';
+import { randomUuid } from '../util/random-id.js';
 import type { Redactor } from '../util/redact.js';
 import { VERSION } from '../version.js';
 import type { Transport, TransportResponse } from './transport.js';
@@ -65,7 +65,7 @@ export class WiseClient {
     const o = this.#o;
     const method = request.method.toUpperCase();
     const url = this.resolve(request.path);
-    const correlationId = randomUUID();
+    const correlationId = randomUuid();
     const headers: Record<string, string> = {
       'user-agent': `wise-cli/${VERSION}`,
       accept: 'application/json',

@@ -1,4 +1,6 @@
+import type * as Http from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 
 export interface TransportRequest {
   method: string;
@@ -40,13 +42,15 @@ function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 }
 
 /**
- * The transport on Node's own `http`/`https` modules: each is imported on first use, so a command that makes no
- * request, or talks plain HTTP to the loopback emulator, never pays for TLS.
+ * The transport on Node's own `http`/`https` modules: each is loaded on first use (with require(), which is
+ * synchronous and cheaper than import()), so a command that makes no request, or talks plain HTTP to the
+ * loopback emulator, never pays for TLS.
  */
 export function createTransport(): Transport {
+  const load = createRequire(import.meta.url);
   return async (request) => {
     const isHttps = request.url.protocol === 'https:';
-    const mod = isHttps ? await import('node:https') : await import('node:http');
+    const mod = load(isHttps ? 'node:https' : 'node:http') as typeof Http;
     return new Promise<TransportResponse>((resolve, reject) => {
       const headers: OutgoingHttpHeaders = { ...request.headers };
       if (request.body) headers['content-length'] = String(request.body.byteLength);

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { ensurePrivateDir, writeFileAtomic } from './atomic.js';
-import { withLock } from './lock.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -60,7 +58,8 @@ export class ConfigFile {
   async read(): Promise<ConfigData> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      // Synchronous on purpose: one small file, and start-up time matters more than the event loop here.
+      text = readFileSync(this.path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return emptyConfig();
@@ -73,6 +72,11 @@ export class ConfigFile {
 
   /** Applies `change` to the current config and saves it; concurrent updates from other processes are kept. */
   async update<T>(change: (config: ConfigData) => T): Promise<T> {
+    // Loaded only by commands that write, so read-only commands never pay for them.
+    const [{ ensurePrivateDir, writeFileAtomic }, { withLock }] = await Promise.all([
+      import('./atomic.js'),
+      import('./lock.js'),
+    ]);
     await ensurePrivateDir(this.dir);
     return withLock(this.lockPath, async () => {
       const config = await this.read();

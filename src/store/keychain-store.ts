@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { SecretStoreError } from '../errors.js';
 import type { SecretStore } from './secret-store.js';
 
@@ -6,9 +5,9 @@ export const KEYCHAIN_SERVICE = 'wise-cli';
 
 /** One keychain item, as the context's keychain library exposes it (the only seam to the native module). */
 export interface KeyringEntry {
-  getPassword(signal: AbortSignal): Promise<string | null>;
-  setPassword(value: string, signal: AbortSignal): Promise<void>;
-  deletePassword(signal: AbortSignal): Promise<boolean>;
+  getPassword(): Promise<string | null>;
+  setPassword(value: string): Promise<void>;
+  deletePassword(): Promise<boolean>;
 }
 
 export type KeyringOpener = (service: string, name: string) => Promise<KeyringEntry>;
@@ -33,47 +32,50 @@ export class KeychainStore implements SecretStore {
   ) {}
 
   async get(name: string): Promise<string | null> {
-    const value = await this.#call('read', name, (entry, signal) => entry.getPassword(signal));
+    const value = await this.#call('read', name, (entry) => entry.getPassword());
     if (value === null) await this.probe();
     return value;
   }
 
   async set(name: string, value: string): Promise<void> {
-    await this.#call('write', name, (entry, signal) => entry.setPassword(value, signal));
-    const back = await this.#call('read', name, (entry, signal) => entry.getPassword(signal));
+    await this.#call('write', name, (entry) => entry.setPassword(value));
+    const back = await this.#call('read', name, (entry) => entry.getPassword());
     if (back !== value) throw this.#unusable('a secret written to it could not be read back (is the keyring locked?)');
     this.#probed = true;
   }
 
   async delete(name: string): Promise<boolean> {
-    return this.#call('delete', name, (entry, signal) => entry.deletePassword(signal));
+    return this.#call('delete', name, (entry) => entry.deletePassword());
   }
 
   /** Tells "nothing stored" from "keychain unusable" by writing, reading back and deleting a probe item. */
   async probe(): Promise<void> {
     if (this.#probed) return;
+    const { randomBytes } = await import('node:crypto');
     const name = `@probe:${randomBytes(6).toString('hex')}`;
     const value = randomBytes(12).toString('hex');
-    await this.#call('write', name, (entry, signal) => entry.setPassword(value, signal));
-    const back = await this.#call('read', name, (entry, signal) => entry.getPassword(signal));
-    await this.#call('delete', name, (entry, signal) => entry.deletePassword(signal)).catch(() => false);
+    await this.#call('write', name, (entry) => entry.setPassword(value));
+    const back = await this.#call('read', name, (entry) => entry.getPassword());
+    await this.#call('delete', name, (entry) => entry.deletePassword()).catch(() => false);
     if (back !== value) throw this.#unusable('it accepts writes but returns nothing (the keyring is probably locked)');
     this.#probed = true;
   }
 
-  async #call<T>(what: string, name: string, op: (entry: KeyringEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
+  /**
+   * Runs one keychain operation under a timeout. A call that times out is abandoned, not aborted (an AbortSignal
+   * costs start-up time): the CLI exits right after reporting the error, so the hung call cannot hold it.
+   */
+  async #call<T>(what: string, name: string, op: (entry: KeyringEntry) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
         reject(this.#unusable(`a ${what} did not answer within ${this.timeoutMs / 1000} s (is D-Bus hung?)`));
       }, this.timeoutMs);
       timer.unref();
     });
     try {
       const entry = await this.open(KEYCHAIN_SERVICE, name);
-      return await Promise.race([op(entry, controller.signal), timeout]);
+      return await Promise.race([op(entry), timeout]);
     } catch (error) {
       if (error instanceof SecretStoreError) throw error;
       throw this.#unusable(describeKeyringError(error), error);
@@ -90,6 +92,7 @@ export class KeychainStore implements SecretStore {
 function describeKeyringError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (/DBUS_SESSION_BUS_ADDRESS|dbus|D-Bus/i.test(message)) return 'no D-Bus session or Secret Service is reachable';
-  if (/locked/i.test(message)) return 'the keyring is locked';
+  if (/unlock|locked/i.test(message))
+    return 'the keyring is locked and could not be unlocked (no unlock prompt answered)';
   return message.split('\n')[0] ?? 'unknown error';
 }

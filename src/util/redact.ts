@@ -16,7 +16,9 @@ const SECRET_HEADERS = new Set([
 
 /** Field names whose values are secret in JSON bodies, form bodies and query strings. */
 const SECRET_FIELD =
-  /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|passphrase|pin|code|registration_?code|registrationcode|private_?key|privatekey|signature|key|d|p|q|dp|dq|qi)$/i;
+  /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|passphrase|pin|registration_?code|registrationcode|private_?key|privatekey|signature|key|d|p|q|dp|dq|qi|code_?verifier)$/i;
+/** In forms and query strings `code` is an OAuth authorization code; in JSON it is usually an error code. */
+const SECRET_FORM_FIELD = /^code$/i;
 
 export function isSecretHeader(name: string): boolean {
   return SECRET_HEADERS.has(name.toLowerCase());
@@ -97,7 +99,7 @@ function redactQuery(query: string): string {
       const eq = pair.indexOf('=');
       if (eq < 0) return pair;
       const name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
-      return isSecretField(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+      return isSecretField(name) || SECRET_FORM_FIELD.test(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
     })
     .join('&');
 }

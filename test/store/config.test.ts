@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { ConfigFile, parseConfig } from '../../src/store/config.js';
 import { acquireLock } from '../../src/store/lock.js';
-import { createSandbox, ROOT, type Sandbox } from '../helpers/cli.js';
+import { bundleScript } from '../helpers/bundle.js';
+import { createSandbox, type Sandbox } from '../helpers/cli.js';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -50,15 +51,18 @@ describe('config file', () => {
     const tokens = await Promise.all(
       Array.from({ length: 20 }, (_, i) => sb.run(['--account', `acct-${i}`, 'auth', 'token'])),
     );
-    tokens.forEach((t, i) => expect(t.stdout).toBe(`token-${i}-abcdefgh\n`));
+    tokens.forEach((t, i) => {
+      expect(t.stdout).toBe(`token-${i}-abcdefgh\n`);
+    });
     expect((await readdir(sb.configDir)).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
   }, 60_000);
 
   it('a writer killed with SIGKILL mid-write never leaves a config that fails to parse', async () => {
     await mkdir(sb.configDir, { recursive: true });
     const config = new ConfigFile(sb.configDir);
+    const writer = bundleScript('test/fixtures/config-writer.ts');
     for (let round = 0; round < 15; round++) {
-      const child = spawn(process.execPath, [join(ROOT, 'test/fixtures/config-writer.mjs'), sb.configDir], {
+      const child = spawn(process.execPath, [writer, sb.configDir], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));

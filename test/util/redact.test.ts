@@ -27,6 +27,11 @@ describe('Redactor', () => {
       'application/json',
       '{"refresh_token":"[REDACTED]","nested":{"pin":"[REDACTED]","ok":1}}',
     ],
+    [
+      '{"errors":[{"code":"NOT_FOUND","message":"m"}]}',
+      'application/json',
+      '{"errors":[{"code":"NOT_FOUND","message":"m"}]}',
+    ],
     ['{"registrationCode":"x","email":"a@b"}', 'application/json', '{"registrationCode":"[REDACTED]","email":"a@b"}'],
     [
       'grant_type=refresh_token&refresh_token=abc&client_id=c',

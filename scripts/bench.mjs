@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+// Start-up benchmark: medians of whole-process wall times, and their ratio to bare `node -e 0` measured in the
+// same run with the runs interleaved. The `wise api` case reads its token from a real keychain, so the script
+// re-runs itself inside a private D-Bus session with an unlocked gnome-keyring when it can.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const wise = join(root, 'bin/wise');
+const runs = Number(process.env.BENCH_RUNS) || 40;
+
+if (!process.env.WISE_BENCH_INNER) {
+  const haveKeyring =
+    spawnSync('sh', ['-c', 'command -v dbus-run-session && command -v gnome-keyring-daemon']).status === 0;
+  if (haveKeyring) {
+    const inner = `printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && WISE_BENCH_INNER=keychain "${process.execPath}" "${fileURLToPath(import.meta.url)}"`;
+    const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner], { stdio: 'inherit' });
+    process.exit(r.status ?? 1);
+  }
+  console.error('gnome-keyring/dbus not found: the token is kept in the encrypted file store for this run.');
+  process.env.WISE_BENCH_INNER = 'file';
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'wise-bench-'));
+const baseEnv = { ...process.env, WISE_CONFIG_DIR: join(dir, 'config'), NO_COLOR: '1' };
+for (const k of Object.keys(baseEnv)) if (k.startsWith('WISE_') && k !== 'WISE_CONFIG_DIR') delete baseEnv[k];
+if (process.env.WISE_BENCH_INNER === 'file')
+  Object.assign(baseEnv, { WISE_STORE: 'file', WISE_STORE_PASSPHRASE: 'bench' });
+
+const mock = spawn(process.execPath, [wise, 'mock', '--port', '0'], {
+  env: baseEnv,
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+const [url, token] = await new Promise((resolve) => {
+  let buf = '';
+  mock.stdout.on('data', (c) => {
+    buf += c;
+    const lines = buf.split('\n');
+    if (lines.length >= 3) resolve([lines[0], lines[1].split(' ')[1]]);
+  });
+});
+const env = { ...baseEnv, WISE_API_URL: url };
+const add = spawnSync(process.execPath, [wise, 'token', 'add'], { env, input: token, encoding: 'utf8' });
+if (add.status !== 0) throw new Error(`token add failed: ${add.stderr}`);
+
+function time(args, extraEnv = {}) {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    child.stdout.resume();
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${err}`));
+      else resolve(ms);
+    });
+  });
+}
+
+const cases = [
+  { name: 'node -e 0', args: ['-e', '0'] },
+  { name: 'wise --version', args: [wise, '--version'], budget: 1.3 },
+  { name: 'wise auth token (WISE_TOKEN set)', args: [wise, 'auth', 'token'], env: { WISE_TOKEN: token }, budget: 1.4 },
+  {
+    name: `wise api /v2/profiles (${process.env.WISE_BENCH_INNER} token, emulator)`,
+    args: [wise, 'api', '/v2/profiles'],
+    budget: 1.6,
+  },
+];
+const samples = cases.map(() => []);
+for (let w = 0; w < 3; w++) for (const c of cases) await time(c.args, c.env); // warm the file cache
+for (let i = 0; i < runs; i++) {
+  for (const [j, c] of cases.entries()) samples[j].push(await time(c.args, c.env));
+}
+mock.kill();
+rmSync(dir, { recursive: true, force: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const base = median(samples[0]);
+let failed = false;
+console.log(`node ${process.version}, ${runs} interleaved runs each\n`);
+console.log('command'.padEnd(52), 'median ms'.padStart(10), 'ratio'.padStart(7), 'budget'.padStart(8));
+for (const [j, c] of cases.entries()) {
+  const m = median(samples[j]);
+  const ratio = m / base;
+  const ok = c.budget === undefined || ratio <= c.budget;
+  if (!ok) failed = true;
+  console.log(
+    c.name.padEnd(52),
+    m.toFixed(1).padStart(10),
+    `${ratio.toFixed(2)}x`.padStart(7),
+    (c.budget ? `${c.budget}x ${ok ? 'ok' : 'OVER'}` : '').padStart(8),
+  );
+}
+process.exit(failed ? 1 : 0);

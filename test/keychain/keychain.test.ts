@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { type MockServer, startMock } from '../helpers/mock.js';
+
+// These tests talk to a real Secret Service (gnome-keyring) over D-Bus; `npm test` starts a private one.
+if (!process.env.DBUS_SESSION_BUS_ADDRESS) throw new Error('Run through `npm run test:keychain:session`.');
+
+let mock: MockServer;
+let sb: Sandbox;
+const account = `kc-${process.pid}-${Date.now()}`;
+
+function lookup(name: string): string | null {
+  const r = spawnSync('secret-tool', ['lookup', 'service', 'wise-cli', 'username', name], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : null;
+}
+
+beforeAll(async () => {
+  mock = await startMock();
+  // The real keychain: no WISE_STORE.
+  sb = await createSandbox({ WISE_API_URL: mock.url });
+  delete sb.env.WISE_STORE;
+  delete sb.env.WISE_STORE_PASSPHRASE;
+});
+afterAll(async () => {
+  await mock.close();
+  await sb.cleanup();
+});
+
+describe('OS keychain (gnome-keyring over D-Bus)', () => {
+  it('stores the token in the keychain, visible to secret-tool, and nothing on disk', async () => {
+    const added = await sb.run(['--account', account, 'token', 'add'], { input: `${mock.personalToken}\n` });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain('in the OS keychain (service wise-cli)');
+
+    expect(lookup(`${account}:sandbox:personal-token`)).toBe(mock.personalToken);
+    // secret-tool prints the attributes on stderr and the secret on stdout.
+    const found = spawnSync('secret-tool', ['search', '--all', 'service', 'wise-cli'], { encoding: 'utf8' });
+    expect(`${found.stdout}${found.stderr}`).toContain(`attribute.username = ${account}:sandbox:personal-token`);
+
+    const read = await sb.run(['--account', account, 'auth', 'token']);
+    expect(read).toMatchObject({ code: 0, stdout: `${mock.personalToken}\n` });
+    const api = await sb.run(['--account', account, 'api', '/v1/me']);
+    expect(api.code).toBe(0);
+    expect(JSON.parse(api.stdout)).toMatchObject({ id: 1001 });
+
+    const files = await readdir(sb.configDir);
+    expect(files).not.toContain('secrets.enc');
+    for (const f of files) expect(await readFile(join(sb.configDir, f), 'utf8')).not.toContain(mock.personalToken);
+
+    const status = JSON.parse((await sb.run(['--json', '--account', account, 'auth', 'status', '--offline'])).stdout);
+    expect(status.store).toEqual({ backend: 'keychain', location: 'OS keychain (service wise-cli)' });
+  });
+
+  it('logout deletes the keychain item', async () => {
+    const name = `${account}-2`;
+    await sb.run(['--account', name, 'token', 'add', '--no-verify'], { input: 'kc-token-1234567890' });
+    expect(lookup(`${name}:sandbox:personal-token`)).toBe('kc-token-1234567890');
+    expect((await sb.run(['--account', name, 'logout'])).code).toBe(0);
+    expect(lookup(`${name}:sandbox:personal-token`)).toBeNull();
+    // No probe items are left behind either.
+    const all = spawnSync('secret-tool', ['search', '--all', 'service', 'wise-cli'], { encoding: 'utf8' });
+    expect(`${all.stdout}${all.stderr}`).not.toContain('@probe');
+  });
+
+  it('without D-Bus: exit 7 with a message that names the encrypted file store', async () => {
+    const env = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' };
+    const added = await sb.run(['--account', 'nodbus', 'token', 'add', '--no-verify'], {
+      input: 'tok-1234567890',
+      env,
+    });
+    expect(added.code).toBe(7);
+    expect(added.stderr).toMatch(/The OS keychain cannot be used/);
+    expect(added.stderr).toContain('WISE_STORE=file');
+    expect(added.stderr).not.toMatch(/\n\s+at /);
+    const read = await sb.run(['--account', account, 'auth', 'token'], { env });
+    expect(read.code).toBe(7);
+  });
+
+  // Last: it leaves the keyring locked.
+  it('a locked keyring: exit 7, and the stored token is not mistaken for "nothing stored"', async () => {
+    // secret-tool may crash after locking on a display-less machine; the lock itself is what matters.
+    spawnSync('secret-tool', ['lock', '--collection=login']);
+    const read = await sb.run(['--account', account, 'auth', 'token']);
+    expect(read.code).toBe(7);
+    expect(read.stderr).toContain('the keyring is locked');
+    expect(read.stdout).toBe('');
+  });
+});
