@@ -47,9 +47,10 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
     printJson(ctx, { removed: accounts, secretsDeleted: deleted });
     return;
   }
+  const secrets = `${deleted} ${deleted === 1 ? 'secret' : 'secrets'} deleted from the ${store.description}`;
   ctx.io.err(
     opts.all
-      ? `Removed every stored account (${accounts.length}) and OAuth client; ${deleted} secrets deleted from the ${store.description}.`
-      : `Logged out of account "${target.account}"; ${deleted} secrets deleted from the ${store.description}.`,
+      ? `Removed every stored account (${accounts.length}) and OAuth client; ${secrets}.`
+      : `Logged out of account "${target.account}"; ${secrets}.`,
   );
 }

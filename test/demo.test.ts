@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, ROOT } from './helpers/cli.js';
+
+describe('npm run demo', () => {
+  it('runs the scripted session against the emulator and cleans up', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/demo.mjs')], {
+      env: cleanEnv({ NO_COLOR: '1' }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('Stored the personal token for account "default" (sandbox)');
+    expect(r.stdout).toMatch(/2002\s+BUSINESS\s+Doe Trading GmbH/);
+    expect(r.stdout).toContain('PSD2');
+    expect(r.stdout).toContain('The demo finished');
+    const folder = /(\/[^\s]*wise-demo-\w+)\//.exec(r.stdout)?.[1];
+    expect(folder).toBeDefined();
+    expect(existsSync(folder as string)).toBe(false);
+  }, 90_000);
+});
