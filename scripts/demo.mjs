@@ -63,11 +63,12 @@ const [url, token] = await new Promise((resolve, reject) => {
 env.WISE_API_URL = url;
 console.log(`$ export WISE_API_URL=${url}`);
 
-step('Store the demo personal token (read from stdin, checked with GET /v2/profiles)', 'wise token add --stdin < token.txt', [
-  'token',
-  'add',
-  '--stdin',
-], { input: `${token}\n` });
+step(
+  'Store the demo personal token (read from stdin, checked with GET /v2/profiles)',
+  'wise token add --stdin < token.txt',
+  ['token', 'add', '--stdin'],
+  { input: `${token}\n` },
+);
 step('What is stored, and is it valid?', 'wise auth status', ['auth', 'status']);
 step('Your profiles', 'wise profiles list', ['profiles', 'list']);
 step('Balances of the default profile', 'wise balances list', ['balances', 'list']);
@@ -88,13 +89,13 @@ step('For CI: print the token once, export it, and use it without the store', 'e
   'auth',
   'token',
 ]);
-step('WISE_TOKEN takes precedence and is never stored', 'WISE_TOKEN=... wise --json auth status --offline', [
-  '--json',
-  'auth',
-  'status',
-  '--offline',
-], { extraEnv: { WISE_TOKEN: token } });
-step('A token Wise rejects is not stored (exit 4)', "echo wrong-token | wise token add", ['token', 'add'], {
+step(
+  'WISE_TOKEN takes precedence and is never stored',
+  'WISE_TOKEN=... wise --json auth status --offline',
+  ['--json', 'auth', 'status', '--offline'],
+  { extraEnv: { WISE_TOKEN: token } },
+);
+step('A token Wise rejects is not stored (exit 4)', 'echo wrong-token | wise token add', ['token', 'add'], {
   input: 'wrong-token\n',
   expect: 4,
 });
