@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
+import type { ChalkInstance } from 'chalk';
 import { CancelledError, SecretStoreError, UsageError } from './errors.js';
 import { createTransport, type Transport } from './http/transport.js';
 import { ConfigFile } from './store/config.js';
@@ -30,8 +31,11 @@ export interface IO {
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
-  /** Colour is used only on a TTY, never with NO_COLOR or --no-color. */
+  /** Colour is used only on a TTY, never with NO_COLOR or --no-color: for stdout and stderr apart. */
   readonly color: boolean;
+  readonly colorErr: boolean;
+  /** chalk, with colour on only where `stream` may have it. Loaded on demand: it is an ES module. */
+  style(stream: 'out' | 'err'): Promise<ChalkInstance>;
   out(text: string | Uint8Array): void;
   err(text: string): void;
   readStdin(): Promise<Buffer>;
@@ -72,6 +76,14 @@ export function configDirFrom(env: Readonly<Record<string, string | undefined>>)
   return join(base, 'wise');
 }
 
+/** NO_COLOR disables colour when present and not empty (no-color.org); so does --no-color. */
+export function colorAllowedBy(
+  options: { color: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  return options.color && !env.NO_COLOR;
+}
+
 function isCancel(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
 }
@@ -81,12 +93,19 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
   const stdinIsTTY = isatty(0);
   const stdoutIsTTY = isatty(1);
   const stderrIsTTY = isatty(2);
-  const color = options.color && stdoutIsTTY && !('NO_COLOR' in env && env.NO_COLOR !== '');
+  const colorAllowed = colorAllowedBy(options, env);
+  const color = colorAllowed && stdoutIsTTY;
+  const colorErr = colorAllowed && stderrIsTTY;
   return {
     stdinIsTTY,
     stdoutIsTTY,
     stderrIsTTY,
     color,
+    colorErr,
+    async style(stream) {
+      const { Chalk } = await import('chalk');
+      return new Chalk({ level: (stream === 'out' ? color : colorErr) ? 1 : 0 });
+    },
     out: (text) => {
       process.stdout.write(text);
     },

@@ -124,7 +124,23 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function reportError(error: unknown, json: boolean, debug: boolean): number {
+interface ErrorStyle {
+  error: (s: string) => string;
+  hint: (s: string) => string;
+}
+
+const plain: ErrorStyle = { error: (s) => s, hint: (s) => s };
+
+/** Colour for error output, only on a terminal and never with NO_COLOR or --no-color. */
+async function errorStyle(argv: string[]): Promise<ErrorStyle> {
+  const { colorAllowedBy } = await import('./context.js');
+  if (!process.stderr.isTTY || !colorAllowedBy({ color: !argv.includes('--no-color') }, process.env)) return plain;
+  const { Chalk } = await import('chalk');
+  const chalk = new Chalk({ level: 1 });
+  return { error: (s) => chalk.red.bold(s), hint: (s) => chalk.dim(s) };
+}
+
+function reportError(error: unknown, json: boolean, debug: boolean, style: ErrorStyle = plain): number {
   const write = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   const redact = (text: string) => (activeCtx ? activeCtx.redactor.text(text) : text);
   if (isWiseError(error)) {
@@ -132,8 +148,8 @@ function reportError(error: unknown, json: boolean, debug: boolean): number {
       const body = { code: error.code, message: redact(error.message), hint: error.hint ?? '', ...error.details };
       write(redact(JSON.stringify({ error: body })));
     } else {
-      write(`error: ${redact(error.message)}`);
-      if (error.hint) write(`hint: ${redact(error.hint)}`);
+      write(`${style.error('error:')} ${redact(error.message)}`);
+      if (error.hint) write(style.hint(`hint: ${redact(error.hint)}`));
     }
     if (debug && error.stack) write(redact(error.stack));
     return error.exitCode;
@@ -178,9 +194,10 @@ export async function main(argv: string[]): Promise<number> {
         }),
         json,
         debug,
+        await errorStyle(argv),
       );
     }
-    return reportError(error, json, debug);
+    return reportError(error, json, debug, await errorStyle(argv));
   }
 }
 

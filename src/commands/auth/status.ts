@@ -121,9 +121,11 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
           ? `stored ${credential.kind} token`
           : 'none';
     lines.push(`Active: account ${target.account} in ${target.env}, credentials: ${source}`);
+    const style = await ctx.io.style('out');
     if (opts.offline) lines.push('Online check: skipped (--offline)');
-    else if (check.valid === true) lines.push(`Online check: accepted by Wise (${check.profiles} profiles)`);
-    else if (check.valid === false) lines.push('Online check: rejected by Wise');
+    else if (check.valid === true)
+      lines.push(`Online check: ${style.green('accepted by Wise')} (${check.profiles} profiles)`);
+    else if (check.valid === false) lines.push(`Online check: ${style.red('rejected by Wise')}`);
     else if (check.error) lines.push(`Online check: could not be made (${check.error})`);
     ctx.io.out(`${lines.join('\n')}\n`);
   }

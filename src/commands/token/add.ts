@@ -81,7 +81,10 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
     printJson(ctx, { account, env, store: store.backend, verified: opts.verify !== false, profiles: profiles ?? null });
     return;
   }
-  ctx.io.err(`Stored the personal token for account "${account}" (${env}) in the ${store.description}.`);
+  const style = await ctx.io.style('err');
+  ctx.io.err(
+    `${style.green('✓')} Stored the personal token for account "${account}" (${env}) in the ${store.description}.`,
+  );
   if (profiles) {
     ctx.io.err(profiles.length ? 'Profiles this token can use:' : 'Wise lists no profiles for this token.');
     for (const p of profiles) ctx.io.err(`  ${p.id}  ${p.type.padEnd(8)}  ${p.name}`);
