@@ -42,6 +42,8 @@ export interface IO {
   /** A hidden prompt on the terminal; Ctrl-C raises CancelledError. */
   promptSecret(message: string): Promise<string>;
   select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
+  /** A visible one-line prompt; Ctrl-C raises CancelledError. */
+  input(message: string, options?: { default?: string; validate?: (value: string) => true | string }): Promise<string>;
   /** A spinner on stderr, only on a TTY; otherwise a no-op. */
   spinner(text: string): Spinner;
 }
@@ -135,6 +137,23 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
         throw error;
       }
     },
+    async input(message, options = {}) {
+      const { default: input } = await import('@inquirer/input');
+      try {
+        return await input(
+          {
+            message,
+            required: true,
+            ...(options.default ? { default: options.default } : {}),
+            ...(options.validate ? { validate: options.validate } : {}),
+          },
+          { output: process.stderr },
+        );
+      } catch (error) {
+        if (isCancel(error)) throw new CancelledError();
+        throw error;
+      }
+    },
     spinner(text) {
       if (!stderrIsTTY) return { stop() {} };
       let spinner: { stop(): void } | undefined;
@@ -221,10 +240,19 @@ export function createContext(options: GlobalOptions): Context {
       try {
         const { default: open } = await import('open');
         const child = await open(url, { wait: false });
+        // The opener (xdg-open on Linux) fails fast when there is no browser; one still running or done with
+        // status 0 after a moment has started one.
         return await new Promise<boolean>((resolve) => {
-          child.once('error', () => resolve(false));
-          child.once('spawn', () => resolve(true));
-          if (child.pid !== undefined) resolve(true);
+          const timer = setTimeout(() => resolve(true), 1500);
+          timer.unref();
+          child.once('error', () => {
+            clearTimeout(timer);
+            resolve(false);
+          });
+          child.once('exit', (code) => {
+            clearTimeout(timer);
+            resolve(code === 0);
+          });
         });
       } catch {
         return false;

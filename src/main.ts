@@ -48,6 +48,11 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .enablePositionalOptions(false);
 
+  program
+    .command('login')
+    .description('log in interactively: a personal API token, or OAuth in the browser')
+    .action(lazy(async () => (await import('./commands/login.js')).login as Runner));
+
   const token = program.command('token').description('personal API tokens');
   token
     .command('add')
@@ -55,6 +60,40 @@ export function buildProgram(): Command {
     .option('--stdin', 'read the token from standard input')
     .option('--no-verify', 'store without checking it with Wise')
     .action(lazy(async () => (await import('./commands/token/add.js')).tokenAdd as Runner));
+
+  const oauth = program.command('oauth').description('OAuth 2.0 for partners: clients, browser login, tokens');
+  oauth
+    .command('setup')
+    .description('store the partner client for the environment (secret in the secret store only)')
+    .requiredOption('--client-id <id>', 'the client id Wise issued')
+    .requiredOption(
+      '--redirect-uri <url>',
+      'the loopback redirect URI registered with Wise, e.g. http://127.0.0.1:8765/callback',
+    )
+    .option('--client-secret-stdin', 'read the client secret from standard input')
+    .option('--no-verify', 'store without checking the client with Wise')
+    .action(lazy(async () => (await import('./commands/oauth/setup.js')).oauthSetup as Runner));
+  oauth
+    .command('authorize')
+    .description('log in a Wise user in the browser (authorization_code through a loopback redirect)')
+    .option('--no-browser', 'only print the consent URL')
+    .option('--timeout <seconds>', 'how long to wait for the browser', '300')
+    .option('--pkce', 'add a PKCE S256 challenge (RFC 7636)')
+    .action(lazy(async () => (await import('./commands/oauth/authorize.js')).oauthAuthorize as Runner));
+  oauth
+    .command('client-token')
+    .description('print a client_credentials access token (never stored)')
+    .action(lazy(async () => (await import('./commands/oauth/client-token.js')).oauthClientToken as Runner));
+  oauth
+    .command('refresh')
+    .description('refresh the stored access token now')
+    .action(lazy(async () => (await import('./commands/oauth/refresh.js')).oauthRefresh as Runner));
+  oauth
+    .command('create-user')
+    .description('create a Wise user over the API (registration_code) and store its tokens')
+    .requiredOption('--email <email>', "the new user's email")
+    .option('--language <code>', "the user's language", 'en')
+    .action(lazy(async () => (await import('./commands/oauth/create-user.js')).oauthCreateUser as Runner));
 
   const auth = program.command('auth').description('inspect and manage stored credentials');
   auth
@@ -104,6 +143,9 @@ export function buildProgram(): Command {
     .command('mock')
     .description('run the local Wise emulator on 127.0.0.1 (prints its base URL first)')
     .option('--port <port>', 'port to listen on; 0 picks a free one', '0')
+    .option('--redirect-uri <url>', 'a redirect URI registered for the partner client (repeatable)', collect, [])
+    .option('--auto-approve', 'approve OAuth consent at once instead of showing the page')
+    .option('--token-ttl <seconds>', 'lifetime of OAuth access tokens (default 43199)')
     .action(lazy(async () => (await import('./commands/mock.js')).mock as Runner));
 
   program

@@ -4,7 +4,7 @@ import type { CredentialKind } from '../http/client.js';
 import { accountSecretName } from '../store/secret-store.js';
 import type { Target } from './target.js';
 
-export type CredentialSource = 'env-token' | 'stored';
+export type CredentialSource = 'env-token' | 'env-refresh' | 'stored';
 
 /** The credential a call will use, and where it came from (`wise auth status` shows this). */
 export interface ActiveCredential {
@@ -34,6 +34,21 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
     ctx.redactor.add(envToken);
     return { source: 'env-token', kind: 'bearer', origin: 'WISE_TOKEN', accessToken: async () => envToken };
   }
+  const { WISE_CLIENT_ID: clientId, WISE_CLIENT_SECRET: clientSecret, WISE_REFRESH_TOKEN: refreshToken } = ctx.env;
+  if (clientId && clientSecret && refreshToken) {
+    ctx.redactor.add(clientSecret);
+    ctx.redactor.add(refreshToken);
+    let token: Promise<string> | undefined;
+    return {
+      source: 'env-refresh',
+      kind: 'oauth',
+      origin: 'WISE_CLIENT_ID, WISE_CLIENT_SECRET and WISE_REFRESH_TOKEN',
+      accessToken() {
+        token ??= refreshFromEnvironment(ctx, target, { clientId, clientSecret }, refreshToken);
+        return token;
+      },
+    };
+  }
   const stored = target.config.accounts[target.account]?.credentials[target.env];
   if (!stored) throw noCredentialsError(target);
   const store = await ctx.secrets();
@@ -58,7 +73,40 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
       },
     };
   }
-  throw new AuthError(`Account "${target.account}" uses OAuth, which this version of wise cannot use yet.`, {
-    hint: 'Use a personal token (`wise token add`) or set WISE_TOKEN.',
-  });
+  return {
+    source: 'stored',
+    kind: 'oauth',
+    origin: store.description,
+    async accessToken() {
+      const { storedAccessToken } = await import('./oauth/tokens.js');
+      const tokens = await storedAccessToken(ctx, target, {
+        ...(stored.grant ? { grant: stored.grant } : {}),
+        ...(stored.email ? { email: stored.email } : {}),
+      });
+      return tokens.accessToken;
+    },
+  };
+}
+
+/** Source 2: one refresh in memory for this process; nothing is written anywhere. */
+async function refreshFromEnvironment(
+  ctx: Context,
+  target: Target,
+  oauth: { clientId: string; clientSecret: string },
+  refreshToken: string,
+): Promise<string> {
+  const [{ refreshAccessToken }, { createClient }] = await Promise.all([
+    import('./oauth/grants.js'),
+    import('../http/factory.js'),
+  ]);
+  const response = await refreshAccessToken(createClient(ctx, target.env), oauth, refreshToken);
+  ctx.redactor.add(response.access_token);
+  if (response.refresh_token && response.refresh_token !== refreshToken) {
+    ctx.redactor.add(response.refresh_token);
+    ctx.io.err(
+      'warning: Wise issued a new refresh token, so WISE_REFRESH_TOKEN may not work again. ' +
+        'For several calls, run `export WISE_TOKEN=$(wise auth token)` once and use that.',
+    );
+  }
+  return response.access_token;
 }

@@ -4,6 +4,9 @@ import { startMockServer } from '../mock/server.js';
 
 export interface MockCommandOptions {
   port: string;
+  redirectUri: string[];
+  autoApprove?: boolean;
+  tokenTtl?: string;
 }
 
 /** Runs the emulator until SIGINT/SIGTERM. The base URL is the first line on stdout, for scripts. */
@@ -13,7 +16,15 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
   }
   let server: Awaited<ReturnType<typeof startMockServer>>;
   try {
-    server = await startMockServer({ port: Number(opts.port) });
+    if (opts.tokenTtl !== undefined && !/^[1-9]\d*$/.test(opts.tokenTtl)) {
+      throw new UsageError(`--token-ttl must be a whole number of seconds, not "${opts.tokenTtl}".`);
+    }
+    server = await startMockServer({
+      port: Number(opts.port),
+      redirectUris: opts.redirectUri,
+      ...(opts.autoApprove ? { autoApprove: true } : {}),
+      ...(opts.tokenTtl ? { tokenTtlSeconds: Number(opts.tokenTtl) } : {}),
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UsageError(`Port ${opts.port} on 127.0.0.1 is already in use.`, {
@@ -24,6 +35,8 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
   }
   ctx.io.out(`${server.url}\n`);
   ctx.io.out(`personal-token ${server.personalToken}\n`);
+  ctx.io.out(`client-id ${server.clientId}\n`);
+  ctx.io.out(`client-secret ${server.clientSecret}\n`);
   ctx.io.err(
     `Wise emulator listening on ${server.url} (Ctrl-C to stop).\n` +
       `Try: WISE_API_URL=${server.url} WISE_TOKEN=<the token above> wise profiles list`,

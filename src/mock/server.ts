@@ -5,19 +5,33 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSeed, type MockState } from './state.js';
+import { handleAuthorize, handleSignup, handleToken, type OAuthOptions } from './oauth.js';
+import { errors, json, type Reply } from './reply.js';
+import { createSeed, type MockState, type MockToken } from './state.js';
 
 export interface MockOptions {
   port?: number;
   host?: string;
   /** The demo user's personal token; generated when absent. */
   personalToken?: string;
+  /** The partner client registered with the emulator: id, secret (generated when absent) and redirect URIs. */
+  clientId?: string;
+  clientSecret?: string;
+  redirectUris?: string[];
+  /** Approve the consent page at once, for scripts. */
+  autoApprove?: boolean;
+  /** Lifetime of OAuth access tokens in seconds (default 43199, as Wise). */
+  tokenTtlSeconds?: number;
 }
+
+export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8765/callback';
 
 export interface MockServer {
   url: string;
   port: number;
   personalToken: string;
+  clientId: string;
+  clientSecret: string;
   state: MockState;
   close(): Promise<void>;
 }
@@ -38,25 +52,13 @@ export interface RecordedRequest {
   path: string;
   correlationId: string | null;
   authenticated: boolean;
+  /** For `POST /oauth/token`: which grant was asked for. */
+  grantType?: string;
   status: number;
   at: string;
 }
 
-interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-type TokenInfo = MockState['tokens'] extends Map<string, infer T> ? T : never;
-
-const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
-  status,
-  body,
-  ...(headers ? { headers } : {}),
-});
-const errors = (status: number, code: string, message: string): Reply =>
-  json(status, { errors: [{ code, message, arguments: [] }] });
+type TokenInfo = MockToken;
 
 function bearer(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization ?? '';
@@ -66,7 +68,18 @@ function bearer(req: IncomingMessage): string | undefined {
 
 export async function startMockServer(options: MockOptions = {}): Promise<MockServer> {
   const personalToken = options.personalToken ?? randomUUID();
-  const state = createSeed(personalToken);
+  const clientId = options.clientId ?? 'wise-mock-partner';
+  const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
+  const state = createSeed(personalToken, {
+    id: clientId,
+    secret: clientSecret,
+    name: 'Mock Partner',
+    redirectUris: options.redirectUris?.length ? options.redirectUris : [DEFAULT_REDIRECT_URI],
+  });
+  const oauth: OAuthOptions = {
+    autoApprove: options.autoApprove ?? false,
+    tokenTtlSeconds: options.tokenTtlSeconds ?? 43_199,
+  };
   const faults: Fault[] = [];
   const requests: RecordedRequest[] = [];
 
@@ -102,8 +115,20 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     }
     if (path === '/__mock/requests' && method === 'GET') return json(200, requests);
 
+    const form = () => new URLSearchParams(body.toString('utf8'));
+    const consent = handleAuthorize(state, oauth, method, path, method === 'POST' ? form() : url.searchParams);
+    if (consent) return consent;
+    if (path === '/oauth/token') {
+      if (method !== 'POST') return errors(405, 'METHOD_NOT_ALLOWED', 'Use POST');
+      return handleToken(state, oauth, req, form());
+    }
+
     const auth = authenticate(req);
     if ('status' in auth) return auth;
+    if (path === '/v1/user/signup/registration_code' && method === 'POST') return handleSignup(state, auth, body);
+    if (auth.kind === 'client') {
+      return errors(403, 'FORBIDDEN', 'This endpoint needs a user access token, not a client credentials token');
+    }
     const user = state.users.find((u) => u.id === auth.userId);
     if (!user) return errors(404, 'NOT_FOUND', 'User not found');
     const mine = state.profiles.filter((p) => p.userId === user.id);
@@ -174,13 +199,17 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     const method = req.method ?? 'GET';
     const correlation = req.headers['x-external-correlation-id'];
     const correlationId = typeof correlation === 'string' ? correlation.slice(0, 36) : null;
+    const grantType =
+      url.pathname === '/oauth/token' ? new URLSearchParams(body.toString('utf8')).get('grant_type') : null;
     const record = (status: number) => {
       if (url.pathname.startsWith('/__mock/')) return;
       requests.push({
         method,
-        path: url.pathname + url.search,
+        // The query of a consent page or callback may hold a code or state: keep only the path.
+        path: url.pathname.startsWith('/oauth/') ? url.pathname : url.pathname + url.search,
         correlationId,
         authenticated: Boolean(req.headers.authorization),
+        ...(grantType ? { grantType } : {}),
         status,
         at: new Date().toISOString(),
       });
@@ -208,6 +237,10 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       ...(correlationId ? { 'x-external-correlation-id': correlationId } : {}),
       ...reply.headers,
     };
+    if (reply.html !== undefined) {
+      res.writeHead(reply.status, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(reply.html);
+      return;
+    }
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers).end();
       return;
@@ -231,6 +264,8 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     personalToken,
+    clientId,
+    clientSecret,
     state,
     close: () =>
       new Promise<void>((resolve) => {

@@ -29,8 +29,47 @@ export interface MockBalance {
 
 export interface MockToken {
   kind: 'personal' | 'user' | 'client';
+  /** The user the token acts for; 0 for client-credentials tokens. */
   userId: number;
   expiresAt?: number;
+  clientId?: string;
+  /** The authorization (refresh-token family) a user token belongs to. */
+  grantId?: string;
+}
+
+/** A partner client registered with Wise. */
+export interface MockClient {
+  id: string;
+  secret: string;
+  name: string;
+  redirectUris: string[];
+}
+
+/** An authorization code issued by the consent page: single use, bound to client, redirect URI and PKCE challenge. */
+export interface MockCode {
+  clientId: string;
+  redirectUri: string;
+  userId: number;
+  expiresAt: number;
+  used: boolean;
+  challenge?: string;
+  /** The grant created when the code was exchanged, revoked if the code is replayed. */
+  grantId?: string;
+}
+
+/** One user's authorization of one client: its current refresh token and the access tokens issued under it. */
+export interface MockGrant {
+  id: string;
+  clientId: string;
+  userId: number;
+  refreshToken: string;
+  accessTokens: Set<string>;
+}
+
+export interface MockRegistration {
+  userId: number;
+  clientId: string;
+  code: string;
 }
 
 export interface MockState {
@@ -38,6 +77,14 @@ export interface MockState {
   profiles: MockProfile[];
   balances: MockBalance[];
   tokens: Map<string, MockToken>;
+  clients: MockClient[];
+  codes: Map<string, MockCode>;
+  grants: Map<string, MockGrant>;
+  /** Refresh token -> grant id. */
+  refreshTokens: Map<string, string>;
+  /** Email -> registration by a partner over the API. */
+  registrations: Map<string, MockRegistration>;
+  nextId: number;
 }
 
 function profile(id: number, userId: number, type: 'PERSONAL' | 'BUSINESS', fullName: string): MockProfile {
@@ -95,7 +142,16 @@ function balance(id: number, profileId: number, currency: string, value: number)
   };
 }
 
-export function createSeed(personalToken: string): MockState {
+export function addUser(state: MockState, email: string, name: string): MockUser {
+  const user: MockUser = { id: state.nextId++, name, email, psd2: true, details: { address: { country: 'DE' } } };
+  state.users.push(user);
+  const personal = profile(state.nextId++, user.id, 'PERSONAL', name);
+  state.profiles.push(personal);
+  state.balances.push(balance(state.nextId++, personal.id, 'EUR', 0));
+  return user;
+}
+
+export function createSeed(personalToken: string, client: MockClient): MockState {
   const user: MockUser = {
     id: 1001,
     name: 'Jane Doe',
@@ -113,5 +169,11 @@ export function createSeed(personalToken: string): MockState {
       balance(3004, 2002, 'USD', 5200.75),
     ],
     tokens: new Map([[personalToken, { kind: 'personal', userId: user.id }]]),
+    clients: [client],
+    codes: new Map(),
+    grants: new Map(),
+    refreshTokens: new Map(),
+    registrations: new Map(),
+    nextId: 5001,
   };
 }

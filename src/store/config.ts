@@ -19,6 +19,12 @@ export interface EnvCredentials {
   addedAt: string;
   profiles?: ProfileSummary[];
   profileId?: number;
+  /** OAuth: how the tokens were obtained (`authorization_code` or `registration_code`). */
+  grant?: 'authorization_code' | 'registration_code';
+  /** OAuth users created over the API: their email, needed with the registration code. */
+  email?: string;
+  /** The Wise user id, when known. */
+  userId?: number;
 }
 
 export interface AccountConfig {

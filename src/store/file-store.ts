@@ -55,6 +55,10 @@ export class FileStore implements SecretStore {
     this.description = `encrypted file ${path}`;
   }
 
+  invalidate(): void {
+    this.#cache = undefined;
+  }
+
   async get(name: string): Promise<string | null> {
     const values = await this.#load();
     return values.get(name) ?? null;

@@ -14,6 +14,8 @@ export interface SecretStore {
   get(name: string): Promise<string | null>;
   set(name: string, value: string): Promise<void>;
   delete(name: string): Promise<boolean>;
+  /** Forgets anything cached in this process, so the next read sees what other processes wrote. */
+  invalidate?(): void;
 }
 
 export function accountSecretName(account: string, env: WiseEnv, kind: AccountSecretKind): string {

@@ -5,7 +5,7 @@ import { type MockServer, startMock } from '../helpers/mock.js';
 
 // A real pseudo-terminal through util-linux `script`, so the tool sees a TTY as it does for a person.
 const haveScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
-const ANSI = /\x1b\[[0-9;]*m/;
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
 
 let mock: MockServer;
 let sb: Sandbox;

@@ -1,4 +1,5 @@
 import { type ActiveCredential, resolveCredential } from '../../auth/credentials.js';
+import { readAccessToken } from '../../auth/oauth/tokens.js';
 import { fetchProfiles } from '../../auth/profiles.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
@@ -16,7 +17,11 @@ export interface AuthStatusOptions {
 interface StoredCredentialStatus {
   env: string;
   type: string;
+  /** The stored secret, masked: the personal token, or the OAuth refresh token. */
   secret: string | null;
+  /** OAuth: when the cached access token expires. */
+  accessTokenExpiresAt?: string | null;
+  grant?: string;
   addedAt: string;
   profileId: number | null;
   profiles: { id: number; type: string; name: string }[];
@@ -41,10 +46,16 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
       const stored = account.credentials[env];
       if (!stored) continue;
       let secret: string | null = null;
-      if (store && !storeError && stored.type === 'personal') {
+      let accessTokenExpiresAt: string | null = null;
+      if (store && !storeError) {
         try {
-          const value = await store.get(accountSecretName(name, env, 'personal-token'));
+          const kind = stored.type === 'personal' ? 'personal-token' : 'refresh-token';
+          const value = await store.get(accountSecretName(name, env, kind));
           secret = value ? mask(value) : 'missing';
+          if (stored.type === 'oauth') {
+            const access = await readAccessToken(store, { account: name, env });
+            accessTokenExpiresAt = access ? new Date(access.expiresAt).toISOString() : null;
+          }
         } catch (error) {
           if (!isWiseError(error)) throw error;
           storeError = error;
@@ -54,6 +65,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
         env,
         type: stored.type === 'personal' ? 'personal token' : 'OAuth',
         secret,
+        ...(stored.type === 'oauth' ? { accessTokenExpiresAt, grant: stored.grant ?? 'authorization_code' } : {}),
         addedAt: stored.addedAt,
         profileId: stored.profileId ?? null,
         profiles: stored.profiles ?? [],
@@ -111,7 +123,14 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
       lines.push(`Account ${account.name}${account.default ? ' (default)' : ''}, environment ${account.env}`);
       for (const c of account.credentials) {
         const profile = c.profileId !== null ? `, default profile ${c.profileId}` : '';
-        lines.push(`  ${c.env}: ${c.type} ${c.secret ?? ''}, added ${c.addedAt}${profile}`.replace('  ,', ','));
+        const secret = c.secret ? (c.type === 'OAuth' ? ` (refresh token ${c.secret})` : ` ${c.secret}`) : '';
+        const expiry =
+          c.type === 'OAuth'
+            ? c.accessTokenExpiresAt
+              ? `, access token valid until ${c.accessTokenExpiresAt}`
+              : ', no access token cached'
+            : '';
+        lines.push(`  ${c.env}: ${c.type}${secret}, added ${c.addedAt}${profile}${expiry}`);
       }
     }
     const source =

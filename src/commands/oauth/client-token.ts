@@ -1,0 +1,13 @@
+import { loadClientForGrant } from '../../auth/oauth/client-config.js';
+import { clientCredentials } from '../../auth/oauth/grants.js';
+import { resolveTarget } from '../../auth/target.js';
+import type { Context } from '../../context.js';
+import { createClient } from '../../http/factory.js';
+
+/** client_credentials grant: prints the token and a newline. Never stored, as Wise advises (one per worker). */
+export async function oauthClientToken(ctx: Context): Promise<void> {
+  const { env } = await resolveTarget(ctx);
+  const client = await loadClientForGrant(ctx, env);
+  const tokens = await clientCredentials(createClient(ctx, env), client);
+  ctx.io.out(`${tokens.access_token}\n`);
+}
