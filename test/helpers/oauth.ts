@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startMockServer } from '../../src/mock/server.js';
+import { FileStore } from '../../src/store/file-store.js';
+import { cleanEnv, createSandbox, ROOT, type Sandbox, WISE_BIN } from './cli.js';
+import type { MockServer } from './mock.js';
+
+export const CURL_BROWSER = join(ROOT, 'test/fixtures/curl-browser.sh');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface OAuthWorld {
+  mock: MockServer;
+  sb: Sandbox;
+  redirectUri: string;
+  port: number;
+  store(): FileStore;
+  cleanup(): Promise<void>;
+}
+
+/** An emulator with a partner client whose redirect URI is a free loopback port, and a sandbox with it set up. */
+export async function oauthWorld(options: { host?: string; setup?: boolean } = {}): Promise<OAuthWorld> {
+  const port = await freePort();
+  const redirectUri = `http://${options.host ?? '127.0.0.1'}:${port}/callback`;
+  const mock = await startMockServer({ port: 0, redirectUris: [redirectUri] });
+  const sb = await createSandbox({ WISE_API_URL: mock.url });
+  if (options.setup !== false) {
+    const r = await sb.run(
+      ['oauth', 'setup', '--client-id', mock.clientId, '--redirect-uri', redirectUri, '--client-secret-stdin'],
+      {
+        input: mock.clientSecret,
+      },
+    );
+    if (r.code !== 0) throw new Error(`setup failed: ${r.stderr}`);
+  }
+  return {
+    mock,
+    sb,
+    redirectUri,
+    port,
+    store: () => new FileStore(join(sb.configDir, 'secrets.enc'), async () => sb.env.WISE_STORE_PASSPHRASE as string),
+    async cleanup() {
+      await mock.close();
+      await sb.cleanup();
+    },
+  };
+}
+
+export interface Running {
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves with the consent URL once wise has printed it. */
+  consentUrl: Promise<string>;
+  done: Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Starts a long-running wise command (e.g. `oauth authorize --no-browser`) and watches its output. */
+export function startWise(world: OAuthWorld, args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [WISE_BIN, ...args], {
+    env: cleanEnv({ ...world.sb.env, ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let resolveUrl: (url: string) => void = () => {};
+  const consentUrl = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    err += c.toString();
+    const m = /(http:\/\/\S+\/oauth\/authorize\?\S+)/.exec(err);
+    if (m?.[1]) resolveUrl(m[1]);
+  });
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === 'SIGINT' ? 130 : 1), stdout: out, stderr: err }),
+    );
+  });
+  return { child, stderr: () => err, consentUrl, done };
+}
+
+/** What a browser does on the consent page: load it, post the decision, follow redirects. */
+export async function decide(
+  consentUrl: string,
+  decision: 'approve' | 'deny',
+): Promise<{ finalUrl: string; body: string }> {
+  const page = await (await fetch(consentUrl)).text();
+  const form = new URLSearchParams();
+  for (const m of page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    form.set(
+      m[1] as string,
+      (m[2] as string).replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))),
+    );
+  }
+  form.set('decision', decision);
+  const origin = new URL(consentUrl).origin;
+  let res = await fetch(`${origin}/oauth/authorize/decision`, { method: 'POST', body: form, redirect: 'manual' });
+  let url = `${origin}/oauth/authorize/decision`;
+  // Follow redirects by hand, as a browser would, to see every hop.
+  for (let hops = 0; hops < 5 && res.status >= 300 && res.status < 400; hops++) {
+    url = new URL(res.headers.get('location') as string, url).href;
+    res = await fetch(url, { redirect: 'manual' });
+  }
+  return { finalUrl: url, body: await res.text() };
+}
+
+export async function grantsSeen(mock: MockServer, grant: string): Promise<number> {
+  const res = await fetch(`${mock.url}/__mock/requests`);
+  const list = (await res.json()) as { grantType?: string }[];
+  return list.filter((r) => r.grantType === grant).length;
+}
