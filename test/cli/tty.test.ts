@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
 import { type MockServer, startMock } from '../helpers/mock.js';
+import { CURL_BROWSER, oauthWorld } from '../helpers/oauth.js';
 
 // A real pseudo-terminal through util-linux `script`, so the tool sees a TTY as it does for a person.
 const haveScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
@@ -19,20 +20,33 @@ afterAll(async () => {
 });
 
 /** Runs wise on a terminal; `typed` is written to the terminal after a short pause, as a person would. */
-async function onTerminal(args: string[], { typed, env = {} }: { typed?: string; env?: Record<string, string> } = {}) {
+async function onTerminal(
+  args: string[],
+  { typed, env = {}, world = sb }: { typed?: string | string[]; env?: Record<string, string>; world?: Sandbox } = {},
+) {
   const command = [process.execPath, WISE_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const { spawn } = await import('node:child_process');
   return new Promise<{ code: number; transcript: string }>((resolve) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: cleanEnv({ ...sb.env, TERM: 'xterm', ...env }),
+      env: cleanEnv({ ...world.env, TERM: 'xterm', ...env }),
     });
     let transcript = '';
     child.stdout.on('data', (c: Buffer) => {
       transcript += c.toString();
     });
-    if (typed !== undefined) setTimeout(() => child.stdin.write(typed), 800);
-    else child.stdin.end();
-    child.on('close', (code) => resolve({ code: code ?? 1, transcript }));
+    if (typed === undefined) child.stdin.end();
+    else {
+      // Keystrokes a person types, each after a pause that lets the prompt appear.
+      (Array.isArray(typed) ? typed : [typed]).forEach((keys, i) => {
+        setTimeout(() => child.stdin.write(keys), 800 * (i + 1));
+      });
+    }
+    // Give up well before the test's own timeout, so a failure shows the screen instead of a bare timeout.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, transcript });
+    });
   });
 }
 
@@ -66,5 +80,54 @@ describe.skipIf(!haveScript)('on a terminal', () => {
   it('a prompt cancelled with Ctrl-C exits 130', async () => {
     const { code } = await onTerminal(['--account', 'cancel', 'token', 'add'], { typed: '\x03' });
     expect(code).toBe(130);
+  });
+
+  it('wise login: choose the personal token, paste it at the hidden prompt', async () => {
+    const fresh = await createSandbox({ WISE_API_URL: mock.url });
+    try {
+      const { code, transcript } = await onTerminal(['login'], {
+        world: fresh,
+        typed: ['\r', `${mock.personalToken}\r`],
+      });
+      expect(code, transcript).toBe(0);
+      expect(transcript).toContain('How do you want to log in to Wise (sandbox)?');
+      expect(transcript).toContain('Stored the personal token for account "default" (sandbox)');
+      expect(transcript).not.toContain(mock.personalToken);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it('wise login: choose OAuth with a client set up, approve in the browser', async () => {
+    const world = await oauthWorld();
+    try {
+      const { code, transcript } = await onTerminal(['login'], {
+        world: world.sb,
+        typed: ['\x1b[B', '\r'],
+        env: { BROWSER: CURL_BROWSER },
+      });
+      expect(code, transcript).toBe(0);
+      expect(transcript).toContain('Logged in account "default" (sandbox) with OAuth');
+    } finally {
+      await world.cleanup();
+    }
+  });
+
+  it('wise login: OAuth without a client asks for the client id, redirect URI and hidden secret first', async () => {
+    const world = await oauthWorld({ setup: false });
+    try {
+      const { code, transcript } = await onTerminal(['login'], {
+        world: world.sb,
+        typed: ['\x1b[B', '\r', `${world.mock.clientId}\r`, `${world.redirectUri}\r`, `${world.mock.clientSecret}\r`],
+        env: { BROWSER: CURL_BROWSER },
+      });
+      expect(code, transcript).toBe(0);
+      expect(transcript).toContain('Client id (from Wise)');
+      expect(transcript).toContain('Stored OAuth client wise-mock-partner for sandbox');
+      expect(transcript).toContain('Logged in account "default" (sandbox) with OAuth');
+      expect(transcript).not.toContain(world.mock.clientSecret);
+    } finally {
+      await world.cleanup();
+    }
   });
 });
