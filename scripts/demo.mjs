@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,14 +50,24 @@ function step(title, shown, args, { input, expect = 0, extraEnv = {} } = {}) {
 }
 
 console.log(bold('wise demo: a scripted session against the local Wise emulator'));
-console.log(`$ wise mock --port 0 &`);
-mock = spawn(process.execPath, [wise, 'mock', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-const [url, token] = await new Promise((resolve, reject) => {
+const callbackPort = await new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const redirectUri = `http://127.0.0.1:${callbackPort}/callback`;
+console.log(`$ wise mock --port 0 --redirect-uri ${redirectUri} &`);
+mock = spawn(process.execPath, [wise, 'mock', '--port', '0', '--redirect-uri', redirectUri], {
+  env,
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+const [url, token, clientId, clientSecret] = await new Promise((resolve, reject) => {
   let buf = '';
   mock.stdout.on('data', (c) => {
     buf += c;
     const lines = buf.split('\n');
-    if (lines.length >= 3) resolve([lines[0], lines[1].split(' ')[1]]);
+    if (lines.length >= 5) resolve(lines.slice(0, 4).map((l, i) => (i === 0 ? l : l.split(' ')[1])));
   });
   mock.once('exit', (code) => reject(new Error(`the emulator exited (${code})`)));
 });
@@ -100,6 +111,62 @@ step('A token Wise rejects is not stored (exit 4)', 'echo wrong-token | wise tok
   expect: 4,
 });
 step('Log out: the secrets and the account are deleted', 'wise logout', ['logout']);
+
+console.log(`\n${bold('OAuth 2.0, as a partner application')}`);
+step(
+  'Store the partner client: id and redirect URI in config, the secret in the secret store only',
+  `wise oauth setup --client-id ${clientId} --redirect-uri ${redirectUri} --client-secret-stdin < secret.txt`,
+  ['oauth', 'setup', '--client-id', clientId, '--redirect-uri', redirectUri, '--client-secret-stdin'],
+  { input: clientSecret },
+);
+
+// The browser part: wise listens on the redirect URI; a "browser" opens the consent page and clicks Approve.
+console.log(`\n${bold('# Log a Wise user in through the browser (the demo plays the browser and clicks Approve)')}`);
+console.log('$ wise --account partner oauth authorize --no-browser');
+const authorize = spawn(
+  process.execPath,
+  [wise, '--account', 'partner', 'oauth', 'authorize', '--no-browser', '--timeout', '30'],
+  {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
+let authorizeErr = '';
+const consentUrl = await new Promise((resolve, reject) => {
+  authorize.stderr.on('data', (c) => {
+    authorizeErr += c;
+    const m = /(http:\/\/\S+\/oauth\/authorize\?\S+)/.exec(authorizeErr);
+    if (m) resolve(m[1]);
+  });
+  authorize.once('exit', () => reject(new Error(authorizeErr)));
+});
+const consent = await (await fetch(consentUrl)).text();
+const form = new URLSearchParams();
+for (const m of consent.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) form.set(m[1], m[2]);
+form.set('decision', 'approve');
+const landed = await fetch(`${url}/oauth/authorize/decision`, { method: 'POST', body: form });
+const authorizeCode = await new Promise((resolve) => authorize.once('exit', resolve));
+process.stdout.write(authorizeErr);
+console.log(`(the browser landed on ${landed.url}: "${/<h1>([^<]*)<\/h1>/.exec(await landed.text())?.[1]}")`);
+if (authorizeCode !== 0) failed = true;
+
+step(
+  'Call the API as that user; the access token is refreshed when needed, once for all processes',
+  'wise --account partner api /v1/me',
+  ['--account', 'partner', 'api', '/v1/me'],
+);
+step(
+  'Refresh now (Wise rotates the refresh token; the new one is stored first)',
+  'wise --account partner oauth refresh',
+  ['--account', 'partner', 'oauth', 'refresh'],
+);
+step(
+  'A user created over the API (registration_code)',
+  'wise --account alice oauth create-user --email alice@example.com',
+  ['--account', 'alice', 'oauth', 'create-user', '--email', 'alice@example.com'],
+);
+step('Every account at a glance (secrets masked)', 'wise auth status --offline', ['auth', 'status', '--offline']);
+step('Delete everything wise stored', 'wise logout --all', ['logout', '--all']);
 
 console.log(failed ? '\nThe demo FAILED.' : '\nThe demo finished; its temporary folder is removed.');
 process.exit(failed ? 1 : 0);

@@ -63,9 +63,9 @@ export interface Running {
 }
 
 /** Starts a long-running wise command (e.g. `oauth authorize --no-browser`) and watches its output. */
-export function startWise(world: OAuthWorld, args: string[], env: Record<string, string> = {}): Running {
+export function startWise(sandbox: Pick<Sandbox, 'env'>, args: string[], env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, [WISE_BIN, ...args], {
-    env: cleanEnv({ ...world.sb.env, ...env }),
+    env: cleanEnv({ ...sandbox.env, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

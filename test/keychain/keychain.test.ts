@@ -79,6 +79,52 @@ describe('OS keychain (gnome-keyring over D-Bus)', () => {
     expect(read.code).toBe(7);
   });
 
+  it('OAuth: client secret, refresh token and access token in the keychain, nothing on disk', async () => {
+    const { freePort, decide, startWise } = await import('../helpers/oauth.js');
+    const { startMockServer } = await import('../../src/mock/server.js');
+    const port = await freePort();
+    const redirectUri = `http://127.0.0.1:${port}/callback`;
+    const partner = await startMockServer({ port: 0, redirectUris: [redirectUri] });
+    const name = `${account}-oauth`;
+    try {
+      const env = { WISE_API_URL: partner.url };
+      const setup = await sb.run(['oauth', 'setup', '--client-id', partner.clientId, '--redirect-uri', redirectUri], {
+        input: partner.clientSecret,
+        env,
+      });
+      expect(setup.code, setup.stderr).toBe(0);
+      const run = startWise({ env: { ...sb.env, ...env } }, [
+        '--account',
+        name,
+        'oauth',
+        'authorize',
+        '--no-browser',
+        '--timeout',
+        '20',
+      ]);
+      await decide(await run.consentUrl, 'approve');
+      expect((await run.done).code).toBe(0);
+
+      expect(lookup('@client:sandbox:client-secret')).toBe(partner.clientSecret);
+      const refresh = lookup(`${name}:sandbox:refresh-token`);
+      expect(refresh).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      const access = JSON.parse(lookup(`${name}:sandbox:access-token`) as string);
+      expect(access.expiresAt).toBeGreaterThan(Date.now());
+      const me = await sb.run(['--account', name, 'api', '/v1/me'], { env });
+      expect(me.code, me.stderr).toBe(0);
+
+      const onDisk = (
+        await Promise.all(
+          (await readdir(sb.configDir)).map((f) => readFile(join(sb.configDir, f), 'utf8').catch(() => '')),
+        )
+      ).join('');
+      for (const secret of [partner.clientSecret, refresh as string, access.accessToken])
+        expect(onDisk).not.toContain(secret);
+    } finally {
+      await partner.close();
+    }
+  });
+
   // Last: it leaves the keyring locked.
   it('a locked keyring: exit 7, and the stored token is not mistaken for "nothing stored"', async () => {
     // secret-tool may crash after locking on a display-less machine; the lock itself is what matters.

@@ -87,7 +87,7 @@ describe('wise oauth authorize, end to end', () => {
 
   it('with --pkce the emulator checks the S256 verifier', async () => {
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--pkce', '--timeout', '20']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--pkce', '--timeout', '20']);
     const url = await run.consentUrl;
     expect(new URL(url).searchParams.get('code_challenge_method')).toBe('S256');
     expect(new URL(url).searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -97,7 +97,7 @@ describe('wise oauth authorize, end to end', () => {
 
   it('a forged callback with a wrong or missing state is refused with 400, never exchanged, and the login goes on', async () => {
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
     const url = await run.consentUrl;
     const state = new URL(url).searchParams.get('state') as string;
     expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
@@ -116,7 +116,7 @@ describe('wise oauth authorize, end to end', () => {
 
   it('Deny ends the login with exit 4 naming Wise error', async () => {
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
     const { body } = await decide(await run.consentUrl, 'deny');
     expect(body).toContain('The login was not completed');
     const done = await run.done;
@@ -136,7 +136,7 @@ describe('wise oauth authorize, end to end', () => {
 
   it('Ctrl-C exits 130 and closes the listener', async () => {
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
     await run.consentUrl;
     run.child.kill('SIGINT');
     const done = await run.done;
@@ -160,7 +160,7 @@ describe('wise oauth authorize, end to end', () => {
 
   it('listens on loopback only', async () => {
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
     const url = await run.consentUrl;
     // The kernel's table of listening sockets (Linux): every listener on the port is bound to 127.0.0.1 alone.
     expect(await listeners(world.port)).toEqual(['127.0.0.1']);
@@ -175,7 +175,7 @@ describe('wise oauth authorize, end to end', () => {
     ['[::1]', '::1'],
   ])('a %s redirect URI binds %s', async (host, bound) => {
     world = await oauthWorld({ host });
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
     const url = await run.consentUrl;
     expect(await listeners(world.port)).toEqual([bound]);
     await decide(url, 'approve');
@@ -184,7 +184,7 @@ describe('wise oauth authorize, end to end', () => {
 
   it('--debug output of the whole flow holds no secret and no Basic credentials', async () => {
     world = await oauthWorld();
-    const run = startWise(world, ['--debug', 'oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const run = startWise(world.sb, ['--debug', 'oauth', 'authorize', '--no-browser', '--timeout', '20']);
     const url = await run.consentUrl;
     const { finalUrl } = await decide(url, 'approve');
     const done = await run.done;

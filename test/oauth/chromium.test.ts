@@ -16,7 +16,7 @@ describe.skipIf(!haveChromium)('wise oauth authorize with headless Chromium', ()
   it('clicking Approve on the consent page logs in, and the browser ends on the result page', async () => {
     const { chromium } = await import('playwright-core');
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '30']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '30']);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -48,7 +48,7 @@ describe.skipIf(!haveChromium)('wise oauth authorize with headless Chromium', ()
   it('clicking Deny ends the login with exit 4', async () => {
     const { chromium } = await import('playwright-core');
     world = await oauthWorld();
-    const run = startWise(world, ['oauth', 'authorize', '--no-browser', '--timeout', '30']);
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '30']);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
     try {
       const page = await browser.newPage();

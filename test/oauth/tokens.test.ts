@@ -10,7 +10,7 @@ afterEach(async () => {
 
 async function loggedIn(): Promise<OAuthWorld> {
   const w = await oauthWorld();
-  const run = startWise(w, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+  const run = startWise(w.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
   await decide(await run.consentUrl, 'approve');
   const done = await run.done;
   if (done.code !== 0) throw new Error(done.stderr);

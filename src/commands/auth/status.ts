@@ -133,12 +133,13 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
         lines.push(`  ${c.env}: ${c.type}${secret}, added ${c.addedAt}${profile}${expiry}`);
       }
     }
-    const source =
-      credential?.source === 'env-token'
-        ? 'WISE_TOKEN from the environment'
-        : credential
-          ? `stored ${credential.kind} token`
-          : 'none';
+    const sources: Record<string, string> = {
+      'env-token': 'WISE_TOKEN from the environment',
+      'env-refresh':
+        'OAuth refresh token from the environment (WISE_CLIENT_ID, WISE_CLIENT_SECRET, WISE_REFRESH_TOKEN)',
+      stored: `stored ${credential?.kind === 'oauth' ? 'OAuth login' : 'personal token'}`,
+    };
+    const source = credential ? sources[credential.source] : 'none';
     lines.push(`Active: account ${target.account} in ${target.env}, credentials: ${source}`);
     const style = await ctx.io.style('out');
     if (opts.offline) lines.push('Online check: skipped (--offline)');
