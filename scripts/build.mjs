@@ -18,17 +18,12 @@ const tsc = spawnSync(
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/wise.cjs',
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // Dependencies stay in node_modules, except commander, which every run loads: bundled and minified it is a third
-  // of its published size (mostly JSDoc), and parse time grows with size.
-  external: ['@napi-rs/keyring', '@inquirer/*', '@peculiar/x509', 'chalk', 'jose', 'open', 'yocto-spinner'],
   // The sources are ES modules; in the CommonJS bundle import.meta.url becomes the bundle's own URL.
   define: { 'import.meta.url': '__wiseBundleUrl' },
   banner: { js: "const __wiseBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -36,4 +31,26 @@ await build({
   minifyWhitespace: !process.env.WISE_BUILD_READABLE,
   minifySyntax: !process.env.WISE_BUILD_READABLE,
   logLevel: 'warning',
+};
+
+// The emulator (src/mock) is a bundle of its own, loaded only by `wise mock`: the client's bundle stays smaller,
+// and the two share no code, as they must not.
+const emulatorAsItsOwnBundle = {
+  name: 'emulator-bundle',
+  setup(b) {
+    b.onResolve({ filter: /\/mock\/server\.js$/ }, (args) =>
+      args.importer.includes(`${join('src', 'commands')}`) ? { path: './mock.cjs', external: true } : undefined,
+    );
+  },
+};
+
+await build({ ...common, entryPoints: ['src/mock/server.ts'], outfile: 'dist/mock.cjs' });
+await build({
+  ...common,
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/wise.cjs',
+  plugins: [emulatorAsItsOwnBundle],
+  // Dependencies stay in node_modules, except commander, which every run loads: bundled and minified it is a third
+  // of its published size (mostly JSDoc), and parse time grows with size.
+  external: ['@napi-rs/keyring', '@inquirer/*', '@peculiar/x509', 'chalk', 'jose', 'open', 'yocto-spinner'],
 });

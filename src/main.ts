@@ -243,6 +243,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit at once: stdout and stderr are synchronous for files and pipes on Linux and macOS, and a keychain call that
-// timed out must not keep the process alive.
-void main(process.argv.slice(2)).then((code) => process.exit(code));
+/**
+ * Exits as soon as stdout and stderr have been handed to the OS: output is never cut short (pipes are asynchronous
+ * on macOS), and a keychain call that timed out cannot keep the process alive.
+ */
+function exitWhenFlushed(code: number): void {
+  const pending = [process.stdout, process.stderr].filter((stream) => stream.writableLength > 0);
+  if (!pending.length) process.exit(code);
+  let left = pending.length;
+  for (const stream of pending) {
+    stream.once('drain', () => {
+      left -= 1;
+      if (left === 0) process.exit(code);
+    });
+  }
+  setTimeout(() => process.exit(code), 10_000).unref();
+}
+
+void main(process.argv.slice(2)).then(exitWhenFlushed);

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { startMockServer } from '../mock/server.js';
+import type { MockServer } from '../mock/server.js';
 
 export interface MockCommandOptions {
   port: string;
@@ -14,7 +14,9 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
   if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) {
     throw new UsageError(`--port must be a number from 0 to 65535, not "${opts.port}".`);
   }
-  let server: Awaited<ReturnType<typeof startMockServer>>;
+  // The emulator is its own bundle (dist/mock.cjs): the client never loads it, and it shares no code with it.
+  const { startMockServer } = await import('../mock/server.js');
+  let server: MockServer;
   try {
     if (opts.tokenTtl !== undefined && !/^[1-9]\d*$/.test(opts.tokenTtl)) {
       throw new UsageError(`--token-ttl must be a whole number of seconds, not "${opts.tokenTtl}".`);

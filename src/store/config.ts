@@ -88,8 +88,20 @@ export class ConfigFile {
       const config = await this.read();
       const result = change(config);
       await writeFileAtomic(this.path, `${JSON.stringify(config, null, 2)}\n`);
+      await removeStaleTempFiles(this.dir);
       return result;
     });
+  }
+}
+
+/** Temporary files of writers that were killed mid-write: harmless, but not to pile up. */
+async function removeStaleTempFiles(dir: string): Promise<void> {
+  const { readdir, stat, unlink } = await import('node:fs/promises');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^\..+\.[0-9a-f]{12}\.tmp$/.test(n));
+  for (const name of names) {
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > 60_000) await unlink(path).catch(() => {});
   }
 }
 

@@ -73,11 +73,17 @@ describe('config file', () => {
       expect(() => JSON.parse(text)).not.toThrow();
       expect((await config.read()).version).toBe(1);
     }
-    // The lock left by a killed writer is recovered: the next update goes through.
+    // The lock left by a killed writer is recovered: the next update goes through, and removes the temporary
+    // files that killed writers left behind once they are a minute old.
+    const { utimes } = await import('node:fs/promises');
+    await writeFile(join(sb.configDir, '.config.json.0123456789ab.tmp'), '{"half":');
+    const old = new Date(Date.now() - 120_000);
+    for (const f of await readdir(sb.configDir)) if (f.endsWith('.tmp')) await utimes(join(sb.configDir, f), old, old);
     await config.update((c) => {
       c.defaultAccount = 'after-kill';
     });
     expect((await config.read()).defaultAccount).toBe('after-kill');
+    expect((await readdir(sb.configDir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 60_000);
 });
 
