@@ -1,24 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
-import { type MockServer, startMock } from '../helpers/mock.js';
+import { useEmulatorAndSandbox } from '../helpers/mock.js';
 
-let mock: MockServer;
-let sb: Sandbox;
-beforeAll(async () => {
-  mock = await startMock();
-  sb = await createSandbox({ WISE_API_URL: mock.url });
-});
-afterAll(async () => {
-  await mock.close();
-  await sb.cleanup();
-});
+const world = useEmulatorAndSandbox();
 
 describe('--debug', () => {
   it('traces a whole session on stderr without any secret', async () => {
     const steps: [string[], string?][] = [
-      [['--debug', 'token', 'add'], `${mock.personalToken}\n`],
+      [['--debug', 'token', 'add'], `${world.mock.personalToken}\n`],
       [['--debug', 'api', '/v2/profiles']],
       [['--debug', 'api', '-i', '/v1/me']],
       [['--debug', 'api', '/v1/profiles/2001/balance-statements/3001/statement.json']],
@@ -30,25 +21,31 @@ describe('--debug', () => {
     ];
     let stderr = '';
     for (const [args, input] of steps) {
-      const result = await sb.run(args, input === undefined ? {} : { input });
+      const result = await world.sb.run(args, input === undefined ? {} : { input });
       stderr += result.stderr;
     }
     // A rejected token, then WISE_DEBUG=1 instead of the flag.
-    const wrong = await sb.run(['api', '/v1/me'], { env: { WISE_DEBUG: '1', WISE_TOKEN: 'leaky-wrong-token-987654' } });
+    const wrong = await world.sb.run(['api', '/v1/me'], {
+      env: { WISE_DEBUG: '1', WISE_TOKEN: 'leaky-wrong-token-987654' },
+    });
     stderr += wrong.stderr;
 
     expect(stderr).toContain('> GET http://127.0.0.1');
     expect(stderr).toContain('> authorization: Bearer [REDACTED]');
     expect(stderr).toMatch(/< 200 OK \(\d+ ms\)/);
     expect(stderr).toContain('< 401');
-    for (const secret of [mock.personalToken, 'leaky-wrong-token-987654', sb.env.WISE_STORE_PASSPHRASE as string]) {
+    for (const secret of [
+      world.mock.personalToken,
+      'leaky-wrong-token-987654',
+      world.sb.env.WISE_STORE_PASSPHRASE as string,
+    ]) {
       expect(stderr).not.toContain(secret);
       expect(stderr).not.toContain(Buffer.from(secret).toString('base64'));
     }
     // Nor in any file the tool wrote.
-    for (const name of await readdir(sb.configDir)) {
-      const text = await readFile(join(sb.configDir, name), 'utf8');
-      expect(text).not.toContain(mock.personalToken);
+    for (const name of await readdir(world.sb.configDir)) {
+      const text = await readFile(join(world.sb.configDir, name), 'utf8');
+      expect(text).not.toContain(world.mock.personalToken);
     }
   });
 });

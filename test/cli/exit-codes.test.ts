@@ -1,21 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
-import { type MockServer, startMock } from '../helpers/mock.js';
+import { useEmulatorAndSandbox } from '../helpers/mock.js';
 
-let mock: MockServer;
-let sb: Sandbox;
-
-beforeAll(async () => {
-  mock = await startMock();
-  sb = await createSandbox({ WISE_API_URL: '' });
-  sb.env.WISE_API_URL = mock.url;
-});
-afterAll(async () => {
-  await mock.close();
-  await sb.cleanup();
-});
+const world = useEmulatorAndSandbox();
 
 interface Case {
   name: string;
@@ -131,8 +120,8 @@ const cases: Case[] = [
 describe('bad input gets a clear message and the documented exit code', () => {
   it.each(cases)('$name → exit $code', async (c) => {
     const env = { ...c.env };
-    if (env.WISE_TOKEN === '@mock') env.WISE_TOKEN = mock.personalToken;
-    const result = await sb.run(c.args, { env, ...(c.input !== undefined ? { input: c.input } : {}) });
+    if (env.WISE_TOKEN === '@mock') env.WISE_TOKEN = world.mock.personalToken;
+    const result = await world.sb.run(c.args, { env, ...(c.input !== undefined ? { input: c.input } : {}) });
     expect(result.stderr).toMatch(c.message);
     expect(result.code).toBe(c.code);
     expect(result.stderr).toMatch(/^error: /);
@@ -142,8 +131,11 @@ describe('bad input gets a clear message and the documented exit code', () => {
 
   it.each(cases)('$name → one JSON error object with --json', async (c) => {
     const env = { ...c.env };
-    if (env.WISE_TOKEN === '@mock') env.WISE_TOKEN = mock.personalToken;
-    const result = await sb.run(['--json', ...c.args], { env, ...(c.input !== undefined ? { input: c.input } : {}) });
+    if (env.WISE_TOKEN === '@mock') env.WISE_TOKEN = world.mock.personalToken;
+    const result = await world.sb.run(['--json', ...c.args], {
+      env,
+      ...(c.input !== undefined ? { input: c.input } : {}),
+    });
     expect(result.code).toBe(c.code);
     const parsed = JSON.parse(result.stderr) as { error: { code: string; message: string; hint: string } };
     expect(parsed.error.message).toMatch(c.message);
@@ -177,15 +169,15 @@ describe('stored state', () => {
   });
 
   it('a wrong passphrase for the file store exits 7 and keeps the store', async () => {
-    const s = await createSandbox({ WISE_API_URL: mock.url });
+    const s = await createSandbox({ WISE_API_URL: world.mock.url });
     try {
-      expect((await s.run(['token', 'add'], { input: `${mock.personalToken}\n` })).code).toBe(0);
+      expect((await s.run(['token', 'add'], { input: `${world.mock.personalToken}\n` })).code).toBe(0);
       const before = await readFile(join(s.configDir, 'secrets.enc'));
       const result = await s.run(['auth', 'token'], { env: { WISE_STORE_PASSPHRASE: 'not-the-passphrase' } });
       expect(result.code).toBe(7);
       expect(result.stderr).toMatch(/Wrong passphrase for the encrypted secret store/);
       expect(await readFile(join(s.configDir, 'secrets.enc'))).toEqual(before);
-      expect((await s.run(['auth', 'token'])).stdout).toBe(`${mock.personalToken}\n`);
+      expect((await s.run(['auth', 'token'])).stdout).toBe(`${world.mock.personalToken}\n`);
     } finally {
       await s.cleanup();
     }

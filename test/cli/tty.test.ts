@@ -1,34 +1,29 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
-import { type MockServer, startMock } from '../helpers/mock.js';
+import { useEmulatorAndSandbox } from '../helpers/mock.js';
 import { CURL_BROWSER, oauthWorld } from '../helpers/oauth.js';
 
 // A real pseudo-terminal through util-linux `script`, so the tool sees a TTY as it does for a person.
 const haveScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
 
-let mock: MockServer;
-let sb: Sandbox;
-beforeAll(async () => {
-  mock = await startMock();
-  sb = await createSandbox({ WISE_API_URL: mock.url });
-});
-afterAll(async () => {
-  await mock.close();
-  await sb.cleanup();
-});
+const shared = useEmulatorAndSandbox();
 
 /** Runs wise on a terminal; `typed` is written to the terminal after a short pause, as a person would. */
 async function onTerminal(
   args: string[],
-  { typed, env = {}, world = sb }: { typed?: string | string[]; env?: Record<string, string>; world?: Sandbox } = {},
+  {
+    typed,
+    env = {},
+    sandbox = shared.sb,
+  }: { typed?: string | string[]; env?: Record<string, string>; sandbox?: Sandbox } = {},
 ) {
   const command = [process.execPath, WISE_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const { spawn } = await import('node:child_process');
   return new Promise<{ code: number; transcript: string }>((resolve) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: cleanEnv({ ...world.env, TERM: 'xterm', ...env }),
+      env: cleanEnv({ ...sandbox.env, TERM: 'xterm', ...env }),
     });
     let transcript = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -52,12 +47,12 @@ async function onTerminal(
 
 describe.skipIf(!haveScript)('on a terminal', () => {
   it('token add asks with a hidden prompt and never echoes the token', async () => {
-    const { code, transcript } = await onTerminal(['token', 'add'], { typed: `${mock.personalToken}\r` });
+    const { code, transcript } = await onTerminal(['token', 'add'], { typed: `${shared.mock.personalToken}\r` });
     expect(code).toBe(0);
     expect(transcript).toContain('Paste your sandbox personal API token');
     expect(transcript).toContain('Stored the personal token for account "default" (sandbox)');
-    expect(transcript).not.toContain(mock.personalToken);
-    expect(transcript).not.toContain(mock.personalToken.slice(0, 8));
+    expect(transcript).not.toContain(shared.mock.personalToken);
+    expect(transcript).not.toContain(shared.mock.personalToken.slice(0, 8));
   });
 
   it('api pretty-prints JSON on a terminal', async () => {
@@ -83,16 +78,16 @@ describe.skipIf(!haveScript)('on a terminal', () => {
   });
 
   it('wise login: choose the personal token, paste it at the hidden prompt', async () => {
-    const fresh = await createSandbox({ WISE_API_URL: mock.url });
+    const fresh = await createSandbox({ WISE_API_URL: shared.mock.url });
     try {
       const { code, transcript } = await onTerminal(['login'], {
-        world: fresh,
-        typed: ['\r', `${mock.personalToken}\r`],
+        sandbox: fresh,
+        typed: ['\r', `${shared.mock.personalToken}\r`],
       });
       expect(code, transcript).toBe(0);
       expect(transcript).toContain('How do you want to log in to Wise (sandbox)?');
       expect(transcript).toContain('Stored the personal token for account "default" (sandbox)');
-      expect(transcript).not.toContain(mock.personalToken);
+      expect(transcript).not.toContain(shared.mock.personalToken);
     } finally {
       await fresh.cleanup();
     }
@@ -102,7 +97,7 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     const world = await oauthWorld();
     try {
       const { code, transcript } = await onTerminal(['login'], {
-        world: world.sb,
+        sandbox: world.sb,
         typed: ['\x1b[B', '\r'],
         env: { BROWSER: CURL_BROWSER },
       });
@@ -117,7 +112,7 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     const world = await oauthWorld({ setup: false });
     try {
       const { code, transcript } = await onTerminal(['login'], {
-        world: world.sb,
+        sandbox: world.sb,
         typed: ['\x1b[B', '\r', `${world.mock.clientId}\r`, `${world.redirectUri}\r`, `${world.mock.clientSecret}\r`],
         env: { BROWSER: CURL_BROWSER },
       });

@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from 'vitest';
 import { type MockServer, type RecordedRequest, startMockServer } from '../../src/mock/server.js';
+import { createSandbox, type Sandbox } from './cli.js';
 
 export type { MockServer };
 
@@ -17,4 +19,31 @@ export async function queueFault(
 export async function recordedRequests(server: MockServer): Promise<RecordedRequest[]> {
   const res = await fetch(`${server.url}/__mock/requests`);
   return (await res.json()) as RecordedRequest[];
+}
+
+/**
+ * One emulator and one sandbox pointed at it for the whole test file. Returns live getters, so test bodies read the
+ * values the hooks set.
+ */
+export function useEmulatorAndSandbox(): { readonly mock: MockServer; readonly sb: Sandbox } {
+  let mock: MockServer | undefined;
+  let sb: Sandbox | undefined;
+  beforeAll(async () => {
+    mock = await startMock();
+    sb = await createSandbox({ WISE_API_URL: mock.url });
+  });
+  afterAll(async () => {
+    await mock?.close();
+    await sb?.cleanup();
+  });
+  return {
+    get mock() {
+      if (!mock) throw new Error('the emulator is not running yet');
+      return mock;
+    },
+    get sb() {
+      if (!sb) throw new Error('the sandbox is not ready yet');
+      return sb;
+    },
+  };
 }
