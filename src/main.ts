@@ -36,7 +36,9 @@ function lazy(load: () => Promise<Runner>) {
 
 export function buildProgram(): Command {
   const program = new Command('wise')
-    .description('Automate your Wise account: personal tokens, OAuth, SCA, mTLS, JOSE, webhooks and a local emulator.')
+    .description(
+      'Automate your Wise account from the shell: personal API tokens, OAuth 2.0, any API call, and a local Wise emulator.',
+    )
     .version(VERSION, '-v, --version', 'print the version')
     .option('--account <name>', 'named set of stored credentials (env: WISE_ACCOUNT)')
     .addOption(new Option('--env <env>', 'Wise environment (env: WISE_ENV)').choices(['sandbox', 'production']))

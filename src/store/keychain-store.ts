@@ -74,8 +74,8 @@ export class KeychainStore implements SecretStore {
       timer.unref();
     });
     try {
-      const entry = await this.open(KEYCHAIN_SERVICE, name);
-      return await Promise.race([op(entry), timeout]);
+      // Opening the entry (which connects to D-Bus) is inside the race too.
+      return await Promise.race([this.open(KEYCHAIN_SERVICE, name).then(op), timeout]);
     } catch (error) {
       if (error instanceof SecretStoreError) throw error;
       throw this.#unusable(describeKeyringError(error), error);

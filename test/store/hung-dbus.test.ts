@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionBusSocket } from '../../src/store/dbus-probe.js';
+import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+
+// A session bus that accepts connections and never answers: the keychain library would block on it forever.
+let bus: Server;
+let sb: Sandbox;
+let socket: string;
+beforeAll(async () => {
+  sb = await createSandbox();
+  socket = join(sb.dir, 'hung-bus.sock');
+  bus = createServer(() => {}).listen(socket);
+  await new Promise((r) => bus.once('listening', r));
+  delete sb.env.WISE_STORE;
+  Object.assign(sb.env, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${socket}`, WISE_KEYCHAIN_TIMEOUT_MS: '500' });
+  // An account whose token would be in the keychain.
+  const { ConfigFile } = await import('../../src/store/config.js');
+  await new ConfigFile(sb.configDir).update((c) => {
+    c.accounts.default = { env: 'sandbox', credentials: { sandbox: { type: 'personal', addedAt: 'now' } } };
+  });
+});
+afterAll(async () => {
+  bus.close();
+  await sb.cleanup();
+});
+
+describe('a hung D-Bus', () => {
+  it.each([
+    [['token', 'add', '--no-verify'], 'tok-1234567890'],
+    [['auth', 'token'], ''],
+    [['api', '/v1/me'], ''],
+    [['logout', '--all'], ''],
+  ])('wise %j exits 7 instead of hanging', async (args, input) => {
+    const r = await sb.run(args, { input, timeoutMs: 15_000 });
+    expect(r.code).toBe(7);
+    expect(r.stderr + r.stdout).toMatch(/did not answer within 0\.5 s/);
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+  });
+});
+
+describe('sessionBusSocket', () => {
+  it.each([
+    ['unix:path=/run/user/1000/bus', '/run/user/1000/bus'],
+    ['unix:abstract=/tmp/dbus-XYZ,guid=abc', '\0/tmp/dbus-XYZ'],
+    ['tcp:host=localhost,port=1234;unix:path=/tmp/b', '/tmp/b'],
+    ['tcp:host=localhost,port=1234', undefined],
+    ['unix:path=/tmp/with%20space', '/tmp/with space'],
+  ])('%s → %s', (address, expected) => {
+    expect(sessionBusSocket(address)).toBe(expected);
+  });
+});
