@@ -17,7 +17,13 @@ if (!process.env.WISE_BENCH_INNER) {
     spawnSync('sh', ['-c', 'command -v dbus-run-session && command -v gnome-keyring-daemon']).status === 0;
   if (haveKeyring) {
     const inner = `printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && WISE_BENCH_INNER=keychain "${process.execPath}" "${fileURLToPath(import.meta.url)}"`;
-    const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner], { stdio: 'inherit' });
+    // A private keyring folder as well as a private bus: the machine's own keyring is never touched.
+    const data = mkdtempSync(join(tmpdir(), 'wise-bench-keyring-'));
+    const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner], {
+      stdio: 'inherit',
+      env: { ...process.env, XDG_DATA_HOME: data },
+    });
+    rmSync(data, { recursive: true, force: true });
     process.exit(r.status ?? 1);
   }
   console.error('gnome-keyring/dbus not found: the token is kept in the encrypted file store for this run.');

@@ -202,21 +202,30 @@ async function createSecretStore(ctx: Context): Promise<SecretStore> {
   const { KeychainStore } = await import('./store/keychain-store.js');
   const timeoutMs = Number(ctx.env.WISE_KEYCHAIN_TIMEOUT_MS) || 5_000;
   let busChecked: Promise<void> | undefined;
-  return new KeychainStore(async (service, name): Promise<KeyringEntry> => {
+  const keyring = async () => {
     if (process.platform === 'linux') {
       const { checkSessionBus } = await import('./store/dbus-probe.js');
       busChecked ??= checkSessionBus(ctx.env.DBUS_SESSION_BUS_ADDRESS, process.getuid?.() ?? 0, timeoutMs);
       await busChecked;
     }
     // CommonJS with a large platform loader: require() costs ~3 ms where an ESM import costs ~25 ms.
-    const { AsyncEntry } = createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
-    const entry = new AsyncEntry(service, name, { linux: { store: 'secret-service' } });
-    return {
-      getPassword: () => entry.getPassword(),
-      setPassword: (value) => entry.setPassword(value),
-      deletePassword: () => entry.deletePassword(),
-    };
-  }, timeoutMs);
+    return createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
+  };
+  const lister = async (service: string) =>
+    (await (await keyring()).findCredentialsAsync(service)).map((c) => c.account);
+  return new KeychainStore(
+    async (service, name): Promise<KeyringEntry> => {
+      const { AsyncEntry } = await keyring();
+      const entry = new AsyncEntry(service, name, { linux: { store: 'secret-service' } });
+      return {
+        getPassword: () => entry.getPassword(),
+        setPassword: (value) => entry.setPassword(value),
+        deletePassword: () => entry.deletePassword(),
+      };
+    },
+    timeoutMs,
+    lister,
+  );
 }
 
 /** Builds the real Context for this process. */

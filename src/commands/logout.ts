@@ -28,6 +28,8 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
   }
   if (opts.all) {
     for (const env of WISE_ENVS) if (await store.delete(clientSecretName(env))) deleted++;
+    // Whatever else the store holds under the tool's name, e.g. secrets of an account whose config was lost.
+    for (const name of await store.list()) if (await store.delete(name)) deleted++;
   }
   await ctx.config.update((config) => {
     if (opts.all) {

@@ -75,6 +75,10 @@ export class FileStore implements SecretStore {
     return this.#modify((values) => values.delete(name));
   }
 
+  async list(): Promise<string[]> {
+    return [...(await this.#load()).keys()];
+  }
+
   async #modify(change: (values: Map<string, string>) => boolean): Promise<boolean> {
     await ensurePrivateDir(dirname(this.path));
     return withLock(`${this.path}.lock`, async () => {

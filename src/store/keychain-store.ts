@@ -11,6 +11,8 @@ export interface KeyringEntry {
 }
 
 export type KeyringOpener = (service: string, name: string) => Promise<KeyringEntry>;
+/** Lists the item names of a service (the seam to the library's credential search). */
+export type KeyringLister = (service: string) => Promise<string[]>;
 
 const FILE_STORE_HINT =
   'Use the encrypted file store instead: export WISE_STORE=file (passphrase from WISE_STORE_PASSPHRASE or a prompt).';
@@ -29,6 +31,7 @@ export class KeychainStore implements SecretStore {
   constructor(
     private readonly open: KeyringOpener,
     private readonly timeoutMs = 5_000,
+    private readonly lister?: KeyringLister,
   ) {}
 
   async get(name: string): Promise<string | null> {
@@ -46,6 +49,14 @@ export class KeychainStore implements SecretStore {
 
   async delete(name: string): Promise<boolean> {
     return this.#call('delete', name, (entry) => entry.deletePassword());
+  }
+
+  /** Every item of the service, probe items aside; names the tool can compute are deleted by logout anyway. */
+  async list(): Promise<string[]> {
+    const lister = this.lister;
+    if (!lister) return [];
+    const names = await this.#call('search', KEYCHAIN_SERVICE, () => lister(KEYCHAIN_SERVICE));
+    return names.filter((name) => !name.startsWith('@probe:'));
   }
 
   /** Tells "nothing stored" from "keychain unusable" by writing, reading back and deleting a probe item. */

@@ -16,6 +16,8 @@ export interface SecretStore {
   delete(name: string): Promise<boolean>;
   /** Forgets anything cached in this process, so the next read sees what other processes wrote. */
   invalidate?(): void;
+  /** The names of every secret the tool has stored here (`wise logout --all` deletes them all). */
+  list(): Promise<string[]>;
 }
 
 export function accountSecretName(account: string, env: WiseEnv, kind: AccountSecretKind): string {
@@ -40,5 +42,8 @@ export class MemoryStore implements SecretStore {
   }
   async delete(name: string): Promise<boolean> {
     return this.#values.delete(name);
+  }
+  async list(): Promise<string[]> {
+    return [...this.#values.keys()];
   }
 }

@@ -143,12 +143,20 @@ describe('accounts', () => {
     expect((await sb.run(['auth', 'token'])).stdout).toBe(`${mock.personalToken}\n`);
 
     await sb.run(['--account', 'other', 'token', 'add', '--no-verify'], { input: 'other-token-123456' });
+    // A secret whose account the config no longer knows is removed too.
+    const { FileStore } = await import('../../src/store/file-store.js');
+    await new FileStore(join(sb.configDir, 'secrets.enc'), async () => sb.env.WISE_STORE_PASSPHRASE as string).set(
+      'lost:production:refresh-token',
+      'orphaned-refresh-token-123456',
+    );
     const all = await sb.run(['logout', '--all']);
     expect(all.code).toBe(0);
     const doc = JSON.parse((await sb.run(['--json', 'auth', 'status', '--offline'])).stdout);
     expect(doc.accounts).toEqual([]);
-    const secrets = await readFile(join(sb.configDir, 'secrets.enc'), 'utf8');
-    expect(secrets).not.toContain('other-token');
+    const { FileStore: Store } = await import('../../src/store/file-store.js');
+    expect(
+      await new Store(join(sb.configDir, 'secrets.enc'), async () => sb.env.WISE_STORE_PASSPHRASE as string).list(),
+    ).toEqual([]);
   });
 });
 

@@ -125,8 +125,25 @@ describe('OS keychain (gnome-keyring over D-Bus)', () => {
     }
   });
 
+  it('logout --all also deletes items whose account the config no longer names', async () => {
+    const orphan = spawnSync(
+      'secret-tool',
+      ['store', '--label=wise-cli orphan', 'service', 'wise-cli', 'username', 'lost:sandbox:personal-token'],
+      { input: 'orphan-secret-123456' },
+    );
+    expect(orphan.status).toBe(0);
+    expect(lookup('lost:sandbox:personal-token')).toBe('orphan-secret-123456');
+    const r = await sb.run(['logout', '--all']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lookup('lost:sandbox:personal-token')).toBeNull();
+    const all = spawnSync('secret-tool', ['search', '--all', 'service', 'wise-cli'], { encoding: 'utf8' });
+    expect(`${all.stdout}${all.stderr}`).not.toContain('attribute.service = wise-cli');
+  });
+
   // Last: it leaves the keyring locked.
   it('a locked keyring: exit 7, and the stored token is not mistaken for "nothing stored"', async () => {
+    const added = await sb.run(['--account', account, 'token', 'add', '--no-verify'], { input: 'locked-token-123456' });
+    expect(added.code, added.stderr).toBe(0);
     // secret-tool may crash after locking on a display-less machine; the lock itself is what matters.
     spawnSync('secret-tool', ['lock', '--collection=login']);
     const read = await sb.run(['--account', account, 'auth', 'token']);
