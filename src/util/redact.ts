@@ -103,3 +103,20 @@ function redactQuery(query: string): string {
     })
     .join('&');
 }
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Makes an object that holds secrets redact itself: `JSON.stringify`, `console.log` and `util.inspect` show
+ * `[REDACTED]` for the named fields, while code reads the real values. Returns the same object.
+ */
+export function selfRedacting<T extends object>(value: T, secretFields: readonly (keyof T)[]): T {
+  const redacted = () => {
+    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const field of secretFields) if (copy[field as string] !== undefined) copy[field as string] = REDACTED;
+    return copy;
+  };
+  Object.defineProperty(value, 'toJSON', { value: redacted, enumerable: false });
+  Object.defineProperty(value, INSPECT, { value: redacted, enumerable: false });
+  return value;
+}

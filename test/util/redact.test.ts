@@ -1,5 +1,7 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { mask, REDACTED, Redactor } from '../../src/util/redact.js';
+import { toTokenSet } from '../../src/auth/oauth/grants.js';
+import { mask, REDACTED, Redactor, selfRedacting } from '../../src/util/redact.js';
 
 describe('Redactor', () => {
   const r = new Redactor();
@@ -64,5 +66,24 @@ describe('mask', () => {
     ['short', '****'],
   ])('%s → %s', (value, expected) => {
     expect(mask(value)).toBe(expected);
+  });
+});
+
+describe('objects that hold secrets', () => {
+  it('redact themselves in JSON and util.inspect, and keep their values for code', () => {
+    const tokens = toTokenSet(
+      { access_token: 'acc-123456789', refresh_token: 'ref-123456789', token_type: 'bearer', expires_in: 60 },
+      0,
+    );
+    expect(tokens.accessToken).toBe('acc-123456789');
+    for (const shown of [JSON.stringify(tokens), inspect(tokens), inspect({ nested: { tokens } }, { depth: 5 })]) {
+      expect(shown).not.toContain('acc-123456789');
+      expect(shown).not.toContain('ref-123456789');
+      expect(shown).toContain(REDACTED);
+      expect(shown).toContain('60000');
+    }
+    const client = selfRedacting({ clientId: 'id', clientSecret: 'very-secret' }, ['clientSecret']);
+    expect(JSON.stringify(client)).toBe(`{"clientId":"id","clientSecret":"${REDACTED}"}`);
+    expect({ ...client }.clientSecret).toBe('very-secret');
   });
 });

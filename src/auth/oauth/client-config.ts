@@ -3,6 +3,7 @@ import { AuthError, UsageError } from '../../errors.js';
 import { AUTHORIZE_URLS, parseBaseUrl } from '../../http/endpoints.js';
 import type { WiseEnv } from '../../store/config.js';
 import { clientSecretName } from '../../store/secret-store.js';
+import { selfRedacting } from '../../util/redact.js';
 import type { OAuthClient } from './grants.js';
 
 export interface ConfiguredClient extends OAuthClient {
@@ -58,7 +59,9 @@ export async function loadClient(ctx: Context, env: WiseEnv): Promise<Configured
     });
   }
   ctx.redactor.add(clientSecret);
-  return { clientId: client.clientId, clientSecret, redirectUri: client.redirectUri };
+  return selfRedacting<ConfiguredClient>({ clientId: client.clientId, clientSecret, redirectUri: client.redirectUri }, [
+    'clientSecret',
+  ]);
 }
 
 /** The client from WISE_CLIENT_ID and WISE_CLIENT_SECRET when both are set, else the stored one. */
@@ -67,7 +70,7 @@ export async function loadClientForGrant(ctx: Context, env: WiseEnv): Promise<OA
   const secret = ctx.env.WISE_CLIENT_SECRET;
   if (id && secret) {
     ctx.redactor.add(secret);
-    return { clientId: id, clientSecret: secret };
+    return selfRedacting<OAuthClient>({ clientId: id, clientSecret: secret }, ['clientSecret']);
   }
   return loadClient(ctx, env);
 }

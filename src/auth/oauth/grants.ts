@@ -1,5 +1,6 @@
 import { AuthError, type WiseError } from '../../errors.js';
 import { describeWiseError, errorFromResponse, parseJson, type WiseClient } from '../../http/client.js';
+import { selfRedacting } from '../../util/redact.js';
 
 /** The partner's OAuth client: id and secret issued by Wise for one environment. */
 export interface OAuthClient {
@@ -34,16 +35,19 @@ export interface TokenSet {
 
 export function toTokenSet(response: TokenResponse, now: number): TokenSet {
   const expiresIn = Number(response.expires_in);
-  return {
-    accessToken: response.access_token,
-    expiresAt: now + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 43_199) * 1000,
-    obtainedAt: now,
-    ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
-    ...(response.refresh_token_expires_in
-      ? { refreshTokenExpiresAt: now + Number(response.refresh_token_expires_in) * 1000 }
-      : {}),
-    ...(response.scope ? { scope: response.scope } : {}),
-  };
+  return selfRedacting<TokenSet>(
+    {
+      accessToken: response.access_token,
+      expiresAt: now + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 43_199) * 1000,
+      obtainedAt: now,
+      ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
+      ...(response.refresh_token_expires_in
+        ? { refreshTokenExpiresAt: now + Number(response.refresh_token_expires_in) * 1000 }
+        : {}),
+      ...(response.scope ? { scope: response.scope } : {}),
+    },
+    ['accessToken', 'refreshToken'],
+  );
 }
 
 /** Hints for the OAuth error codes of RFC 6749 section 5.2 that a user can act on. */
