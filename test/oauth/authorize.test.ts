@@ -255,6 +255,27 @@ describe('wise oauth setup', () => {
   });
 });
 
+describe('the consent page override', () => {
+  it('WISE_AUTHORIZE_URL is used as given', async () => {
+    world = await oauthWorld();
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20'], {
+      WISE_AUTHORIZE_URL: `${world.mock.url}/oauth/authorize`,
+    });
+    expect(await run.consentUrl).toMatch(new RegExp(`^${world.mock.url}/oauth/authorize\\?client_id=`));
+    await decide(await run.consentUrl, 'approve');
+    expect((await run.done).code).toBe(0);
+  });
+
+  it('a plain-http WISE_AUTHORIZE_URL off loopback is refused (exit 2)', async () => {
+    world = await oauthWorld();
+    const r = await world.sb.run(['oauth', 'authorize', '--no-browser'], {
+      env: { WISE_AUTHORIZE_URL: 'http://wise.example/oauth/authorize' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('WISE_AUTHORIZE_URL must use https://');
+  });
+});
+
 describe('wise oauth authorize without a client', () => {
   it('exits 4 and says how to set one up', async () => {
     world = await oauthWorld({ setup: false });

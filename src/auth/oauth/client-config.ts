@@ -36,7 +36,11 @@ export function checkRedirectUri(raw: string): URL {
 
 /** The consent page: WISE_AUTHORIZE_URL, else `<api-url>/oauth/authorize` when only the API URL is overridden, else Wise's. */
 export function authorizeUrl(ctx: Context, env: WiseEnv): URL {
-  if (ctx.env.WISE_AUTHORIZE_URL) return new URL(ctx.env.WISE_AUTHORIZE_URL);
+  if (ctx.env.WISE_AUTHORIZE_URL) {
+    // Same rule as the API URL: https, or plain http on loopback only. The path is kept as given.
+    parseBaseUrl(ctx.env.WISE_AUTHORIZE_URL, 'WISE_AUTHORIZE_URL');
+    return new URL(ctx.env.WISE_AUTHORIZE_URL);
+  }
   const api = ctx.options.apiUrl ?? ctx.env.WISE_API_URL;
   if (api) return new URL('oauth/authorize', parseBaseUrl(api, ctx.options.apiUrl ? '--api-url' : 'WISE_API_URL'));
   return new URL(AUTHORIZE_URLS[env]);
