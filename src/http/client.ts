@@ -236,9 +236,9 @@ export function describeWiseError(body: Buffer): { message?: string; codes: stri
 /** Paths Wise keeps from personal tokens of EU/UK (PSD2) accounts: balance statements and funding transfers. */
 export function isPsd2RestrictedPath(method: string, path: string): boolean {
   const p = path.split('?')[0] ?? '';
-  return /\/statement(\.(json|csv|pdf|xlsx|xml|mt940|qif|camt\d*))?$/i.test(p) || /statements?\b/i.test(p)
-    ? true
-    : method.toUpperCase() === 'POST' && /\/transfers\/[^/]+\/payments\/?$/.test(p);
+  // Balance statements in every format and version (`balance-statements/.../statement.json`, `.../statement.pdf`).
+  if (/statement/i.test(p)) return true;
+  return method.toUpperCase() === 'POST' && /\/transfers\/[^/]+\/payments\/?$/.test(p);
 }
 
 export function errorFromResponse(response: WiseResponse, method: string, kind?: CredentialKind): WiseError {

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, AuthError, NetworkError, ScaRequiredError } from '../../src/errors.js';
-import { describeWiseError, WiseClient, type WiseClientOptions } from '../../src/http/client.js';
+import { describeWiseError, isPsd2RestrictedPath, WiseClient, type WiseClientOptions } from '../../src/http/client.js';
 import { createTransport, type Transport } from '../../src/http/transport.js';
 import { Redactor } from '../../src/util/redact.js';
 import { type MockServer, queueFault, recordedRequests, startMock } from '../helpers/mock.js';
@@ -170,5 +170,20 @@ describe('errors', () => {
     ['<html>gateway</html>', undefined, []],
   ])('reads Wise error body %s', (body, message, codes) => {
     expect(describeWiseError(Buffer.from(body))).toEqual({ ...(message ? { message } : {}), codes });
+  });
+});
+
+describe('isPsd2RestrictedPath', () => {
+  it.each([
+    ['GET', '/v1/profiles/1/balance-statements/2/statement.json?currency=EUR', true],
+    ['GET', '/v1/profiles/1/balance-statements/2/statement.pdf', true],
+    ['GET', '/v3/profiles/1/borderless-accounts/2/statement.json', true],
+    ['POST', '/v3/profiles/1/transfers/2/payments', true],
+    ['GET', '/v3/profiles/1/transfers/2/payments', false],
+    ['POST', '/v3/profiles/1/transfers', false],
+    ['GET', '/v4/profiles/1/balances', false],
+    ['POST', '/v3/profiles/1/quotes', false],
+  ])('%s %s → %s', (method, path, expected) => {
+    expect(isPsd2RestrictedPath(method, path)).toBe(expected);
   });
 });
