@@ -4,7 +4,7 @@ import type { WiseEnv } from './config.js';
 export const ACCOUNT_SECRET_KINDS = ['personal-token', 'refresh-token', 'access-token', 'registration-code'] as const;
 export type AccountSecretKind = (typeof ACCOUNT_SECRET_KINDS)[number];
 
-export type StoreBackend = 'keychain' | 'file' | 'memory';
+export type StoreBackend = 'keychain' | 'file';
 
 /** Where secrets live. Values are opaque strings; names come from `accountSecretName` / `clientSecretName`. */
 export interface SecretStore {
@@ -26,24 +26,4 @@ export function accountSecretName(account: string, env: WiseEnv, kind: AccountSe
 
 export function clientSecretName(env: WiseEnv): string {
   return `@client:${env}:client-secret`;
-}
-
-/** A store that lives and dies with the process: used for credentials from the environment and by tests. */
-export class MemoryStore implements SecretStore {
-  readonly backend = 'memory' as const;
-  readonly description = 'memory (nothing is written)';
-  readonly #values = new Map<string, string>();
-
-  async get(name: string): Promise<string | null> {
-    return this.#values.get(name) ?? null;
-  }
-  async set(name: string, value: string): Promise<void> {
-    this.#values.set(name, value);
-  }
-  async delete(name: string): Promise<boolean> {
-    return this.#values.delete(name);
-  }
-  async list(): Promise<string[]> {
-    return [...this.#values.keys()];
-  }
 }
