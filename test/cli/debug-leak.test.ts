@@ -1,7 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
 
 const world = useEmulatorAndSandbox();

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { createSandbox, STACK_TRACE } from '../helpers/cli.js';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
 
 const world = useEmulatorAndSandbox();
