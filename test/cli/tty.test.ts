@@ -10,14 +10,13 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
 
 const shared = useEmulatorAndSandbox();
 
-/** Runs wise on a terminal; `typed` is written to the terminal after a short pause, as a person would. */
+/** A keystroke sequence typed once `prompt` has appeared on the screen, as a person reads before typing. */
+type Step = [prompt: string, keys: string];
+
+/** Runs wise on a terminal and types each step's keys when its prompt shows. */
 async function onTerminal(
   args: string[],
-  {
-    typed,
-    env = {},
-    sandbox = shared.sb,
-  }: { typed?: string | string[]; env?: Record<string, string>; sandbox?: Sandbox } = {},
+  { typed, env = {}, sandbox = shared.sb }: { typed?: Step[]; env?: Record<string, string>; sandbox?: Sandbox } = {},
 ) {
   const command = [process.execPath, WISE_BIN, ...args].map((a) => `'${a}'`).join(' ');
   const { spawn } = await import('node:child_process');
@@ -26,16 +25,19 @@ async function onTerminal(
       env: cleanEnv({ ...sandbox.env, TERM: 'xterm', ...env }),
     });
     let transcript = '';
+    let seen = 0;
+    const steps = [...(typed ?? [])];
+    if (!steps.length) child.stdin.end();
     child.stdout.on('data', (c: Buffer) => {
       transcript += c.toString();
+      const step = steps[0];
+      if (step && transcript.indexOf(step[0], seen) >= 0) {
+        steps.shift();
+        seen = transcript.length;
+        // The prompt is drawn once the terminal is in raw mode; a short pause mimics reading it.
+        setTimeout(() => child.stdin.write(step[1]), 100);
+      }
     });
-    if (typed === undefined) child.stdin.end();
-    else {
-      // Keystrokes a person types, each after a pause that lets the prompt appear.
-      (Array.isArray(typed) ? typed : [typed]).forEach((keys, i) => {
-        setTimeout(() => child.stdin.write(keys), 800 * (i + 1));
-      });
-    }
     // Give up well before the test's own timeout, so a failure shows the screen instead of a bare timeout.
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('close', (code) => {
@@ -47,7 +49,9 @@ async function onTerminal(
 
 describe.skipIf(!haveScript)('on a terminal', () => {
   it('token add asks with a hidden prompt and never echoes the token', async () => {
-    const { code, transcript } = await onTerminal(['token', 'add'], { typed: `${shared.mock.personalToken}\r` });
+    const { code, transcript } = await onTerminal(['token', 'add'], {
+      typed: [['Paste your sandbox personal API token', `${shared.mock.personalToken}\r`]],
+    });
     expect(code).toBe(0);
     expect(transcript).toContain('Paste your sandbox personal API token');
     expect(transcript).toContain('Stored the personal token for account "default" (sandbox)');
@@ -73,7 +77,7 @@ describe.skipIf(!haveScript)('on a terminal', () => {
   });
 
   it('a prompt cancelled with Ctrl-C exits 130', async () => {
-    const { code } = await onTerminal(['--account', 'cancel', 'token', 'add'], { typed: '\x03' });
+    const { code } = await onTerminal(['--account', 'cancel', 'token', 'add'], { typed: [['Paste your', '\x03']] });
     expect(code).toBe(130);
   });
 
@@ -82,7 +86,10 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     try {
       const { code, transcript } = await onTerminal(['login'], {
         sandbox: fresh,
-        typed: ['\r', `${shared.mock.personalToken}\r`],
+        typed: [
+          ['How do you want to log in', '\r'],
+          ['Paste your sandbox personal API token', `${shared.mock.personalToken}\r`],
+        ],
       });
       expect(code, transcript).toBe(0);
       expect(transcript).toContain('How do you want to log in to Wise (sandbox)?');
@@ -98,7 +105,10 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     try {
       const { code, transcript } = await onTerminal(['login'], {
         sandbox: world.sb,
-        typed: ['\x1b[B', '\r'],
+        typed: [
+          ['How do you want to log in', '\x1b[B'],
+          ['❯ OAuth', '\r'],
+        ],
         env: { BROWSER: CURL_BROWSER },
       });
       expect(code, transcript).toBe(0);
@@ -113,7 +123,13 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     try {
       const { code, transcript } = await onTerminal(['login'], {
         sandbox: world.sb,
-        typed: ['\x1b[B', '\r', `${world.mock.clientId}\r`, `${world.redirectUri}\r`, `${world.mock.clientSecret}\r`],
+        typed: [
+          ['How do you want to log in', '\x1b[B'],
+          ['❯ OAuth', '\r'],
+          ['Client id (from Wise)', `${world.mock.clientId}\r`],
+          ['Redirect URI registered with Wise', `${world.redirectUri}\r`],
+          ['Client secret (from Wise)', `${world.mock.clientSecret}\r`],
+        ],
         env: { BROWSER: CURL_BROWSER },
       });
       expect(code, transcript).toBe(0);
