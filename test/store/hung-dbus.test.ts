@@ -40,6 +40,16 @@ describe('a hung D-Bus', () => {
   });
 });
 
+describe('no session bus at all (a container, a CI shell)', () => {
+  it('exit 7 naming the encrypted file store', async () => {
+    const r = await sb.run(['auth', 'token'], { env: { DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined } });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain('The OS keychain cannot be used: no D-Bus session or Secret Service is reachable');
+    expect(r.stderr).toContain('WISE_STORE=file');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+  });
+});
+
 describe('sessionBusSocket', () => {
   it.each([
     ['unix:path=/run/user/1000/bus', '/run/user/1000/bus'],
