@@ -48,6 +48,23 @@ describe('no session bus at all (a container, a CI shell)', () => {
     expect(r.stderr).toContain('WISE_STORE=file');
     expect(r.stderr).not.toMatch(STACK_TRACE);
   });
+
+  it('auth status says the keychain is unusable even when nothing is stored', async () => {
+    const empty = await createSandbox();
+    try {
+      delete empty.env.WISE_STORE;
+      const r = await empty.run(['--json', 'auth', 'status', '--offline'], {
+        env: { DBUS_SESSION_BUS_ADDRESS: undefined },
+      });
+      expect(r.code).toBe(4);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        store: { backend: 'keychain' },
+        storeError: expect.stringContaining('no D-Bus session'),
+      });
+    } finally {
+      await empty.cleanup();
+    }
+  });
 });
 
 describe('sessionBusSocket', () => {

@@ -39,6 +39,16 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     storeError = error;
   }
 
+  // With nothing to read, still tell whether the keychain can be used (a write-and-read-back probe).
+  if (store && !storeError && !Object.keys(config.accounts).length && 'probe' in store) {
+    try {
+      await (store as { probe(): Promise<void> }).probe();
+    } catch (error) {
+      if (!isWiseError(error)) throw error;
+      storeError = error;
+    }
+  }
+
   const accounts = [];
   for (const [name, account] of Object.entries(config.accounts)) {
     const credentials: StoredCredentialStatus[] = [];
@@ -117,7 +127,8 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     });
   } else {
     const lines: string[] = [];
-    lines.push(`Secret store: ${store ? store.description : `unusable (${storeError?.message ?? 'not opened'})`}`);
+    const storeLine = store ? store.description : 'not opened';
+    lines.push(`Secret store: ${storeError ? `${storeLine}: unusable (${storeError.message})` : storeLine}`);
     if (!accounts.length) lines.push('No stored accounts.');
     for (const account of accounts) {
       lines.push(`Account ${account.name}${account.default ? ' (default)' : ''}, environment ${account.env}`);
