@@ -79,11 +79,7 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
     origin: store.description,
     async accessToken() {
       const { storedAccessToken } = await import('./oauth/tokens.js');
-      const tokens = await storedAccessToken(ctx, target, {
-        ...(stored.grant ? { grant: stored.grant } : {}),
-        ...(stored.email ? { email: stored.email } : {}),
-      });
-      return tokens.accessToken;
+      return (await storedAccessToken(ctx, target, stored)).accessToken;
     },
   };
 }

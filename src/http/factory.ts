@@ -12,7 +12,11 @@ export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
 }
 
 /** A client for the environment, authenticated with `credential` when given. */
-export function createClient(ctx: Context, env: WiseEnv, credential?: ActiveCredential): WiseClient {
+export function createClient(
+  ctx: Context,
+  env: WiseEnv,
+  credential?: Pick<ActiveCredential, 'kind' | 'accessToken'>,
+): WiseClient {
   return new WiseClient({
     baseUrl: apiBaseUrl(ctx, env),
     transport: ctx.transport,

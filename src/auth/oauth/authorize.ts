@@ -118,8 +118,6 @@ export async function authorizeWithBrowser(
       await receiver.settled(2000);
       throw error;
     }
-    ctx.redactor.add(tokens.accessToken);
-    ctx.redactor.add(tokens.refreshToken);
     const profileId = callback.profileId && /^\d+$/.test(callback.profileId) ? Number(callback.profileId) : undefined;
     await storeOAuthLogin(ctx, target, tokens, { grant: 'authorization_code', ...(profileId ? { profileId } : {}) });
     callback.respond(true, 'wise has stored your login. You can close this page and return to your terminal.');
@@ -139,6 +137,8 @@ export async function storeOAuthLogin(
   tokens: TokenSet,
   meta: { grant: 'authorization_code' | 'registration_code'; profileId?: number; email?: string; userId?: number },
 ): Promise<void> {
+  ctx.redactor.add(tokens.accessToken);
+  ctx.redactor.add(tokens.refreshToken);
   const store = await ctx.secrets();
   await saveTokens(store, target, tokens);
   // An OAuth login replaces a personal token of the same account and environment.

@@ -76,12 +76,15 @@ export async function storedAccessToken(
   who: OAuthAccount,
   options: AccessOptions = {},
 ): Promise<StoredAccess> {
+  const tokens = await freshAccessToken(ctx, who, options);
+  ctx.redactor.add(tokens.accessToken);
+  return tokens;
+}
+
+async function freshAccessToken(ctx: Context, who: OAuthAccount, options: AccessOptions): Promise<StoredAccess> {
   const store = await ctx.secrets();
   const cached = await readAccessToken(store, who);
-  if (!options.force && cached && isFresh(cached, ctx.clock.now())) {
-    ctx.redactor.add(cached.accessToken);
-    return cached;
-  }
+  if (!options.force && cached && isFresh(cached, ctx.clock.now())) return cached;
   const [{ ensurePrivateDir }, { withLock }] = await Promise.all([
     import('../../store/atomic.js'),
     import('../../store/lock.js'),
@@ -94,14 +97,10 @@ export async function storedAccessToken(
       store.invalidate?.();
       const again = await readAccessToken(store, who);
       const refreshedMeanwhile = again && (!options.force || again.obtainedAt >= started);
-      if (again && refreshedMeanwhile && isFresh(again, ctx.clock.now())) {
-        ctx.redactor.add(again.accessToken);
-        return again;
-      }
+      if (again && refreshedMeanwhile && isFresh(again, ctx.clock.now())) return again;
       const oauth = await loadClient(ctx, who.env);
       const tokens = await refreshStored(ctx, store, who, oauth, options);
       await saveTokens(store, who, tokens);
-      ctx.redactor.add(tokens.accessToken);
       return tokens;
     },
     { timeoutMs: 60_000, staleMs: 120_000 },

@@ -41,12 +41,7 @@ export async function oauthCreateUser(ctx: Context, opts: CreateUserOptions): Pr
   // 32 random bytes: 43 URL-safe characters, above Wise's minimum of 32.
   const registrationCode = randomBytes(32).toString('base64url');
   ctx.redactor.add(registrationCode);
-  const signup = createClient(ctx, target.env, {
-    source: 'stored',
-    kind: 'oauth',
-    origin: 'client credentials',
-    accessToken: async () => clientToken,
-  });
+  const signup = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => clientToken });
   const response = await signup.request({
     method: 'POST',
     path: '/v1/user/signup/registration_code',
@@ -58,8 +53,6 @@ export async function oauthCreateUser(ctx: Context, opts: CreateUserOptions): Pr
   await store.set(accountSecretName(target.account, target.env, 'registration-code'), registrationCode);
 
   const tokens = toTokenSet(await registrationCodeGrant(api, oauth, email, registrationCode), ctx.clock.now());
-  ctx.redactor.add(tokens.accessToken);
-  ctx.redactor.add(tokens.refreshToken);
   await storeOAuthLogin(ctx, target, tokens, {
     grant: 'registration_code',
     email,

@@ -13,11 +13,7 @@ export async function oauthRefresh(ctx: Context): Promise<void> {
       hint: 'Run `wise oauth authorize` first.',
     });
   }
-  const tokens = await storedAccessToken(ctx, target, {
-    force: true,
-    ...(stored.grant ? { grant: stored.grant } : {}),
-    ...(stored.email ? { email: stored.email } : {}),
-  });
+  const tokens = await storedAccessToken(ctx, target, { ...stored, force: true });
   const expiresAt = new Date(tokens.expiresAt).toISOString();
   if (ctx.options.json) return printJson(ctx, { account: target.account, env: target.env, expiresAt });
   ctx.io.err(`Refreshed the access token of account "${target.account}" (${target.env}); valid until ${expiresAt}.`);

@@ -33,12 +33,7 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
 
   let profiles: ProfileSummary[] | undefined;
   if (opts.verify !== false) {
-    const client = createClient(ctx, env, {
-      source: 'stored',
-      kind: 'personal',
-      origin: 'new token',
-      accessToken: async () => token,
-    });
+    const client = createClient(ctx, env, { kind: 'personal', accessToken: async () => token });
     const spinner = ctx.io.spinner('Checking the token with Wise');
     try {
       profiles = await fetchProfiles(client);
