@@ -13,6 +13,12 @@ const shared = useEmulatorAndSandbox();
 /** A keystroke sequence typed once `prompt` has appeared on the screen, as a person reads before typing. */
 type Step = [prompt: string, keys: string];
 
+/** At `wise login`'s first prompt: arrow down to OAuth, then Enter. */
+const CHOOSE_OAUTH: Step[] = [
+  ['How do you want to log in', '\x1b[B'],
+  ['❯ OAuth', '\r'],
+];
+
 /** Runs wise on a terminal and types each step's keys when its prompt shows. */
 async function onTerminal(
   args: string[],
@@ -105,10 +111,7 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     try {
       const { code, transcript } = await onTerminal(['login'], {
         sandbox: world.sb,
-        typed: [
-          ['How do you want to log in', '\x1b[B'],
-          ['❯ OAuth', '\r'],
-        ],
+        typed: [...CHOOSE_OAUTH],
         env: { BROWSER: CURL_BROWSER },
       });
       expect(code, transcript).toBe(0);
@@ -124,8 +127,7 @@ describe.skipIf(!haveScript)('on a terminal', () => {
       const { code, transcript } = await onTerminal(['login'], {
         sandbox: world.sb,
         typed: [
-          ['How do you want to log in', '\x1b[B'],
-          ['❯ OAuth', '\r'],
+          ...CHOOSE_OAUTH,
           ['Client id (from Wise)', `${world.mock.clientId}\r`],
           ['Redirect URI registered with Wise', `${world.redirectUri}\r`],
           ['Client secret (from Wise)', `${world.mock.clientSecret}\r`],
