@@ -34,7 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wise-bench-'));
 const baseEnv = { ...process.env, WISE_CONFIG_DIR: join(dir, 'config'), NO_COLOR: '1' };
 for (const k of Object.keys(baseEnv)) if (k.startsWith('WISE_') && k !== 'WISE_CONFIG_DIR') delete baseEnv[k];
 if (process.env.WISE_BENCH_INNER === 'file')
-  Object.assign(baseEnv, { WISE_STORE: 'file', WISE_STORE_PASSPHRASE: 'bench' });
+  Object.assign(baseEnv, { WISE_STORE: 'file', WISE_STORE_PASSPHRASE: 'bench-passphrase' });
 
 const mock = spawn(process.execPath, [wise, 'mock', '--port', '0'], {
   env: baseEnv,
@@ -51,6 +51,14 @@ const [url, token] = await new Promise((resolve) => {
 const env = { ...baseEnv, WISE_API_URL: url };
 const add = spawnSync(process.execPath, [wise, 'token', 'add'], { env, input: token, encoding: 'utf8' });
 if (add.status !== 0) throw new Error(`token add failed: ${add.stderr}`);
+// The encrypted file store, for comparison: scrypt makes each process pay about a quarter of a second once.
+const fileEnv = { WISE_STORE: 'file', WISE_STORE_PASSPHRASE: 'bench-passphrase', WISE_CONFIG_DIR: join(dir, 'file') };
+const addFile = spawnSync(process.execPath, [wise, 'token', 'add'], {
+  env: { ...env, ...fileEnv },
+  input: token,
+  encoding: 'utf8',
+});
+if (addFile.status !== 0) throw new Error(`token add (file store) failed: ${addFile.stderr}`);
 
 function time(args, extraEnv = {}) {
   return new Promise((resolve, reject) => {
@@ -78,6 +86,7 @@ const cases = [
     args: [wise, 'api', '/v2/profiles'],
     budget: 1.6,
   },
+  { name: 'wise api /v2/profiles (encrypted file store)', args: [wise, 'api', '/v2/profiles'], env: fileEnv },
 ];
 const samples = cases.map(() => []);
 for (let w = 0; w < 3; w++) for (const c of cases) await time(c.args, c.env); // warm the file cache

@@ -11,7 +11,7 @@ import { createTransport, type Transport } from './http/transport.js';
 import { ConfigFile } from './store/config.js';
 import type { KeyringEntry } from './store/keychain-store.js';
 import type { SecretStore } from './store/secret-store.js';
-import { Redactor } from './util/redact.js';
+import { Redactor, stripControl } from './util/redact.js';
 
 export interface GlobalOptions {
   account?: string;
@@ -38,7 +38,8 @@ export interface IO {
   style(stream: 'out' | 'err'): Promise<ChalkInstance>;
   out(text: string | Uint8Array): void;
   err(text: string): void;
-  readStdin(): Promise<Buffer>;
+  /** All of standard input; more than `maxBytes` is refused (UsageError) without reading the rest. */
+  readStdin(maxBytes?: number): Promise<Buffer>;
   /** A hidden prompt on the terminal; Ctrl-C raises CancelledError. */
   promptSecret(message: string): Promise<string>;
   select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
@@ -114,9 +115,18 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
     err: (text) => {
       process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
     },
-    async readStdin() {
+    async readStdin(maxBytes = Number.POSITIVE_INFINITY) {
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of process.stdin) {
+        size += (chunk as Buffer).byteLength;
+        if (size > maxBytes) {
+          throw new UsageError(`Standard input holds more than ${maxBytes} bytes, more than this input can be.`, {
+            hint: 'Check what is piped in.',
+          });
+        }
+        chunks.push(chunk as Buffer);
+      }
       return Buffer.concat(chunks);
     },
     async promptSecret(message) {
@@ -175,24 +185,39 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
 async function createSecretStore(ctx: Context): Promise<SecretStore> {
   const choice = (ctx.env.WISE_STORE ?? 'keychain').toLowerCase();
   if (choice === 'file') {
-    const { FileStore } = await import('./store/file-store.js');
+    const { FileStore, MIN_PASSPHRASE_LENGTH } = await import('./store/file-store.js');
     let cached: string | undefined;
-    return new FileStore(join(ctx.configDir, 'secrets.enc'), async () => {
-      if (cached !== undefined) return cached;
-      const fromEnv = ctx.env.WISE_STORE_PASSPHRASE;
-      if (fromEnv) {
-        cached = fromEnv;
-      } else if (ctx.io.stdinIsTTY) {
-        cached = await ctx.io.promptSecret('Passphrase for the encrypted secret store');
-        if (!cached) throw new SecretStoreError('An empty passphrase cannot protect the secret store.');
-      } else {
-        throw new SecretStoreError('The encrypted file store needs a passphrase, and there is no terminal to ask.', {
-          hint: 'Set WISE_STORE_PASSPHRASE.',
-        });
-      }
-      ctx.redactor.add(cached);
-      return cached;
-    });
+    return new FileStore(
+      join(ctx.configDir, 'secrets.enc'),
+      async (purpose) => {
+        if (cached !== undefined) return cached;
+        const fromEnv = ctx.env.WISE_STORE_PASSPHRASE;
+        if (fromEnv) {
+          cached = fromEnv;
+        } else if (ctx.io.stdinIsTTY) {
+          if (purpose === 'create') {
+            const first = await ctx.io.promptSecret(
+              `New passphrase for the encrypted secret store (at least ${MIN_PASSPHRASE_LENGTH} characters)`,
+            );
+            if (first.length >= MIN_PASSPHRASE_LENGTH) {
+              const again = await ctx.io.promptSecret('The same passphrase again');
+              if (again !== first) throw new SecretStoreError('The two passphrases differ; nothing was stored.');
+            }
+            cached = first;
+          } else {
+            cached = await ctx.io.promptSecret('Passphrase for the encrypted secret store');
+          }
+          if (!cached) throw new SecretStoreError('An empty passphrase cannot protect the secret store.');
+        } else {
+          throw new SecretStoreError('The encrypted file store needs a passphrase, and there is no terminal to ask.', {
+            hint: 'Set WISE_STORE_PASSPHRASE.',
+          });
+        }
+        ctx.redactor.add(cached);
+        return cached;
+      },
+      (line) => ctx.io.err(line),
+    );
   }
   if (choice !== 'keychain') {
     throw new UsageError(`Unknown secret store WISE_STORE=${ctx.env.WISE_STORE}.`, {
@@ -243,7 +268,7 @@ export function createContext(options: GlobalOptions): Context {
     clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     options,
     configDir,
-    config: new ConfigFile(configDir),
+    config: new ConfigFile(configDir, (line) => io.err(line)),
     transport: createTransport(),
     redactor,
     debugEnabled,
@@ -254,7 +279,17 @@ export function createContext(options: GlobalOptions): Context {
     async openBrowser(url) {
       try {
         const { default: open } = await import('open');
-        const child = await open(url, { wait: false });
+        // The opener, and the browser it starts, outlive this process and keep their environment readable in
+        // /proc: none of our variables (passphrase, tokens, client secret) goes with them. `open` spawns with the
+        // process environment, so it is cleared for the moment of the spawn and put back after.
+        const ours = Object.entries(process.env).filter(([name]) => name.startsWith('WISE_'));
+        for (const [name] of ours) delete process.env[name];
+        let child: Awaited<ReturnType<typeof open>>;
+        try {
+          child = await open(url, { wait: false });
+        } finally {
+          for (const [name, value] of ours) process.env[name] = value;
+        }
         // The opener (xdg-open on Linux) fails fast when there is no browser; one still running or done with
         // status 0 after a moment has started one.
         return await new Promise<boolean>((resolve) => {
@@ -274,7 +309,7 @@ export function createContext(options: GlobalOptions): Context {
       }
     },
     debug(line) {
-      if (debugEnabled) process.stderr.write(`${redactor.text(line)}\n`);
+      if (debugEnabled) process.stderr.write(`${stripControl(redactor.text(line))}\n`);
     },
   };
   return ctx;

@@ -5,6 +5,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import type { Context, GlobalOptions } from './context.js';
 import { isWiseError } from './errors.js';
+import { stripControl } from './util/redact.js';
 import { VERSION } from './version.js';
 
 type Runner = (ctx: Context, ...args: unknown[]) => Promise<void>;
@@ -90,6 +91,11 @@ export function buildProgram(): Command {
     .command('refresh')
     .description('refresh the stored access token now')
     .action(lazy(async () => (await import('./commands/oauth/refresh.js')).oauthRefresh as Runner));
+  oauth
+    .command('export-login')
+    .description("print the account's stored refresh token once, to move the login to CI; then remove it here")
+    .option('--keep', 'keep the login on this machine too')
+    .action(lazy(async () => (await import('./commands/oauth/export-login.js')).oauthExportLogin as Runner));
   oauth
     .command('create-user')
     .description('create a Wise user over the API (registration_code) and store its tokens')
@@ -186,7 +192,9 @@ async function errorStyle(argv: string[]): Promise<ErrorStyle> {
 
 function reportError(error: unknown, json: boolean, debug: boolean, style: ErrorStyle = plain): number {
   const write = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-  const redact = (text: string) => (activeCtx ? activeCtx.redactor.text(text) : text);
+  // Messages may quote the network (Wise's errors, a browser's callback): no escape sequence reaches the terminal.
+  const redact = (text: string) => stripControl(activeCtx ? activeCtx.redactor.text(text) : text);
+  const redactStack = (stack: string) => stack.split('\n').map(redact).join('\n');
   if (isWiseError(error)) {
     if (json) {
       const body = { code: error.code, message: redact(error.message), hint: error.hint ?? '', ...error.details };
@@ -195,7 +203,7 @@ function reportError(error: unknown, json: boolean, debug: boolean, style: Error
       write(`${style.error('error:')} ${redact(error.message)}`);
       if (error.hint) write(style.hint(`hint: ${redact(error.hint)}`));
     }
-    if (debug && error.stack) write(redact(error.stack));
+    if (debug && error.stack) write(redactStack(error.stack));
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -204,7 +212,9 @@ function reportError(error: unknown, json: boolean, debug: boolean, style: Error
   } else {
     write(`error: ${redact(message)}`);
     write(
-      debug && error instanceof Error && error.stack ? redact(error.stack) : 'hint: re-run with --debug for details',
+      debug && error instanceof Error && error.stack
+        ? redactStack(error.stack)
+        : 'hint: re-run with --debug for details',
     );
   }
   return 1;

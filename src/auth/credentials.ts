@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
-import { AuthError } from '../errors.js';
+import { AuthError, UsageError } from '../errors.js';
 import type { CredentialKind } from '../http/client.js';
 import { accountSecretName } from '../store/secret-store.js';
+import { checkEnvSecret } from './personal-token.js';
 import type { Target } from './target.js';
 
 export type CredentialSource = 'env-token' | 'env-refresh' | 'stored';
@@ -13,6 +14,8 @@ export interface ActiveCredential {
   /** Human-readable origin, e.g. "WISE_TOKEN" or "OS keychain (service wise-cli)". */
   origin: string;
   accessToken(): Promise<string>;
+  /** A new access token after Wise rejected `rejected` with 401; absent where none can be had. */
+  renew?(rejected: string): Promise<string>;
 }
 
 export function noCredentialsError(target: Target): AuthError {
@@ -21,34 +24,68 @@ export function noCredentialsError(target: Target): AuthError {
   });
 }
 
+/** OAuth refresh credentials from the environment (source 2): the client pair and a token or a token file. */
+export interface EnvRefreshSettings {
+  clientId: string;
+  clientSecret: string;
+  refreshToken?: string;
+  refreshTokenFile?: string;
+}
+
+const ENV_REFRESH_VARIABLES = ['WISE_CLIENT_ID', 'WISE_CLIENT_SECRET', 'WISE_REFRESH_TOKEN', 'WISE_REFRESH_TOKEN_FILE'];
+
+/**
+ * Reads source 2 from the environment: undefined when none of its variables is set; an error naming the missing
+ * ones when only some are, rather than a silent fall-through to stored credentials.
+ */
+export function envRefreshSettings(env: Context['env']): EnvRefreshSettings | undefined {
+  const value = (name: string) => (env[name] === '' ? undefined : env[name]);
+  if (!ENV_REFRESH_VARIABLES.some((name) => value(name) !== undefined)) return undefined;
+  const refreshToken = value('WISE_REFRESH_TOKEN');
+  const refreshTokenFile = value('WISE_REFRESH_TOKEN_FILE');
+  if (refreshToken !== undefined && refreshTokenFile !== undefined) {
+    throw new UsageError('Both WISE_REFRESH_TOKEN and WISE_REFRESH_TOKEN_FILE are set; set one of them.', {
+      hint: 'WISE_REFRESH_TOKEN_FILE keeps a refresh token that Wise rotates usable across runs.',
+    });
+  }
+  const missing = ['WISE_CLIENT_ID', 'WISE_CLIENT_SECRET'].filter((name) => value(name) === undefined);
+  if (refreshToken === undefined && refreshTokenFile === undefined) {
+    missing.push('WISE_REFRESH_TOKEN (or WISE_REFRESH_TOKEN_FILE)');
+  }
+  if (missing.length) {
+    throw new AuthError(
+      `OAuth credentials in the environment are incomplete: ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set.`,
+      {
+        hint: 'Set WISE_CLIENT_ID, WISE_CLIENT_SECRET and WISE_REFRESH_TOKEN (or WISE_REFRESH_TOKEN_FILE) together, or unset them all to use the stored credentials.',
+        details: { missing },
+      },
+    );
+  }
+  return {
+    clientId: checkEnvSecret(value('WISE_CLIENT_ID') as string, 'WISE_CLIENT_ID'),
+    clientSecret: checkEnvSecret(value('WISE_CLIENT_SECRET') as string, 'WISE_CLIENT_SECRET'),
+    ...(refreshToken !== undefined ? { refreshToken: checkEnvSecret(refreshToken, 'WISE_REFRESH_TOKEN') } : {}),
+    ...(refreshTokenFile !== undefined ? { refreshTokenFile } : {}),
+  };
+}
+
 /**
  * Credential precedence of the CLI contract, first hit wins:
  * 1. WISE_TOKEN, used as is and never stored;
- * 2. the OAuth client and refresh token from the environment (WISE_CLIENT_ID, WISE_CLIENT_SECRET, WISE_REFRESH_TOKEN);
+ * 2. the OAuth client and refresh token from the environment (WISE_CLIENT_ID, WISE_CLIENT_SECRET, and
+ *    WISE_REFRESH_TOKEN or WISE_REFRESH_TOKEN_FILE);
  * 3. the account's stored credentials.
  * Sources are checked in that order before any store is opened, so source 1 costs no keychain access.
  */
 export async function resolveCredential(ctx: Context, target: Target): Promise<ActiveCredential> {
-  const envToken = ctx.env.WISE_TOKEN?.trim();
-  if (envToken) {
+  const rawEnvToken = ctx.env.WISE_TOKEN;
+  if (rawEnvToken !== undefined && rawEnvToken.trim() !== '') {
+    const envToken = checkEnvSecret(rawEnvToken, 'WISE_TOKEN');
     ctx.redactor.add(envToken);
     return { source: 'env-token', kind: 'bearer', origin: 'WISE_TOKEN', accessToken: async () => envToken };
   }
-  const { WISE_CLIENT_ID: clientId, WISE_CLIENT_SECRET: clientSecret, WISE_REFRESH_TOKEN: refreshToken } = ctx.env;
-  if (clientId && clientSecret && refreshToken) {
-    ctx.redactor.add(clientSecret);
-    ctx.redactor.add(refreshToken);
-    let token: Promise<string> | undefined;
-    return {
-      source: 'env-refresh',
-      kind: 'oauth',
-      origin: 'WISE_CLIENT_ID, WISE_CLIENT_SECRET and WISE_REFRESH_TOKEN',
-      accessToken() {
-        token ??= refreshFromEnvironment(ctx, target, { clientId, clientSecret }, refreshToken);
-        return token;
-      },
-    };
-  }
+  const fromEnv = envRefreshSettings(ctx.env);
+  if (fromEnv) return envRefreshCredential(ctx, target, fromEnv);
   const stored = target.config.accounts[target.account]?.credentials[target.env];
   if (!stored) throw noCredentialsError(target);
   const store = await ctx.secrets();
@@ -73,36 +110,61 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
       },
     };
   }
+  const access = async (rejected?: string) => {
+    const { storedAccessToken } = await import('./oauth/tokens.js');
+    return (await storedAccessToken(ctx, target, { ...stored, ...(rejected ? { rejected } : {}) })).accessToken;
+  };
   return {
     source: 'stored',
     kind: 'oauth',
     origin: store.description,
-    async accessToken() {
-      const { storedAccessToken } = await import('./oauth/tokens.js');
-      return (await storedAccessToken(ctx, target, stored)).accessToken;
-    },
+    accessToken: () => access(),
+    renew: (rejected) => access(rejected),
   };
 }
 
-/** Source 2: one refresh in memory for this process; nothing is written anywhere. */
-async function refreshFromEnvironment(
-  ctx: Context,
-  target: Target,
-  oauth: { clientId: string; clientSecret: string },
-  refreshToken: string,
-): Promise<string> {
-  const [{ refreshAccessToken }, { createClient }] = await Promise.all([
-    import('./oauth/grants.js'),
-    import('../http/factory.js'),
-  ]);
-  const response = await refreshAccessToken(createClient(ctx, target.env), oauth, refreshToken);
-  ctx.redactor.add(response.access_token);
-  if (response.refresh_token && response.refresh_token !== refreshToken) {
-    ctx.redactor.add(response.refresh_token);
-    ctx.io.err(
-      'warning: Wise issued a new refresh token, so WISE_REFRESH_TOKEN may not work again. ' +
-        'For several calls, run `export WISE_TOKEN=$(wise auth token)` once and use that.',
-    );
-  }
-  return response.access_token;
+/** Source 2: refreshes in memory for this process; only a rotated token is written back, to its file. */
+function envRefreshCredential(ctx: Context, target: Target, settings: EnvRefreshSettings): ActiveCredential {
+  ctx.redactor.add(settings.clientSecret);
+  ctx.redactor.add(settings.refreshToken);
+  const oauth = { clientId: settings.clientId, clientSecret: settings.clientSecret };
+  let current = settings.refreshToken;
+  const refresh = async (): Promise<string> => {
+    if (settings.refreshTokenFile) {
+      const { refreshWithTokenFile } = await import('./oauth/token-file.js');
+      return refreshWithTokenFile(ctx, target.env, oauth, settings.refreshTokenFile);
+    }
+    const [{ refreshAccessToken }, { createClient }] = await Promise.all([
+      import('./oauth/grants.js'),
+      import('../http/factory.js'),
+    ]);
+    const response = await refreshAccessToken(createClient(ctx, target.env), oauth, current as string);
+    ctx.redactor.add(response.access_token);
+    if (response.refresh_token && response.refresh_token !== current) {
+      ctx.redactor.add(response.refresh_token);
+      current = response.refresh_token;
+      ctx.io.err(
+        'warning: Wise issued a new refresh token, so WISE_REFRESH_TOKEN will not work again. ' +
+          'Keep the token in a file named by WISE_REFRESH_TOKEN_FILE, which wise updates, or run ' +
+          '`export WISE_TOKEN=$(wise auth token)` once per job (see docs/oauth.md).',
+      );
+    }
+    return response.access_token;
+  };
+  let token: Promise<string> | undefined;
+  return {
+    source: 'env-refresh',
+    kind: 'oauth',
+    origin: settings.refreshTokenFile
+      ? `WISE_CLIENT_ID, WISE_CLIENT_SECRET and WISE_REFRESH_TOKEN_FILE (${settings.refreshTokenFile})`
+      : 'WISE_CLIENT_ID, WISE_CLIENT_SECRET and WISE_REFRESH_TOKEN',
+    accessToken() {
+      token ??= refresh();
+      return token;
+    },
+    renew() {
+      token = refresh();
+      return token;
+    },
+  };
 }

@@ -25,13 +25,28 @@ export function parseHeader(raw: string): [string, string] {
 }
 
 export function checkApiPath(path: string): string {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) {
-    throw new UsageError(`Give an API path such as /v2/profiles, not a URL: ${path}`, {
-      hint: 'The host comes from --env or --api-url, so a token is never sent to another host.',
+  const hint = 'The host comes from --env or --api-url, so a token is never sent to another host.';
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || /^[\\/]{2}/.test(path)) {
+    throw new UsageError(`Give an API path such as /v2/profiles, not a URL: ${path}`, { hint });
+  }
+  // Backslashes read as slashes, and URL parsers drop tabs and line breaks: neither belongs in an API path.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  if (!path || /[\s\\\u0000-\u001f\u007f]/.test(path)) {
+    throw new UsageError(`Bad API path ${JSON.stringify(path)}: no spaces, control characters or backslashes.`, {
+      hint,
     });
   }
-  if (!path || /\s/.test(path)) throw new UsageError(`Bad API path "${path}".`);
   return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** The type of a `-d` body when none is given: JSON if it parses as JSON, else a form, as curl labels `-d`. */
+export function defaultContentType(body: Buffer): string {
+  try {
+    JSON.parse(body.toString('utf8'));
+    return 'application/json';
+  } catch {
+    return 'application/x-www-form-urlencoded';
+  }
 }
 
 async function readBody(ctx: Context, data: string): Promise<Buffer> {
@@ -59,7 +74,7 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
     headers[name] = value;
   }
   const body = opts.data !== undefined ? await readBody(ctx, opts.data) : undefined;
-  if (body && !headers['content-type']) headers['content-type'] = 'application/json';
+  if (body && !headers['content-type']) headers['content-type'] = defaultContentType(body);
 
   const target = await resolveTarget(ctx);
   const credential = headers.authorization ? undefined : await resolveCredential(ctx, target);

@@ -1,6 +1,6 @@
-import { ApiError, AuthError, NetworkError, ScaRequiredError, type WiseError } from '../errors.js';
+import { ApiError, AuthError, NetworkError, ScaRequiredError, UsageError, type WiseError } from '../errors.js';
 import { randomUuid } from '../util/random-id.js';
-import type { Redactor } from '../util/redact.js';
+import { isSecretHeader, type Redactor, stripControl } from '../util/redact.js';
 import { VERSION } from '../version.js';
 import type { Transport, TransportResponse } from './transport.js';
 import { TransportError } from './transport.js';
@@ -29,6 +29,11 @@ export interface WiseClientOptions {
   sleep: (ms: number) => Promise<void>;
   /** Supplies the bearer token; absent for unauthenticated calls. */
   accessToken?: () => Promise<string>;
+  /**
+   * Replaces a token that Wise rejected with 401 (another process refreshed, or the token was revoked): called at
+   * most once per request, which is then sent once more. Absent where a new token cannot be had (personal tokens).
+   */
+  renewToken?: (rejected: string) => Promise<string>;
   /** What kind of credential the token is: a personal token gets Wise's PSD2 explanation on 403. */
   credentialKind?: CredentialKind;
   maxRetries?: number;
@@ -56,8 +61,12 @@ export class WiseClient {
     this.#o = options;
   }
 
+  /**
+   * The URL of an API path: the path is appended to the base as text, never resolved against it as a URL reference,
+   * so no form of path (`//host`, `\\host`, `/\\/host`, `http:host`, tabs) can name another host.
+   */
   resolve(path: string): URL {
-    return new URL(path.replace(/^\/+/, ''), this.baseUrl);
+    return new URL(`${this.baseUrl.href}${path.replace(/^\/+/, '')}`);
   }
 
   /** Sends the request and returns the response whatever its status (network failures still throw). */
@@ -72,12 +81,32 @@ export class WiseClient {
       'x-external-correlation-id': correlationId,
     };
     for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+    let token: string | undefined;
     if (o.accessToken && !headers.authorization) {
-      const token = await o.accessToken();
+      token = await o.accessToken();
       o.redactor.add(token);
       headers.authorization = `Bearer ${token}`;
     }
+    assertSameOrigin(url, this.baseUrl, headers);
     const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
+    const response = await this.#sendWithRetries(method, url, headers, body, correlationId);
+    // A 401 means Wise did not act on the request, so it is sent once more with a renewed token, whatever the method.
+    if (response.status !== 401 || token === undefined || !o.renewToken) return response;
+    const renewed = await o.renewToken(token);
+    o.redactor.add(renewed);
+    o.debug('  the token was rejected (401): sending once more with a renewed token');
+    headers.authorization = `Bearer ${renewed}`;
+    return this.#sendWithRetries(method, url, headers, body, correlationId);
+  }
+
+  async #sendWithRetries(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: Uint8Array | undefined,
+    correlationId: string,
+  ): Promise<WiseResponse> {
+    const o = this.#o;
     const maxRetries = IDEMPOTENT.has(method) ? (o.maxRetries ?? 3) : 0;
     const base = o.retryBaseMs ?? 250;
     for (let attempt = 0; ; attempt++) {
@@ -152,6 +181,18 @@ export class WiseClient {
   }
 }
 
+/**
+ * The rule that keeps credentials at home: a request that carries one (bearer, Basic, SCA signature or one-time
+ * token) goes only to the API base's origin and below its path. Checked on the final URL, before a byte is sent.
+ */
+export function assertSameOrigin(url: URL, base: URL, headers: Record<string, string>): void {
+  if (url.origin === base.origin && url.pathname.startsWith(base.pathname)) return;
+  if (!Object.keys(headers).some(isSecretHeader)) return;
+  throw new UsageError(`Refused to send credentials to ${url.origin}: only ${base.origin} may receive them.`, {
+    hint: 'Give an API path such as /v2/profiles; the host comes from --env or --api-url.',
+  });
+}
+
 function truncate(text: string): string {
   return text.length > DEBUG_BODY_LIMIT ? `${text.slice(0, DEBUG_BODY_LIMIT)}… (${text.length} chars)` : text;
 }
@@ -210,6 +251,14 @@ interface WiseErrorBody {
 
 /** Reads both of Wise's error shapes (`errors[]`, and OAuth-style `error`/`error_description`). */
 export function describeWiseError(body: Buffer): { message?: string; codes: string[] } {
+  const described = describeRawWiseError(body);
+  return {
+    ...(described.message !== undefined ? { message: stripControl(described.message) } : {}),
+    codes: described.codes.map(stripControl),
+  };
+}
+
+function describeRawWiseError(body: Buffer): { message?: string; codes: string[] } {
   let parsed: WiseErrorBody;
   try {
     parsed = JSON.parse(body.toString('utf8')) as WiseErrorBody;
@@ -217,17 +266,18 @@ export function describeWiseError(body: Buffer): { message?: string; codes: stri
     const text = body.toString('utf8').trim();
     return text && text.length < 300 && !text.startsWith('<') ? { message: text, codes: [] } : { codes: [] };
   }
+  if (!parsed || typeof parsed !== 'object') return { codes: [] };
+  const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
   if (Array.isArray(parsed.errors) && parsed.errors.length) {
+    const entries = parsed.errors.filter((e) => e && typeof e === 'object');
     return {
-      message: parsed.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; '),
-      codes: parsed.errors.map((e) => e.code ?? '').filter(Boolean),
+      message: entries.map((e) => [text(e.code), text(e.message)].filter(Boolean).join(': ')).join('; '),
+      codes: entries.map((e) => text(e.code)).filter(Boolean),
     };
   }
   if (typeof parsed.error === 'string') {
-    return {
-      message: parsed.error_description ? `${parsed.error}: ${parsed.error_description}` : parsed.error,
-      codes: [parsed.error],
-    };
+    const description = text(parsed.error_description);
+    return { message: description ? `${parsed.error}: ${description}` : parsed.error, codes: [parsed.error] };
   }
   if (typeof parsed.message === 'string') return { message: parsed.message, codes: [] };
   return { codes: [] };

@@ -15,7 +15,7 @@ export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
 export function createClient(
   ctx: Context,
   env: WiseEnv,
-  credential?: Pick<ActiveCredential, 'kind' | 'accessToken'>,
+  credential?: Pick<ActiveCredential, 'kind' | 'accessToken' | 'renew'>,
 ): WiseClient {
   return new WiseClient({
     baseUrl: apiBaseUrl(ctx, env),
@@ -25,5 +25,6 @@ export function createClient(
     debugEnabled: ctx.debugEnabled,
     sleep: (ms) => ctx.clock.sleep(ms),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
+    ...(credential?.renew ? { renewToken: credential.renew } : {}),
   });
 }

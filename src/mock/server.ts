@@ -114,6 +114,17 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       return json(201, { queued: faults.length });
     }
     if (path === '/__mock/requests' && method === 'GET') return json(200, requests);
+    if (path === '/__mock/revoke-access-tokens' && method === 'POST') {
+      // What Wise does to an access token before its time: another refresh, or a revocation. Refresh tokens stay.
+      let revoked = 0;
+      for (const [token, info] of state.tokens) {
+        if (info.kind !== 'user') continue;
+        state.tokens.delete(token);
+        for (const grant of state.grants.values()) grant.accessTokens.delete(token);
+        revoked++;
+      }
+      return json(200, { revoked });
+    }
 
     const form = () => new URLSearchParams(body.toString('utf8'));
     const consent = handleAuthorize(state, oauth, method, path, method === 'POST' ? form() : url.searchParams);

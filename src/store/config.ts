@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { checkPrivateDir, readPrivateFileSync } from './private-files.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -55,25 +55,29 @@ export function emptyConfig(): ConfigData {
 export class ConfigFile {
   readonly path: string;
   readonly lockPath: string;
+  #dirChecked = false;
 
-  constructor(readonly dir: string) {
+  /** `warn` tells the user on stderr when a folder or file of ours had to be made private. */
+  constructor(
+    readonly dir: string,
+    private readonly warn: (line: string) => void = () => {},
+  ) {
     this.path = join(dir, 'config.json');
     this.lockPath = join(dir, 'config.lock');
   }
 
+  /** The folder must be ours and private before anything in it is trusted; checked once per process. */
+  checkDir(): void {
+    if (this.#dirChecked) return;
+    checkPrivateDir(this.dir, this.warn);
+    this.#dirChecked = true;
+  }
+
   async read(): Promise<ConfigData> {
-    let text: string;
-    try {
-      // Synchronous on purpose: one small file, and start-up time matters more than the event loop here.
-      text = readFileSync(this.path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return emptyConfig();
-      throw new ConfigError(`Cannot read the config file ${this.path}: ${code ?? String(error)}.`, {
-        hint: 'Check the file and folder permissions.',
-      });
-    }
-    return parseConfig(text, this.path);
+    this.checkDir();
+    // Synchronous on purpose: one small file, and start-up time matters more than the event loop here.
+    const text = readPrivateFileSync(this.path, 'config file', this.warn);
+    return text === undefined ? emptyConfig() : parseConfig(text, this.path);
   }
 
   /** Applies `change` to the current config and saves it; concurrent updates from other processes are kept. */
@@ -84,6 +88,8 @@ export class ConfigFile {
       import('./lock.js'),
     ]);
     await ensurePrivateDir(this.dir);
+    this.#dirChecked = false;
+    this.checkDir();
     return withLock(this.lockPath, async () => {
       const config = await this.read();
       const result = change(config);
@@ -105,6 +111,72 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
   }
 }
 
+type Check = (value: unknown, where: string) => string | undefined;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Field checks: each returns why the value is wrong, or undefined. Unknown fields are kept as they are. */
+const string: Check = (v, where) => (typeof v === 'string' ? undefined : `${where} is not a string`);
+const integer: Check = (v, where) => (Number.isSafeInteger(v) ? undefined : `${where} is not a whole number`);
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v, where) =>
+    typeof v === 'string' && allowed.includes(v) ? undefined : `${where} is not one of ${allowed.join(', ')}`;
+const optional =
+  (check: Check): Check =>
+  (v, where) =>
+    v === undefined ? undefined : check(v, where);
+const object =
+  (fields: Record<string, Check>): Check =>
+  (v, where) => {
+    if (!isObject(v)) return `${where} is not an object`;
+    for (const [name, check] of Object.entries(fields)) {
+      const problem = check(v[name], `${where}.${name}`);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+const arrayOf =
+  (check: Check): Check =>
+  (v, where) => {
+    if (!Array.isArray(v)) return `${where} is not a list`;
+    for (const [i, item] of v.entries()) {
+      const problem = check(item, `${where}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+const recordOf =
+  (check: Check, keys?: readonly string[]): Check =>
+  (v, where) => {
+    if (!isObject(v)) return `${where} is not an object`;
+    for (const [key, item] of Object.entries(v)) {
+      if (keys && !keys.includes(key)) return `${where} has an unknown environment "${key}"`;
+      const problem = check(item, `${where}.${key}`);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+
+const envCredentials = object({
+  type: oneOf('personal', 'oauth'),
+  addedAt: string,
+  profiles: optional(arrayOf(object({ id: integer, type: string, name: string }))),
+  profileId: optional(integer),
+  grant: optional(oneOf('authorization_code', 'registration_code')),
+  email: optional(string),
+  userId: optional(integer),
+});
+
+const configShape = object({
+  version: integer,
+  defaultAccount: optional(string),
+  accounts: optional(recordOf(object({ env: oneOf(...WISE_ENVS), credentials: recordOf(envCredentials, WISE_ENVS) }))),
+  clients: optional(recordOf(object({ clientId: string, redirectUri: string }), WISE_ENVS)),
+});
+
+/** Parses and checks every field of config.json: a file of the wrong shape is damaged, never half used. */
 export function parseConfig(text: string, path: string): ConfigData {
   const damaged = (why: string) =>
     new ConfigError(`The config file ${path} is damaged: ${why}. It was left untouched.`, {
@@ -116,21 +188,22 @@ export function parseConfig(text: string, path: string): ConfigData {
   } catch (error) {
     throw damaged((error as Error).message);
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw damaged('not a JSON object');
-  const config = data as Partial<ConfigData>;
-  if (typeof config.version !== 'number') throw damaged('no schema version');
-  if (config.version > CONFIG_VERSION) {
-    throw new ConfigError(`The config file ${path} has schema version ${config.version}, newer than this wise.`, {
+  if (!isObject(data)) throw damaged('not a JSON object');
+  if (typeof data.version !== 'number') throw damaged('no schema version');
+  if (data.version > CONFIG_VERSION) {
+    throw new ConfigError(`The config file ${path} has schema version ${data.version}, newer than this wise.`, {
       hint: 'Upgrade wise.',
     });
   }
-  if (config.accounts !== undefined && (typeof config.accounts !== 'object' || Array.isArray(config.accounts))) {
-    throw damaged('"accounts" is not an object');
-  }
+  if (data.accounts !== undefined && !isObject(data.accounts)) throw damaged('"accounts" is not an object');
+  const problem = configShape(data, 'config');
+  if (problem) throw damaged(problem);
+  const { defaultAccount, ...config } = data as Partial<ConfigData>;
   return {
+    ...config,
+    ...(defaultAccount ? { defaultAccount } : {}),
     version: CONFIG_VERSION,
-    ...(config.defaultAccount ? { defaultAccount: config.defaultAccount } : {}),
     accounts: config.accounts ?? {},
     clients: config.clients ?? {},
-  };
+  } as ConfigData;
 }

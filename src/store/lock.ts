@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WiseError } from '../errors.js';
+import { readLockFile } from './private-files.js';
 
 export interface LockOptions {
   /** How long to wait for the lock before giving up. */
@@ -31,7 +32,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       await handle.close();
       return {
         async release() {
-          const current = await readFile(path, 'utf8').catch(() => '');
+          const current = await readLockFile(path).catch(() => undefined);
           if (current === token) await unlink(path).catch(() => {});
         },
       };
@@ -50,26 +51,31 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 }
 
 async function recoverIfStale(path: string, staleMs: number): Promise<void> {
-  let content: string;
+  let content: string | null | undefined;
   let mtimeMs: number;
   try {
-    content = await readFile(path, 'utf8');
-    mtimeMs = (await stat(path)).mtimeMs;
+    content = await readLockFile(path);
+    if (content === undefined) return; // released meanwhile
+    mtimeMs = (await lstat(path)).mtimeMs;
   } catch {
     return; // released meanwhile
   }
-  const pid = Number.parseInt(content.split(' ')[0] ?? '', 10);
-  // A lock file still being written has no content yet: give its owner time.
-  if (content === '' && Date.now() - mtimeMs < 1000) return;
-  if (ownerAlive(pid) && Date.now() - mtimeMs < staleMs) return;
+  // A symlink, FIFO or anything else that is not a regular file was not made by a wise process: it is no lock, and
+  // reading it could hang, so it is moved away like a stale one.
+  if (content !== null) {
+    const pid = Number.parseInt(content.split(' ')[0] ?? '', 10);
+    // A lock file still being written has no content yet: give its owner time.
+    if (content === '' && Date.now() - mtimeMs < 1000) return;
+    if (ownerAlive(pid) && Date.now() - mtimeMs < staleMs) return;
+  }
   const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
   try {
     await rename(path, aside);
   } catch {
     return; // another waiter recovered it first
   }
-  const taken = await readFile(aside, 'utf8').catch(() => '');
-  if (taken !== content) {
+  const taken = await readLockFile(aside).catch(() => null);
+  if (typeof taken === 'string' && taken !== content) {
     // We moved a fresh lock that replaced the stale one between our read and rename: put it back.
     await link(aside, path).catch(() => {});
   }

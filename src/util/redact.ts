@@ -17,8 +17,22 @@ const SECRET_HEADERS = new Set([
 /** Field names whose values are secret in JSON bodies, form bodies and query strings. */
 const SECRET_FIELD =
   /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|passphrase|pin|registration_?code|registrationcode|private_?key|privatekey|signature|key|d|p|q|dp|dq|qi|code_?verifier)$/i;
+/** Headers whose value is a URL (or holds one): their query is redacted like a request's. */
+const URL_HEADERS = new Set(['location', 'content-location', 'referer', 'link', 'refresh']);
+/** `name=value&name=value`: a form body, whatever type it was declared as. */
+const FORM_BODY = /^\s*[^\s=&]+=[^\s&]*(&[^\s=&]+=[^\s&]*)*\s*$/;
 /** In forms and query strings `code` is an OAuth authorization code; in JSON it is usually an error code. */
 const SECRET_FORM_FIELD = /^code$/i;
+
+/**
+ * Text from the network, made safe to show on a terminal: line breaks and tabs become spaces; every other control
+ * character (C0, DEL, C1, which start escape sequences) and the bidirectional overrides that reorder what is shown
+ * are removed.
+ */
+export function stripControl(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return text.replace(/[\t\n\r]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+}
 
 export function isSecretHeader(name: string): boolean {
   return SECRET_HEADERS.has(name.toLowerCase());
@@ -55,28 +69,39 @@ export class Redactor {
       const scheme = /^(Bearer|Basic)\s/i.exec(value)?.[1];
       return scheme ? `${scheme} ${REDACTED}` : REDACTED;
     }
+    // A redirect may carry an authorization code or token in its query.
+    if (URL_HEADERS.has(name.toLowerCase())) return this.url(value);
     return this.text(value);
   }
 
-  /** Redacts a request or response body given its content type. */
+  /**
+   * Redacts a request or response body by what it holds, whatever its declared type says: JSON by field names, a
+   * form by parameter names, JOSE whole.
+   */
   body(body: string, contentType: string | undefined): string {
     const type = (contentType ?? '').toLowerCase();
-    if (type.includes('json') || /^\s*[{[]/.test(body)) {
+    if (type.includes('jose')) return `${REDACTED} (${body.length} bytes of JOSE)`;
+    if (/^\s*[{["]/.test(body)) {
       try {
         return this.text(JSON.stringify(redactJson(JSON.parse(body))));
       } catch {
-        // Not JSON after all; fall through to text rules.
+        // Not JSON after all; fall through to the other rules.
       }
     }
-    if (type.includes('x-www-form-urlencoded')) return this.text(redactQuery(body));
-    if (type.includes('jose')) return `${REDACTED} (${body.length} bytes of JOSE)`;
+    if (type.includes('x-www-form-urlencoded') || FORM_BODY.test(body)) return this.text(redactQuery(body.trim()));
     return this.text(body);
   }
 
+  /** Redacts a URL's query and fragment (an implicit-flow token travels in the fragment) by parameter names. */
   url(url: string): string {
-    const q = url.indexOf('?');
+    const q = url.search(/[?#]/);
     if (q < 0) return this.text(url);
-    return this.text(`${url.slice(0, q)}?${redactQuery(url.slice(q + 1))}`);
+    const tail = url
+      .slice(q + 1)
+      .split('#')
+      .map((part) => redactQuery(part))
+      .join('#');
+    return this.text(`${url.slice(0, q + 1)}${tail}`);
   }
 }
 
@@ -92,13 +117,21 @@ export function redactJson(value: unknown): unknown {
   return value;
 }
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function redactQuery(query: string): string {
   return query
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
       if (eq < 0) return pair;
-      const name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+      const name = safeDecode(pair.slice(0, eq).replace(/\+/g, ' '));
       return isSecretField(name) || SECRET_FORM_FIELD.test(name) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
     })
     .join('&');

@@ -1,4 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
@@ -45,6 +47,35 @@ describe('--debug', () => {
     for (const name of await readdir(world.sb.configDir)) {
       const text = await readFile(join(world.sb.configDir, name), 'utf8');
       expect(text).not.toContain(world.mock.personalToken);
+    }
+  });
+
+  it('redacts a Location with a code, and a form body sent with -d, whatever its declared type', async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(String(req.headers['content-type']));
+      req.resume();
+      res.writeHead(302, { location: 'http://127.0.0.1:8765/callback?code=code-secret-987654&state=st' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const form = 'grant_type=refresh_token&refresh_token=rt-secret-987654';
+    try {
+      const env = { WISE_API_URL: url, WISE_TOKEN: 'env-token-987654' };
+      const plain = await world.sb.run(['--debug', 'api', '/oauth/token', '-d', form], { env });
+      const labelled = await world.sb.run(
+        ['--debug', 'api', '/oauth/token', '-H', 'Content-Type: application/json', '-d', form],
+        { env },
+      );
+      const json = await world.sb.run(['--debug', 'api', '/x', '-d', '{"refresh_token":"rt-secret-987654"}'], { env });
+      // As curl labels -d: a form unless the body parses as JSON.
+      expect(received).toEqual(['application/x-www-form-urlencoded', 'application/json', 'application/json']);
+      const stderr = plain.stderr + labelled.stderr + json.stderr;
+      expect(stderr).toContain('< location: http://127.0.0.1:8765/callback?code=[REDACTED]&state=st');
+      expect(stderr).toContain('> grant_type=refresh_token&refresh_token=[REDACTED]');
+      expect(stderr).not.toMatch(/secret-987654/);
+    } finally {
+      server.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
-import { type MockServer, recordedRequests, startMock } from '../helpers/mock.js';
+import { type MockServer, queueFault, recordedRequests, startMock } from '../helpers/mock.js';
 
 let mock: MockServer;
 let sb: Sandbox;
@@ -149,8 +149,34 @@ describe('accounts', () => {
       'lost:production:refresh-token',
       'orphaned-refresh-token-123456',
     );
+    // Partner clients of both environments: their secrets go too.
+    for (const env of ['sandbox', 'production']) {
+      const unchecked = await sb.run(
+        [
+          '--env',
+          env,
+          'oauth',
+          'setup',
+          '--client-id',
+          `client-${env}`,
+          '--redirect-uri',
+          'http://127.0.0.1:8765/cb',
+          '--no-verify',
+        ],
+        { input: `client-secret-${env}-123456` },
+      );
+      expect(unchecked.code, unchecked.stderr).toBe(0);
+    }
+    const { FileStore: Before } = await import('../../src/store/file-store.js');
+    const storeBefore = new Before(
+      join(sb.configDir, 'secrets.enc'),
+      async () => sb.env.WISE_STORE_PASSPHRASE as string,
+    );
+    expect(await storeBefore.get('@client:production:client-secret')).toBe('client-secret-production-123456');
     const all = await sb.run(['logout', '--all']);
     expect(all.code).toBe(0);
+    const config = JSON.parse(await readFile(join(sb.configDir, 'config.json'), 'utf8'));
+    expect(config.clients).toEqual({});
     const doc = JSON.parse((await sb.run(['--json', 'auth', 'status', '--offline'])).stdout);
     expect(doc.accounts).toEqual([]);
     const { FileStore: Store } = await import('../../src/store/file-store.js');
@@ -163,6 +189,22 @@ describe('accounts', () => {
 describe('wise api', () => {
   beforeEach(async () => {
     await sb.run(['token', 'add'], { input: mock.personalToken });
+  });
+
+  it("terminal escapes in Wise's error messages are stripped, in the error and in the --debug trace", async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202eOOPS';
+    for (const args of [
+      ['api', '/v1/me'],
+      ['--debug', 'api', '/v1/me'],
+      ['--json', 'api', '/v1/me'],
+    ]) {
+      await queueFault(mock, { path: '/v1/me', status: 400, body: { errors: [{ code: 'BAD', message: evil }] } });
+      const r = await sb.run(args);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('OOPS');
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+      expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    }
   });
 
   it('prints the raw body when stdout is not a terminal', async () => {

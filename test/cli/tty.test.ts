@@ -143,4 +143,81 @@ describe.skipIf(!haveScript)('on a terminal', () => {
       await world.cleanup();
     }
   });
+
+  it('a new encrypted file store asks for its passphrase twice; two different answers store nothing', async () => {
+    const fresh = await createSandbox({ WISE_API_URL: shared.mock.url, WISE_STORE_PASSPHRASE: '' });
+    try {
+      const differ = await onTerminal(['token', 'add', '--no-verify'], {
+        sandbox: fresh,
+        typed: [
+          ['Paste your sandbox personal API token', 'tok-123456789\r'],
+          ['New passphrase for the encrypted secret store (at least 8 characters)', 'first-passphrase\r'],
+          ['The same passphrase again', 'other-passphrase\r'],
+        ],
+      });
+      expect(differ.code, differ.transcript).toBe(7);
+      expect(differ.transcript).toContain('The two passphrases differ; nothing was stored');
+      const short = await onTerminal(['token', 'add', '--no-verify'], {
+        sandbox: fresh,
+        typed: [
+          ['Paste your sandbox personal API token', 'tok-123456789\r'],
+          ['New passphrase', 'short\r'],
+        ],
+      });
+      expect(short.code, short.transcript).toBe(7);
+      expect(short.transcript).toContain('at least 8 characters');
+      const same = await onTerminal(['token', 'add', '--no-verify'], {
+        sandbox: fresh,
+        typed: [
+          ['Paste your sandbox personal API token', 'tok-123456789\r'],
+          ['New passphrase', 'good-passphrase\r'],
+          ['The same passphrase again', 'good-passphrase\r'],
+        ],
+      });
+      expect(same.code, same.transcript).toBe(0);
+      expect(same.transcript).not.toContain('good-passphrase');
+      const read = await fresh.run(['auth', 'token'], { env: { WISE_STORE_PASSPHRASE: 'good-passphrase' } });
+      expect(read.stdout).toBe('tok-123456789\n');
+      // Opening an existing store asks once.
+      const open = await onTerminal(['auth', 'token'], {
+        sandbox: fresh,
+        typed: [['Passphrase for the encrypted secret store', 'good-passphrase\r']],
+      });
+      expect(open.code, open.transcript).toBe(0);
+      expect(open.transcript).toContain('tok-123456789');
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it('oauth export-login asks before printing; No prints nothing and keeps the login', async () => {
+    const world = await oauthWorld();
+    try {
+      const login = await world.sb.run(['oauth', 'authorize', '--timeout', '20'], {
+        env: { BROWSER: CURL_BROWSER },
+        timeoutMs: 30_000,
+      });
+      expect(login.code, login.stderr).toBe(0);
+      const refresh = (await world.store().get('default:sandbox:refresh-token')) as string;
+      const no = await onTerminal(['oauth', 'export-login'], {
+        sandbox: world.sb,
+        typed: [['Print the refresh token of account "default" (sandbox)?', '\r']],
+      });
+      expect(no.code, no.transcript).toBe(130);
+      expect(no.transcript).not.toContain(refresh);
+      expect(await world.store().get('default:sandbox:refresh-token')).toBe(refresh);
+      const yes = await onTerminal(['oauth', 'export-login'], {
+        sandbox: world.sb,
+        typed: [
+          ['Print the refresh token', '\x1b[B'],
+          ['❯ Yes, print it and remove the login here', '\r'],
+        ],
+      });
+      expect(yes.code, yes.transcript).toBe(0);
+      expect(yes.transcript).toContain(refresh);
+      expect(await world.store().get('default:sandbox:refresh-token')).toBeNull();
+    } finally {
+      await world.cleanup();
+    }
+  });
 });

@@ -10,7 +10,15 @@ export async function startMock(): Promise<MockServer> {
 
 export async function queueFault(
   server: MockServer,
-  fault: { path: string; method?: string; status?: number; count?: number; retryAfter?: string; reset?: boolean },
+  fault: {
+    path: string;
+    method?: string;
+    status?: number;
+    count?: number;
+    retryAfter?: string;
+    reset?: boolean;
+    body?: unknown;
+  },
 ): Promise<void> {
   const res = await fetch(`${server.url}/__mock/faults`, { method: 'POST', body: JSON.stringify(fault) });
   if (res.status !== 201) throw new Error(`fault not queued: ${res.status}`);

@@ -7,6 +7,7 @@ import { cleanEnv, createSandbox, ROOT, type Sandbox, WISE_BIN } from './cli.js'
 import type { MockServer } from './mock.js';
 
 export const CURL_BROWSER = join(ROOT, 'test/fixtures/curl-browser.sh');
+export const ENV_BROWSER = join(ROOT, 'test/fixtures/env-browser.sh');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -1,9 +1,17 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '../helpers/cli.js';
-import { CURL_BROWSER, decide, grantsSeen, type OAuthWorld, oauthWorld, startWise } from '../helpers/oauth.js';
+import {
+  CURL_BROWSER,
+  decide,
+  ENV_BROWSER,
+  grantsSeen,
+  type OAuthWorld,
+  oauthWorld,
+  startWise,
+} from '../helpers/oauth.js';
 
 let world: OAuthWorld;
 afterEach(async () => {
@@ -171,15 +179,96 @@ describe('wise oauth authorize, end to end', () => {
   });
 
   it.each([
-    ['localhost', '127.0.0.1'],
-    ['[::1]', '::1'],
-  ])('a %s redirect URI binds %s', async (host, bound) => {
+    ['localhost', ['127.0.0.1', '::1']],
+    ['[::1]', ['::1']],
+  ])('a %s redirect URI binds %o', async (host, bound) => {
     world = await oauthWorld({ host });
     const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
     const url = await run.consentUrl;
-    expect(await listeners(world.port)).toEqual([bound]);
+    expect((await listeners(world.port)).sort()).toEqual(bound);
     await decide(url, 'approve');
     expect((await run.done).code).toBe(0);
+    expect(await listeners(world.port)).toEqual([]);
+  });
+
+  it('a localhost redirect URI whose port another process holds on [::1] fails clearly, and frees 127.0.0.1', async () => {
+    world = await oauthWorld({ host: 'localhost' });
+    // A local process that would otherwise receive the code: browsers try [::1] first for localhost.
+    const squatter = createServer().listen(world.port, '::1');
+    await new Promise((r) => squatter.once('listening', r));
+    try {
+      const r = await world.sb.run(['oauth', 'authorize', '--no-browser', '--timeout', '5']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Port ${world.port} on ::1 is already in use`);
+      expect(r.stderr).not.toContain('/oauth/authorize?');
+      expect(await portIsFree(world.port, '127.0.0.1')).toBe(true);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('a request that is not even a URL gets 400 and the login goes on', async () => {
+    world = await oauthWorld();
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const url = await run.consentUrl;
+    for (const target of ['//[/callback', '/callback?%', 'http://[', '*']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(world.port, '127.0.0.1', () => {
+          socket.end(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+        });
+        let text = '';
+        socket.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer, target).toMatch(/^HTTP\/1\.1 (400|404) /);
+    }
+    expect(run.child.exitCode).toBeNull();
+    await decide(url, 'approve');
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('terminal escapes in a callback never reach the terminal', async () => {
+    world = await oauthWorld();
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+    const state = new URL(await run.consentUrl).searchParams.get('state') as string;
+    const evil = encodeURIComponent('\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202e');
+    const res = await fetch(
+      `http://127.0.0.1:${world.port}/callback?state=${state}&error=access_denied%1B[31m&error_description=${evil}`,
+    );
+    expect(res.status).toBeLessThan(500);
+    const done = await run.done;
+    expect(done.code).toBe(4);
+    expect(done.stderr).toContain('access_denied');
+    expect(done.stderr).toContain(']0;pwned');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+    expect(done.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
+  it('the browser is started without any WISE_* variable in its environment', async () => {
+    world = await oauthWorld();
+    const envOut = join(world.sb.dir, 'browser.env');
+    const secrets = {
+      WISE_TOKEN: 'env-token-that-must-not-leak',
+      WISE_CLIENT_SECRET: 'client-secret-that-must-not-leak',
+      WISE_REFRESH_TOKEN: 'refresh-token-that-must-not-leak',
+    };
+    const r = await world.sb.run(['oauth', 'authorize', '--timeout', '20'], {
+      env: { ...secrets, BROWSER: ENV_BROWSER, ENV_BROWSER_OUT: envOut, CURL_BROWSER_OUT: join(world.sb.dir, 'page') },
+      timeoutMs: 30_000,
+    });
+    // The partial OAuth variables would make a user call fail; the login itself uses the stored client.
+    expect(r.code, r.stderr).toBe(0);
+    const env = await readFile(envOut, 'utf8');
+    expect(env).toContain('ENV_BROWSER_OUT=');
+    expect(env).not.toMatch(/^WISE_/m);
+    for (const value of [world.sb.env.WISE_STORE_PASSPHRASE as string, ...Object.values(secrets)]) {
+      expect(env).not.toContain(value);
+    }
   });
 
   it('--debug output of the whole flow holds no secret and no Basic credentials', async () => {

@@ -89,6 +89,71 @@ describe('access token reuse and refresh', () => {
   });
 });
 
+async function revokeAccessTokens(w: OAuthWorld): Promise<void> {
+  const res = await fetch(`${w.mock.url}/__mock/revoke-access-tokens`, { method: 'POST' });
+  expect(((await res.json()) as { revoked: number }).revoked).toBeGreaterThan(0);
+}
+
+async function requestsTo(w: OAuthWorld, path: string): Promise<{ method: string; status: number }[]> {
+  const list = (await (await fetch(`${w.mock.url}/__mock/requests`)).json()) as {
+    path: string;
+    method: string;
+    status: number;
+  }[];
+  return list.filter((r) => r.path === path);
+}
+
+describe('refresh on 401', () => {
+  it('10 processes started together after Wise invalidated the token (not by time): all succeed, one refresh', async () => {
+    world = await loggedIn();
+    await revokeAccessTokens(world);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => world.sb.run(['api', '/v1/me'], { timeoutMs: 60_000 })),
+    );
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ id: 1001 });
+    }
+    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+    const me = await requestsTo(world, '/v1/me');
+    expect(me.filter((r) => r.status === 200)).toHaveLength(10);
+    expect(me.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
+    expect((await world.sb.run(['api', '/v1/me'])).code).toBe(0);
+    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+  }, 90_000);
+
+  it('a POST refused with 401 is sent once more after the refresh (Wise did not act on it)', async () => {
+    world = await loggedIn();
+    await revokeAccessTokens(world);
+    const path = '/v3/profiles/2001/transfers/77/payments';
+    const r = await world.sb.run(['api', '-X', 'POST', path, '-d', '{"type":"BALANCE"}']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED' });
+    expect((await requestsTo(world, path)).map((x) => `${x.method} ${x.status}`)).toEqual(['POST 401', 'POST 200']);
+    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+  });
+
+  it('a second 401 is exit 4: one refresh, two tries, never a loop', async () => {
+    world = await loggedIn();
+    const { queueFault } = await import('../helpers/mock.js');
+    await queueFault(world.mock, { path: '/v1/me', status: 401, count: 5 });
+    const r = await world.sb.run(['api', '/v1/me']);
+    expect(r.code).toBe(4);
+    expect((await requestsTo(world, '/v1/me')).map((x) => x.status)).toEqual([401, 401]);
+    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+  });
+
+  it('a personal token refused with 401 is not sent again', async () => {
+    world = await oauthWorld({ setup: false });
+    const add = await world.sb.run(['token', 'add'], { input: world.mock.personalToken });
+    expect(add.code, add.stderr).toBe(0);
+    const { queueFault } = await import('../helpers/mock.js');
+    await queueFault(world.mock, { path: '/v1/me', status: 401, count: 5 });
+    expect((await world.sb.run(['api', '/v1/me'])).code).toBe(4);
+    expect(await requestsTo(world, '/v1/me')).toHaveLength(1);
+  });
+});
+
 describe('credentials from the environment (CI)', () => {
   it('WISE_CLIENT_ID + WISE_CLIENT_SECRET + WISE_REFRESH_TOKEN refresh in memory and write nothing', async () => {
     world = await loggedIn();

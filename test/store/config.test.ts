@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
@@ -105,5 +105,132 @@ describe('lock', () => {
     await held.release();
     const again = await acquireLock(path, { timeoutMs: 200 });
     await again.release();
+  });
+});
+
+describe('the config folder is checked, not trusted as found', () => {
+  it('a 0777 folder is made 0700, saying so on stderr', async () => {
+    await mkdir(sb.configDir, { recursive: true });
+    await chmod(sb.configDir, 0o777);
+    const r = await sb.run(['token', 'add', '--no-verify'], { input: 'tok-123456789' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`the config folder ${sb.configDir} was open to other users (0777); wise made it 0700`);
+    expect((await stat(sb.configDir)).mode & 0o777).toBe(0o700);
+  });
+
+  it('~/.config/wise symlinked to a world-writable folder: the folder behind the link is made 0700', async () => {
+    const elsewhere = join(sb.dir, 'shared-tmp');
+    await mkdir(elsewhere, { mode: 0o777 });
+    await chmod(elsewhere, 0o777);
+    await mkdir(join(sb.dir, '.config'));
+    await symlink(elsewhere, join(sb.dir, '.config', 'wise'));
+    const r = await sb.run(['token', 'add', '--no-verify'], {
+      input: 'tok-123456789',
+      env: { WISE_CONFIG_DIR: undefined, XDG_CONFIG_HOME: undefined },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('was open to other users (0777); wise made it 0700');
+    expect((await stat(elsewhere)).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(await readFile(join(elsewhere, 'config.json'), 'utf8')).accounts).toHaveProperty('default');
+  });
+
+  it.runIf(process.getuid?.() === 0)('a folder owned by another user is refused (exit 1), naming it', async () => {
+    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
+    await chown(sb.configDir, 65534, 65534);
+    const r = await sb.run(['token', 'add', '--no-verify'], { input: 'tok-123456789' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The config folder ${sb.configDir} belongs to another user (uid 65534)`);
+    expect(await readdir(sb.configDir)).toEqual([]);
+    const status = await sb.run(['auth', 'status', '--offline']);
+    expect(status.code).toBe(1);
+  });
+
+  it('a config file readable by others is made 0600, saying so', async () => {
+    await sb.run(['token', 'add', '--no-verify'], { input: 'tok-123456789' });
+    const path = join(sb.configDir, 'config.json');
+    await chmod(path, 0o644);
+    const r = await sb.run(['auth', 'status', '--offline']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`the config file ${path} was open to other users (0644); wise made it 0600`);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('a config.json that is a FIFO is reported, not waited on', async () => {
+    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
+    spawnSync('mkfifo', [join(sb.configDir, 'config.json')]);
+    const r = await sb.run(['auth', 'status', '--offline'], { timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not a regular file');
+  });
+
+  it('a lock file planted as a symlink to a FIFO neither hangs nor is followed', async () => {
+    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
+    const fifo = join(sb.dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    await symlink(fifo, join(sb.configDir, 'config.lock'));
+    const started = Date.now();
+    const r = await sb.run(['token', 'add', '--no-verify'], { input: 'tok-123456789', timeoutMs: 14_000 });
+    expect(r.code, r.stderr).toBe(0);
+    // Well before the 15 s lock timeout: the planted link was moved aside as no lock of ours.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    expect(await readdir(sb.configDir)).not.toContain('config.lock');
+  });
+});
+
+describe('every field of the config is checked on read', () => {
+  it.each([
+    [
+      '{"version":1,"accounts":{"default":{"env":"sandbox"}}}',
+      /config\.accounts\.default\.credentials is not an object/,
+    ],
+    [
+      '{"version":1,"accounts":{"default":{"env":"staging","credentials":{}}}}',
+      /env is not one of sandbox, production/,
+    ],
+    [
+      '{"version":1,"accounts":{"a":{"env":"sandbox","credentials":{"sandbox":{"type":"magic","addedAt":"x"}}}}}',
+      /type is not one of personal, oauth/,
+    ],
+    [
+      '{"version":1,"accounts":{"a":{"env":"sandbox","credentials":{"sandbox":{"type":"personal","addedAt":"x","profileId":"12"}}}}}',
+      /profileId is not a whole number/,
+    ],
+    [
+      '{"version":1,"accounts":{"a":{"env":"sandbox","credentials":{"sandbox":{"type":"personal","addedAt":"x","profiles":[{"id":1}]}}}}}',
+      /profiles\[0\]\.type is not a string/,
+    ],
+    [
+      '{"version":1,"accounts":{"a":{"env":"sandbox","credentials":{"live":{"type":"personal","addedAt":"x"}}}}}',
+      /unknown environment "live"/,
+    ],
+    ['{"version":1,"accounts":{},"clients":{"sandbox":{"clientId":7}}}', /clientId is not a string/],
+    ['{"version":1,"accounts":{},"clients":[]}', /clients is not an object/],
+    ['{"version":1,"defaultAccount":5,"accounts":{}}', /defaultAccount is not a string/],
+  ])('refuses %s', (text, message) => {
+    expect(() => parseConfig(text, '/x/config.json')).toThrow(ConfigError);
+    expect(() => parseConfig(text, '/x/config.json')).toThrow(message);
+  });
+
+  it('a config of the wrong shape: exit 1 naming the file, which is left untouched', async () => {
+    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
+    const path = join(sb.configDir, 'config.json');
+    const text = '{"version":1,"accounts":{"default":{"env":"sandbox"}}}';
+    await writeFile(path, text, { mode: 0o600 });
+    for (const args of [['auth', 'status'], ['auth', 'token'], ['token', 'add', '--no-verify'], ['logout']]) {
+      const r = await sb.run(args, { input: 'tok-123456789' });
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`The config file ${path} is damaged`);
+      expect(r.stderr).not.toContain('Cannot read properties');
+    }
+    expect(await readFile(path, 'utf8')).toBe(text);
+  });
+
+  it('unknown fields survive a write', async () => {
+    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
+    const path = join(sb.configDir, 'config.json');
+    await writeFile(path, '{"version":1,"accounts":{},"clients":{},"note":"mine"}', { mode: 0o600 });
+    await sb.run(['token', 'add', '--no-verify'], { input: 'tok-123456789' });
+    expect(JSON.parse(await readFile(path, 'utf8')).note).toBe('mine');
   });
 });

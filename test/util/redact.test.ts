@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toTokenSet } from '../../src/auth/oauth/grants.js';
-import { mask, REDACTED, Redactor, selfRedacting } from '../../src/util/redact.js';
+import { mask, REDACTED, Redactor, selfRedacting, stripControl } from '../../src/util/redact.js';
 
 describe('Redactor', () => {
   const r = new Redactor();
@@ -85,5 +85,41 @@ describe('objects that hold secrets', () => {
     const client = selfRedacting({ clientId: 'id', clientSecret: 'very-secret' }, ['clientSecret']);
     expect(JSON.stringify(client)).toBe(`{"clientId":"id","clientSecret":"${REDACTED}"}`);
     expect({ ...client }.clientSecret).toBe('very-secret');
+  });
+});
+
+describe('redaction gaps closed', () => {
+  const r = new Redactor();
+
+  it.each([
+    ['location', 'http://127.0.0.1:8765/callback?code=abc123def456&state=s', /code=\[REDACTED\]&state=s$/],
+    ['Location', '/next#access_token=tok-123456789&token_type=bearer', /#access_token=\[REDACTED\]&token_type=bearer$/],
+    ['content-location', 'https://x.example/a?refresh_token=r-123456789', /refresh_token=\[REDACTED\]$/],
+    ['link', '<https://x.example/p?token=t-123456789>; rel="next"', /token=\[REDACTED\]/],
+  ])('the URL-valued header %s is redacted by query rules', (name, value, expected) => {
+    expect(r.headerValue(name, value)).toMatch(expected);
+    expect(r.headerValue(name, value)).not.toContain('123456789');
+  });
+
+  it.each([
+    ['application/json', 'grant_type=refresh_token&refresh_token=rt-secret-123456'],
+    ['text/plain', 'grant_type=refresh_token&refresh_token=rt-secret-123456'],
+    [undefined, 'client_secret=cs-secret-123456&x=1'],
+    ['application/x-www-form-urlencoded', '{"refresh_token":"rt-secret-123456"}'],
+    ['text/plain', '{"pin":"1234","nested":{"access_token":"rt-secret-123456"}}'],
+  ])('a body declared %s is redacted by its content', (type, body) => {
+    const out = r.body(body, type);
+    expect(out).toContain(REDACTED);
+    expect(out).not.toMatch(/secret-123456|"1234"/);
+  });
+
+  it('a malformed percent-escape in a form does not throw', () => {
+    expect(r.body('%E0%A4%A=1&token=abcdefgh', 'application/x-www-form-urlencoded')).toBe(
+      `%E0%A4%A=1&token=${REDACTED}`,
+    );
+  });
+
+  it('stripControl removes what would drive a terminal and keeps the text', () => {
+    expect(stripControl('a\u001b]0;pwned\u0007\u001b[2Jb\u009b31m\u202ec\r\nd\te')).toBe('a]0;pwned[2Jb31mc  d e');
   });
 });

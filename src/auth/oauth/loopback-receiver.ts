@@ -27,11 +27,41 @@ function page(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title></head><body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>${esc(title)}</h1><p>${esc(body)}</p></body></html>`;
 }
 
-/** The address to bind for a redirect URI's host: exactly that loopback address (`localhost` binds 127.0.0.1). */
-export function bindAddress(redirectUri: URL): string {
+/**
+ * The addresses to bind for a redirect URI's host: exactly that loopback address, and for `localhost` both
+ * 127.0.0.1 and ::1, since browsers may resolve it to either (Chromium tries ::1 first): a port left free on one
+ * of them would let any local process receive the code.
+ */
+export function bindAddresses(redirectUri: URL): string[] {
   const host = redirectUri.hostname.toLowerCase();
-  if (host === '[::1]') return '::1';
-  return '127.0.0.1';
+  if (host === '[::1]') return ['::1'];
+  if (host === 'localhost') return ['127.0.0.1', '::1'];
+  return ['127.0.0.1'];
+}
+
+/** Listens on one address; a busy port is an error that names it. */
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new WiseError(`Port ${port} on ${host} is already in use, so the OAuth redirect cannot be received.`, {
+            hint: `Stop the program listening on port ${port} (\`ss -ltnp 'sport = :${port}'\` shows it), or register another loopback redirect URI with Wise and run \`wise oauth setup\`.`,
+            details: { reason: 'port_in_use', host, port },
+          }),
+        );
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT') {
+        reject(
+          new WiseError(`Cannot listen on ${host}: this machine has no such loopback address.`, {
+            details: { reason: 'no_address', host, port },
+          }),
+        );
+      } else {
+        reject(error);
+      }
+    });
+    server.listen(port, host, () => resolve());
+  });
 }
 
 /**
@@ -40,7 +70,7 @@ export function bindAddress(redirectUri: URL): string {
  * is handed over; the browser waits for `respond()`, then is redirected to a result page without the code in it.
  */
 export class LoopbackReceiver {
-  readonly #server: Server;
+  readonly #servers: Server[];
   readonly #options: LoopbackReceiverOptions;
   /** Settled by the first valid callback, which may come before anyone asks for it. */
   readonly #callback: Promise<Callback>;
@@ -50,8 +80,8 @@ export class LoopbackReceiver {
   #resultServed: Promise<void>;
   #markServed: () => void = () => {};
 
-  private constructor(server: Server, options: LoopbackReceiverOptions) {
-    this.#server = server;
+  private constructor(servers: Server[], options: LoopbackReceiverOptions) {
+    this.#servers = servers;
     this.#options = options;
     this.#resultServed = new Promise((resolve) => {
       this.#markServed = resolve;
@@ -62,32 +92,33 @@ export class LoopbackReceiver {
   }
 
   static async listen(options: LoopbackReceiverOptions): Promise<LoopbackReceiver> {
-    let receiver: LoopbackReceiver | undefined;
-    const server = createServer((req, res) => receiver?.handle(req, res));
-    receiver = new LoopbackReceiver(server, options);
-    const host = bindAddress(options.redirectUri);
     const port = Number(options.redirectUri.port);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EADDRINUSE') {
-          reject(
-            new WiseError(`Port ${port} on ${host} is already in use, so the OAuth redirect cannot be received.`, {
-              hint: `Stop the program listening on port ${port} (\`ss -ltnp 'sport = :${port}'\` shows it), or register another loopback redirect URI with Wise and run \`wise oauth setup\`.`,
-            }),
-          );
-        } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT') {
-          reject(new WiseError(`Cannot listen on ${host}: this machine has no such loopback address.`));
-        } else {
-          reject(error);
+    const hosts = bindAddresses(options.redirectUri);
+    const servers: Server[] = [];
+    const receiver = new LoopbackReceiver(servers, options);
+    try {
+      for (const host of hosts) {
+        const server = createServer((req, res) => receiver.handle(req, res));
+        try {
+          await listenOn(server, host, port);
+        } catch (error) {
+          // `localhost` on a machine without IPv6: browsers cannot reach ::1 there either.
+          const noIpv6 = host === '::1' && hosts.length > 1 && (error as WiseError).details?.reason === 'no_address';
+          if (noIpv6) continue;
+          throw error;
         }
-      });
-      server.listen(port, host, () => resolve());
-    });
+        servers.push(server);
+      }
+    } catch (error) {
+      await receiver.close();
+      throw error;
+    }
     return receiver;
   }
 
-  get address(): AddressInfo {
-    return this.#server.address() as AddressInfo;
+  /** The addresses listened on, e.g. `127.0.0.1:8765`. */
+  get addresses(): AddressInfo[] {
+    return this.#servers.map((server) => server.address() as AddressInfo);
   }
 
   /** Resolves with the first callback that carries the right `state`. */
@@ -102,19 +133,32 @@ export class LoopbackReceiver {
     clearTimeout(timer);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://loopback');
     const html = (status: number, title: string, body: string) =>
       res
         .writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
         .end(page(title, body));
+    let url: URL;
+    try {
+      // Any web page can make the browser send a request here; one that is not even a URL is refused, and the wait
+      // goes on.
+      url = new URL(`http://loopback${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`);
+    } catch {
+      html(400, 'Bad request', 'This request is not one that wise can read.');
+      return;
+    }
 
     if (url.pathname === DONE_PATH && this.#result) {
       const { ok, message } = this.#result;

@@ -61,6 +61,11 @@ export function refreshLockPath(ctx: Context, who: OAuthAccount): string {
 export interface AccessOptions {
   /** Refresh even when the cached access token is still fresh (`wise oauth refresh`). */
   force?: boolean;
+  /**
+   * An access token Wise rejected with 401: refresh unless the stored token already differs from it (another
+   * process refreshed meanwhile, and Wise invalidated the one we held).
+   */
+  rejected?: string;
   /** Who the account belongs to: `registration_code` users can get tokens again with their registration code. */
   grant?: string;
   email?: string;
@@ -83,8 +88,10 @@ export async function storedAccessToken(
 
 async function freshAccessToken(ctx: Context, who: OAuthAccount, options: AccessOptions): Promise<StoredAccess> {
   const store = await ctx.secrets();
+  const usable = (tokens: StoredAccess | null): tokens is StoredAccess =>
+    tokens !== null && isFresh(tokens, ctx.clock.now()) && tokens.accessToken !== options.rejected;
   const cached = await readAccessToken(store, who);
-  if (!options.force && cached && isFresh(cached, ctx.clock.now())) return cached;
+  if (!options.force && usable(cached)) return cached;
   const [{ ensurePrivateDir }, { withLock }] = await Promise.all([
     import('../../store/atomic.js'),
     import('../../store/lock.js'),
@@ -96,8 +103,9 @@ async function freshAccessToken(ctx: Context, who: OAuthAccount, options: Access
     async () => {
       store.invalidate?.();
       const again = await readAccessToken(store, who);
+      // Another process may have refreshed while this one waited for the lock: use its token.
       const refreshedMeanwhile = again && (!options.force || again.obtainedAt >= started);
-      if (again && refreshedMeanwhile && isFresh(again, ctx.clock.now())) return again;
+      if (refreshedMeanwhile && usable(again)) return again;
       const oauth = await loadClient(ctx, who.env);
       const tokens = await refreshStored(ctx, store, who, oauth, options);
       await saveTokens(store, who, tokens);

@@ -1,6 +1,6 @@
 import { checkRedirectUri } from '../../auth/oauth/client-config.js';
 import { clientCredentials } from '../../auth/oauth/grants.js';
-import { normaliseSecret } from '../../auth/personal-token.js';
+import { MAX_SECRET_LENGTH, normaliseSecret } from '../../auth/personal-token.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { AuthError, isWiseError, UsageError } from '../../errors.js';
@@ -19,7 +19,7 @@ export interface OAuthSetupOptions {
 export async function readClientSecret(ctx: Context, fromStdin: boolean | undefined): Promise<string> {
   const raw =
     fromStdin || !ctx.io.stdinIsTTY
-      ? (await ctx.io.readStdin()).toString('utf8')
+      ? (await ctx.io.readStdin(MAX_SECRET_LENGTH + 2)).toString('utf8')
       : await ctx.io.promptSecret('Client secret (from Wise)');
   const secret = normaliseSecret(raw, 'client secret', {
     empty: 'Give the client secret Wise issued with your client id, on stdin or at the prompt.',

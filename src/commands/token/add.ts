@@ -1,4 +1,4 @@
-import { normalisePersonalToken } from '../../auth/personal-token.js';
+import { MAX_SECRET_LENGTH, normalisePersonalToken } from '../../auth/personal-token.js';
 import { fetchProfiles } from '../../auth/profiles.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
@@ -18,7 +18,7 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
   const { account, env } = target;
   let raw: string;
   if (opts.stdin || !ctx.io.stdinIsTTY) {
-    raw = (await ctx.io.readStdin()).toString('utf8');
+    raw = (await ctx.io.readStdin(MAX_SECRET_LENGTH + 2)).toString('utf8');
     if (!raw)
       throw new UsageError('No token on standard input.', {
         hint: 'Pipe the token in, e.g. `wise token add --stdin < token.txt`.',
