@@ -121,3 +121,13 @@ export async function grantsSeen(mock: MockServer, grant: string): Promise<numbe
   const list = (await res.json()) as { grantType?: string }[];
   return list.filter((r) => r.grantType === grant).length;
 }
+
+/** An OAuth world whose default account has logged in through the consent page. */
+export async function loggedIn(): Promise<OAuthWorld> {
+  const w = await oauthWorld();
+  const run = startWise(w.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
+  await decide(await run.consentUrl, 'approve');
+  const done = await run.done;
+  if (done.code !== 0) throw new Error(done.stderr);
+  return w;
+}

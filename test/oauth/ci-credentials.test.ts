@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSandbox, ROOT, type Sandbox, WISE_BIN } from '../helpers/cli.js';
-import { decide, grantsSeen, type OAuthWorld, oauthWorld, startWise } from '../helpers/oauth.js';
+import { grantsSeen, loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
 
 let world: OAuthWorld;
 let ci: Sandbox | undefined;
@@ -13,15 +13,6 @@ afterEach(async () => {
   await ci?.cleanup();
   ci = undefined;
 });
-
-async function loggedIn(): Promise<OAuthWorld> {
-  const w = await oauthWorld();
-  const run = startWise(w.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
-  await decide(await run.consentUrl, 'approve');
-  const done = await run.done;
-  if (done.code !== 0) throw new Error(done.stderr);
-  return w;
-}
 
 /** Runs a command asynchronously: the emulator answers from this very process, so nothing may block it. */
 function run(

@@ -1,21 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decide, grantsSeen, type OAuthWorld, oauthWorld, startWise } from '../helpers/oauth.js';
+import { grantsSeen, loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
 
 let world: OAuthWorld;
 afterEach(async () => {
   await world?.cleanup();
 });
-
-async function loggedIn(): Promise<OAuthWorld> {
-  const w = await oauthWorld();
-  const run = startWise(w.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
-  await decide(await run.consentUrl, 'approve');
-  const done = await run.done;
-  if (done.code !== 0) throw new Error(done.stderr);
-  return w;
-}
 
 /** Makes the cached access token look expired, as if 12 hours had passed. */
 async function expireAccessToken(w: OAuthWorld): Promise<void> {
@@ -28,6 +19,22 @@ async function expireAccessToken(w: OAuthWorld): Promise<void> {
   );
 }
 
+/** Starts 10 `wise api /v1/me` at once; all must succeed with exactly one refresh between them. */
+async function tenAtOnce(w: OAuthWorld): Promise<void> {
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => w.sb.run(['api', '/v1/me'], { timeoutMs: 60_000 })),
+  );
+  for (const r of results) {
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 1001 });
+  }
+  expect(await grantsSeen(w.mock, 'refresh_token')).toBe(1);
+  // The next call still works, with the refreshed token (the old one was invalidated by the refresh).
+  expect((await w.sb.run(['api', '/v1/me'])).code).toBe(0);
+  expect(await grantsSeen(w.mock, 'refresh_token')).toBe(1);
+  expect((await readdir(w.sb.configDir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+}
+
 describe('access token reuse and refresh', () => {
   it('reuses the access token while fresh: no refresh for ordinary calls', async () => {
     world = await loggedIn();
@@ -38,18 +45,7 @@ describe('access token reuse and refresh', () => {
   it('10 processes started together after expiry: all succeed, and Wise sees exactly one refresh', async () => {
     world = await loggedIn();
     await expireAccessToken(world);
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => world.sb.run(['api', '/v1/me'], { timeoutMs: 60_000 })),
-    );
-    for (const r of results) {
-      expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ id: 1001 });
-    }
-    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
-    // The next call still works, with the refreshed token (the old one was invalidated by the refresh).
-    expect((await world.sb.run(['api', '/v1/me'])).code).toBe(0);
-    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
-    expect((await readdir(world.sb.configDir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    await tenAtOnce(world);
   }, 90_000);
 
   it('stores the rotated refresh token; the old access token no longer works', async () => {
@@ -107,19 +103,10 @@ describe('refresh on 401', () => {
   it('10 processes started together after Wise invalidated the token (not by time): all succeed, one refresh', async () => {
     world = await loggedIn();
     await revokeAccessTokens(world);
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => world.sb.run(['api', '/v1/me'], { timeoutMs: 60_000 })),
-    );
-    for (const r of results) {
-      expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ id: 1001 });
-    }
-    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+    await tenAtOnce(world);
     const me = await requestsTo(world, '/v1/me');
-    expect(me.filter((r) => r.status === 200)).toHaveLength(10);
     expect(me.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
-    expect((await world.sb.run(['api', '/v1/me'])).code).toBe(0);
-    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+    expect(me.filter((r) => r.status === 200)).toHaveLength(11);
   }, 90_000);
 
   it('a POST refused with 401 is sent once more after the refresh (Wise did not act on it)', async () => {
