@@ -10,7 +10,7 @@ import { CancelledError, SecretStoreError, UsageError } from './errors.js';
 import { createTransport, type Transport } from './http/transport.js';
 import { ConfigFile } from './store/config.js';
 import type { KeyringEntry } from './store/keychain-store.js';
-import type { SecretStore } from './store/secret-store.js';
+import type { SecretStore, StoreBackend } from './store/secret-store.js';
 import { Redactor, stripControl } from './util/redact.js';
 
 export interface GlobalOptions {
@@ -63,8 +63,11 @@ export interface Context {
   readonly config: ConfigFile;
   readonly transport: Transport;
   readonly redactor: Redactor;
-  /** The secret store chosen by WISE_STORE; created on first use (the keychain library loads only then). */
-  secrets(): Promise<SecretStore>;
+  /**
+   * The secret store: WISE_STORE when set, else `remembered` (the backend an account or client was stored in), else
+   * the OS keychain. Created on first use (the keychain library loads only then).
+   */
+  secrets(remembered?: StoreBackend): Promise<SecretStore>;
   /** Opens a URL with the system's opener; false when no browser could be started. */
   openBrowser(url: string): Promise<boolean>;
   /** Writes a redacted line on stderr when --debug or WISE_DEBUG=1 is on. */
@@ -182,8 +185,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
   };
 }
 
-async function createSecretStore(ctx: Context): Promise<SecretStore> {
-  const choice = (ctx.env.WISE_STORE ?? 'keychain').toLowerCase();
+async function createSecretStore(ctx: Context, choice: string): Promise<SecretStore> {
   if (choice === 'file') {
     const { FileStore, MIN_PASSPHRASE_LENGTH } = await import('./store/file-store.js');
     let cached: string | undefined;
@@ -261,7 +263,7 @@ export function createContext(options: GlobalOptions): Context {
   const redactor = new Redactor();
   const debugEnabled = options.debug || env.WISE_DEBUG === '1';
   const io = createIO(options, env);
-  let store: Promise<SecretStore> | undefined;
+  const stores = new Map<string, Promise<SecretStore>>();
   const ctx: Context = {
     io,
     env,
@@ -272,8 +274,13 @@ export function createContext(options: GlobalOptions): Context {
     transport: createTransport(),
     redactor,
     debugEnabled,
-    secrets() {
-      store ??= createSecretStore(ctx);
+    secrets(remembered) {
+      const choice = (env.WISE_STORE ?? remembered ?? 'keychain').toLowerCase();
+      let store = stores.get(choice);
+      if (!store) {
+        store = createSecretStore(ctx, choice);
+        stores.set(choice, store);
+      }
       return store;
     },
     async openBrowser(url) {

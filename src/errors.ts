@@ -57,6 +57,14 @@ export class ConfigError extends WiseError {
   override readonly code = 'config';
 }
 
+/** A port that something else already listens on (the OAuth redirect listener, `wise mock --port`). */
+export class PortInUseError extends WiseError {
+  override readonly code = 'port_in_use';
+  constructor(host: string, port: number, what: string, hint: string) {
+    super(`Port ${port} on ${host} is already in use, so ${what}.`, { hint, details: { host, port } });
+  }
+}
+
 export class CancelledError extends WiseError {
   override readonly exitCode = 130;
   override readonly code = 'cancelled';

@@ -3,7 +3,7 @@ import { AuthError, UsageError } from '../errors.js';
 import type { CredentialKind } from '../http/client.js';
 import { accountSecretName } from '../store/secret-store.js';
 import { checkEnvSecret } from './personal-token.js';
-import type { Target } from './target.js';
+import { accountStore, type Target } from './target.js';
 
 export type CredentialSource = 'env-token' | 'env-refresh' | 'stored';
 
@@ -14,6 +14,8 @@ export interface ActiveCredential {
   /** Human-readable origin, e.g. "WISE_TOKEN" or "OS keychain (service wise-cli)". */
   origin: string;
   accessToken(): Promise<string>;
+  /** When the token last returned by `accessToken` expires (epoch ms), where that is known. */
+  expiresAt?(): number | undefined;
   /** A new access token after Wise rejected `rejected` with 401; absent where none can be had. */
   renew?(rejected: string): Promise<string>;
 }
@@ -88,7 +90,7 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
   if (fromEnv) return envRefreshCredential(ctx, target, fromEnv);
   const stored = target.config.accounts[target.account]?.credentials[target.env];
   if (!stored) throw noCredentialsError(target);
-  const store = await ctx.secrets();
+  const store = await accountStore(ctx, target);
   if (stored.type === 'personal') {
     const name = accountSecretName(target.account, target.env, 'personal-token');
     return {
@@ -110,15 +112,19 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
       },
     };
   }
+  let expiresAt: number | undefined;
   const access = async (rejected?: string) => {
     const { storedAccessToken } = await import('./oauth/tokens.js');
-    return (await storedAccessToken(ctx, target, { ...stored, ...(rejected ? { rejected } : {}) })).accessToken;
+    const tokens = await storedAccessToken(ctx, target, { ...stored, ...(rejected ? { rejected } : {}) });
+    expiresAt = tokens.expiresAt;
+    return tokens.accessToken;
   };
   return {
     source: 'stored',
     kind: 'oauth',
     origin: store.description,
     accessToken: () => access(),
+    expiresAt: () => expiresAt,
     renew: (rejected) => access(rejected),
   };
 }
@@ -129,10 +135,14 @@ function envRefreshCredential(ctx: Context, target: Target, settings: EnvRefresh
   ctx.redactor.add(settings.refreshToken);
   const oauth = { clientId: settings.clientId, clientSecret: settings.clientSecret };
   let current = settings.refreshToken;
+  let expiresAt: number | undefined;
   const refresh = async (): Promise<string> => {
+    const started = ctx.clock.now();
     if (settings.refreshTokenFile) {
       const { refreshWithTokenFile } = await import('./oauth/token-file.js');
-      return refreshWithTokenFile(ctx, target.env, oauth, settings.refreshTokenFile);
+      const response = await refreshWithTokenFile(ctx, target.env, oauth, settings.refreshTokenFile);
+      expiresAt = started + Number(response.expires_in) * 1000 || undefined;
+      return response.access_token;
     }
     const [{ refreshAccessToken }, { createClient }] = await Promise.all([
       import('./oauth/grants.js'),
@@ -140,6 +150,7 @@ function envRefreshCredential(ctx: Context, target: Target, settings: EnvRefresh
     ]);
     const response = await refreshAccessToken(createClient(ctx, target.env), oauth, current as string);
     ctx.redactor.add(response.access_token);
+    expiresAt = started + Number(response.expires_in) * 1000 || undefined;
     if (response.refresh_token && response.refresh_token !== current) {
       ctx.redactor.add(response.refresh_token);
       current = response.refresh_token;
@@ -162,6 +173,7 @@ function envRefreshCredential(ctx: Context, target: Target, settings: EnvRefresh
       token ??= refresh();
       return token;
     },
+    expiresAt: () => expiresAt,
     renew() {
       token = refresh();
       return token;

@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseEnv } from '../http/endpoints.js';
 import type { ConfigData, WiseEnv } from '../store/config.js';
+import type { SecretStore } from '../store/secret-store.js';
 
 export const DEFAULT_ACCOUNT = 'default';
 const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -20,6 +21,11 @@ export interface Target {
   account: string;
   env: WiseEnv;
   config: ConfigData;
+}
+
+/** The secret store that holds the account's secrets: the one it was stored in, unless WISE_STORE says otherwise. */
+export function accountStore(ctx: Context, target: Pick<Target, 'account' | 'config'>): Promise<SecretStore> {
+  return ctx.secrets(target.config.accounts[target.account]?.store);
 }
 
 export async function resolveTarget(ctx: Context): Promise<Target> {

@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { errorFromResponse } from '../http/client.js';
 import { createClient } from '../http/factory.js';
+import { stripControl } from '../util/redact.js';
 
 export interface ApiOptions {
   method?: string;
@@ -86,15 +87,34 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
     for (const [name, value] of Object.entries(response.headers)) head += `${name}: ${value}\n`;
     ctx.io.out(`${head}\n`);
   }
+  // Like `gh api`, the body is data on stdout whatever the status; an error status adds the error line on stderr.
+  printBody(ctx, response);
   if (response.status >= 400) throw errorFromResponse(response, method, credential?.kind);
-  const isJson = /json/i.test(response.headers['content-type'] ?? '');
-  if (ctx.io.stdoutIsTTY && isJson && response.body.byteLength) {
+}
+
+/** The body as it came when piped; pretty-printed JSON on a terminal (with network text made safe to show). */
+function printBody(ctx: Context, response: { headers: Record<string, string>; body: Buffer }): void {
+  if (!response.body.byteLength) return;
+  if (!ctx.io.stdoutIsTTY) {
+    ctx.io.out(response.body);
+    return;
+  }
+  const text = response.body.toString('utf8');
+  if (/json/i.test(response.headers['content-type'] ?? '')) {
     try {
-      ctx.io.out(`${JSON.stringify(JSON.parse(response.body.toString('utf8')), null, 2)}\n`);
+      ctx.io.out(`${stripControlKeepingLines(JSON.stringify(JSON.parse(text), null, 2))}\n`);
       return;
     } catch {
-      // Not valid JSON after all: print it as it came.
+      // Not valid JSON after all: shown as text.
     }
   }
-  ctx.io.out(response.body);
+  ctx.io.out(text.endsWith('\n') ? stripControlKeepingLines(text) : `${stripControlKeepingLines(text)}\n`);
+}
+
+/** On a terminal, text from the network keeps its line breaks but loses every other control character. */
+function stripControlKeepingLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => stripControl(line))
+    .join('\n');
 }

@@ -22,7 +22,7 @@ export async function login(ctx: Context): Promise<void> {
     {
       name: 'Personal API token',
       value: 'personal',
-      description: 'For your own account: paste a token made at wise.com > Integrations and Tools > API tokens.',
+      description: `For your own account: paste a token made at ${target.env === 'sandbox' ? 'wise-sandbox.com' : 'wise.com'} > Integrations and Tools > API tokens.`,
     },
     {
       name: 'OAuth (partner application)',

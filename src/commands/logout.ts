@@ -1,7 +1,7 @@
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { WISE_ENVS } from '../store/config.js';
-import { ACCOUNT_SECRET_KINDS, accountSecretName, clientSecretName } from '../store/secret-store.js';
+import { ACCOUNT_SECRET_KINDS, accountSecretName, clientSecretName, type SecretStore } from '../store/secret-store.js';
 import { printJson } from '../util/output.js';
 
 export interface LogoutOptions {
@@ -17,19 +17,32 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
     else ctx.io.err(`Nothing is stored for account "${target.account}".`);
     return;
   }
-  const store = await ctx.secrets();
+  // Every store that holds something of ours: each account and client remembers where its secrets are.
+  const remembered = opts.all
+    ? [
+        ...Object.values(target.config.accounts).map((a) => a.store),
+        ...Object.values(target.config.clients).map((c) => c?.store),
+      ]
+    : [target.config.accounts[target.account]?.store];
+  const stores: SecretStore[] = [];
+  for (const backend of new Set(remembered.length ? remembered : [undefined])) {
+    const store = await ctx.secrets(backend);
+    if (!stores.includes(store)) stores.push(store);
+  }
   let deleted = 0;
-  for (const account of accounts) {
-    for (const env of WISE_ENVS) {
-      for (const kind of ACCOUNT_SECRET_KINDS) {
-        if (await store.delete(accountSecretName(account, env, kind))) deleted++;
+  for (const store of stores) {
+    for (const account of accounts) {
+      for (const env of WISE_ENVS) {
+        for (const kind of ACCOUNT_SECRET_KINDS) {
+          if (await store.delete(accountSecretName(account, env, kind))) deleted++;
+        }
       }
     }
-  }
-  if (opts.all) {
-    for (const env of WISE_ENVS) if (await store.delete(clientSecretName(env))) deleted++;
-    // Whatever else the store holds under the tool's name, e.g. secrets of an account whose config was lost.
-    for (const name of await store.list()) if (await store.delete(name)) deleted++;
+    if (opts.all) {
+      for (const env of WISE_ENVS) if (await store.delete(clientSecretName(env))) deleted++;
+      // Whatever else the store holds under the tool's name, e.g. secrets of an account whose config was lost.
+      for (const name of await store.list()) if (await store.delete(name)) deleted++;
+    }
   }
   await ctx.config.update((config) => {
     if (opts.all) {
@@ -49,10 +62,12 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
     printJson(ctx, { removed: accounts, secretsDeleted: deleted });
     return;
   }
-  const secrets = `${deleted} ${deleted === 1 ? 'secret' : 'secrets'} deleted from the ${store.description}`;
+  const where = stores.map((store) => store.description).join(' and the ');
+  const secrets = `${deleted} ${deleted === 1 ? 'secret' : 'secrets'} deleted from the ${where}`;
+  const removed = accounts.length === 1 ? '1 stored account' : `${accounts.length} stored accounts`;
   ctx.io.err(
     opts.all
-      ? `Removed every stored account (${accounts.length}) and OAuth client; ${secrets}.`
+      ? `Removed ${removed} and the OAuth clients; ${secrets}.`
       : `Logged out of account "${target.account}"; ${secrets}.`,
   );
 }

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { PortInUseError, UsageError } from '../errors.js';
 import type { MockServer } from '../mock/server.js';
 
 export interface MockCommandOptions {
@@ -29,9 +29,12 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new UsageError(`Port ${opts.port} on 127.0.0.1 is already in use.`, {
-        hint: 'Pick another with --port, or 0 for any free port.',
-      });
+      throw new PortInUseError(
+        '127.0.0.1',
+        Number(opts.port),
+        'the emulator cannot listen there',
+        'Pick another with --port, or 0 for any free port.',
+      );
     }
     throw error;
   }

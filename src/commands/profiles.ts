@@ -9,8 +9,12 @@ export async function profilesList(ctx: Context): Promise<void> {
   const target = await resolveTarget(ctx);
   const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
   const profiles = await fetchProfiles(client);
-  if (ctx.options.json) return printJson(ctx, profiles);
   const current = target.config.accounts[target.account]?.credentials[target.env]?.profileId;
+  if (ctx.options.json)
+    return printJson(
+      ctx,
+      profiles.map((p) => ({ ...p, default: p.id === current })),
+    );
   ctx.io.out(
     formatTable(
       ['ID', 'TYPE', 'NAME', ''],

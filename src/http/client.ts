@@ -305,7 +305,10 @@ export function errorFromResponse(response: WiseResponse, method: string, kind?:
   const summary = `Wise answered ${status}${message ? `: ${message}` : '.'}`;
   if (response.status === 401) {
     return new AuthError(summary, {
-      hint: 'The token was rejected: check `wise auth status`, or store a new one with `wise token add`.',
+      hint:
+        kind === 'bearer'
+          ? 'Wise rejected the token in WISE_TOKEN: set it to a valid token, or unset it to use the stored credentials.'
+          : 'The token was rejected: check `wise auth status`, or store a new one with `wise token add`.',
       details,
     });
   }
@@ -331,5 +334,5 @@ export function errorFromResponse(response: WiseResponse, method: string, kind?:
       );
     }
   }
-  return new ApiError(summary, { hint: `Quote ${ids} if you contact Wise support.`, details });
+  return new ApiError(summary, { hint: `If you contact Wise support, give them the ${ids}.`, details });
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { checkPrivateDir, readPrivateFileSync } from './private-files.js';
+import type { StoreBackend } from './secret-store.js';
 
 export const CONFIG_VERSION = 1;
 
@@ -29,12 +30,16 @@ export interface EnvCredentials {
 
 export interface AccountConfig {
   env: WiseEnv;
+  /** Where this account's secrets are (remembered, so a later call without WISE_STORE finds them). */
+  store?: StoreBackend;
   credentials: Partial<Record<WiseEnv, EnvCredentials>>;
 }
 
 export interface ClientConfig {
   clientId: string;
   redirectUri: string;
+  /** Where the client secret is. */
+  store?: StoreBackend;
 }
 
 export interface ConfigData {
@@ -159,6 +164,8 @@ const recordOf =
     return undefined;
   };
 
+const backend = optional(oneOf('keychain', 'file'));
+
 const envCredentials = object({
   type: oneOf('personal', 'oauth'),
   addedAt: string,
@@ -172,8 +179,10 @@ const envCredentials = object({
 const configShape = object({
   version: integer,
   defaultAccount: optional(string),
-  accounts: optional(recordOf(object({ env: oneOf(...WISE_ENVS), credentials: recordOf(envCredentials, WISE_ENVS) }))),
-  clients: optional(recordOf(object({ clientId: string, redirectUri: string }), WISE_ENVS)),
+  accounts: optional(
+    recordOf(object({ env: oneOf(...WISE_ENVS), store: backend, credentials: recordOf(envCredentials, WISE_ENVS) })),
+  ),
+  clients: optional(recordOf(object({ clientId: string, redirectUri: string, store: backend }), WISE_ENVS)),
 });
 
 /** Parses and checks every field of config.json: a file of the wrong shape is damaged, never half used. */

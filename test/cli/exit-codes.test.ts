@@ -13,6 +13,8 @@ interface Case {
   message: RegExp;
   input?: string;
   env?: Record<string, string | undefined>;
+  /** `wise api` prints Wise's body on stdout on an error status too, as `gh api` does. */
+  stdout?: RegExp;
 }
 
 const cases: Case[] = [
@@ -82,6 +84,7 @@ const cases: Case[] = [
     env: { WISE_TOKEN: 'wrong-token-123' },
     code: 4,
     message: /401/,
+    stdout: /^\{"error":"invalid_token"/,
   },
   {
     name: 'unknown API path',
@@ -89,6 +92,7 @@ const cases: Case[] = [
     env: { WISE_TOKEN: '@mock' },
     code: 3,
     message: /404 Not Found: NOT_FOUND/,
+    stdout: /^\{"errors":\[\{"code":"NOT_FOUND"/,
   },
   {
     name: 'connection refused',
@@ -190,7 +194,8 @@ describe('bad input gets a clear message and the documented exit code', () => {
     expect(result.code).toBe(c.code);
     expect(result.stderr).toMatch(/^error: /);
     expect(result.stderr).not.toMatch(STACK_TRACE);
-    expect(result.stdout).toBe('');
+    if (c.stdout) expect(result.stdout).toMatch(c.stdout);
+    else expect(result.stdout).toBe('');
   });
 
   it.each(cases)('$name → one JSON error object with --json', async (c) => {

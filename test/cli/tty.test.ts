@@ -99,6 +99,8 @@ describe.skipIf(!haveScript)('on a terminal', () => {
       });
       expect(code, transcript).toBe(0);
       expect(transcript).toContain('How do you want to log in to Wise (sandbox)?');
+      // Sandbox tokens come from wise-sandbox.com; a wise.com token is a production one, which the sandbox rejects.
+      expect(transcript).toContain('paste a token made at wise-sandbox.com');
       expect(transcript).toContain('Stored the personal token for account "default" (sandbox)');
       expect(transcript).not.toContain(shared.mock.personalToken);
     } finally {

@@ -160,6 +160,8 @@ describe('wise oauth authorize, end to end', () => {
       const r = await world.sb.run(['oauth', 'authorize', '--no-browser']);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`Port ${world.port} on 127.0.0.1 is already in use`);
+      const json = await world.sb.run(['--json', 'oauth', 'authorize', '--no-browser']);
+      expect(JSON.parse(json.stderr).error).toMatchObject({ code: 'port_in_use', port: world.port });
       expect(r.stderr).not.toMatch(STACK_TRACE);
     } finally {
       blocker.close();

@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import { AuthError, CancelledError } from '../../errors.js';
 import { createClient } from '../../http/factory.js';
 import { accountSecretName } from '../../store/secret-store.js';
-import type { Target } from '../target.js';
+import { accountStore, type Target } from '../target.js';
 import { authorizeUrl, checkRedirectUri, loadClient } from './client-config.js';
 import { exchangeAuthorizationCode, type TokenSet, toTokenSet } from './grants.js';
 import { type Callback, LoopbackReceiver } from './loopback-receiver.js';
@@ -70,9 +70,15 @@ export async function authorizeWithBrowser(
             () =>
               reject(
                 new AuthError(
-                  `The login timed out after ${options.timeoutMs / 1000} s without an answer from the browser.`,
+                  `The login timed out after ${options.timeoutMs / 1000} s: the browser never came back to ${client.redirectUri}.`,
                   {
-                    hint: 'Run `wise oauth authorize` again (`--timeout <seconds>` to wait longer).',
+                    hint:
+                      'If Wise showed an error instead of sending the browser back, the redirect URI registered with Wise ' +
+                      `for client ${client.clientId} must equal the one set up here, character for character: ` +
+                      `set up here: ${client.redirectUri}; registered with Wise: see the Developer Hub ` +
+                      '(change ours with `wise oauth setup`). Otherwise run `wise oauth authorize` again ' +
+                      '(`--timeout <seconds>` to wait longer).',
+                    details: { reason: 'timeout', redirectUri: client.redirectUri },
                   },
                 ),
               ),
@@ -139,7 +145,7 @@ export async function storeOAuthLogin(
 ): Promise<void> {
   ctx.redactor.add(tokens.accessToken);
   ctx.redactor.add(tokens.refreshToken);
-  const store = await ctx.secrets();
+  const store = await accountStore(ctx, target);
   await saveTokens(store, target, tokens);
   // An OAuth login replaces a personal token of the same account and environment.
   await store.delete(accountSecretName(target.account, target.env, 'personal-token'));
@@ -148,6 +154,7 @@ export async function storeOAuthLogin(
     const entry = config.accounts[target.account];
     if (!entry) return;
     entry.env = target.env;
+    entry.store = store.backend;
     entry.credentials[target.env] = {
       type: 'oauth',
       addedAt: new Date(ctx.clock.now()).toISOString(),

@@ -55,7 +55,7 @@ export async function loadClient(ctx: Context, env: WiseEnv): Promise<Configured
       hint: 'Run `wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:<port>/callback`.',
     });
   }
-  const store = await ctx.secrets();
+  const store = await ctx.secrets(client.store);
   const clientSecret = await store.get(clientSecretName(env));
   if (!clientSecret) {
     throw new AuthError(`The client secret for ${env} is missing from the ${store.description}.`, {

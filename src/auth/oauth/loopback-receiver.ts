@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WiseError } from '../../errors.js';
+import { PortInUseError, WiseError } from '../../errors.js';
 
 /** What the browser brought back to the redirect URI. */
 export interface Callback {
@@ -45,10 +45,12 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         reject(
-          new WiseError(`Port ${port} on ${host} is already in use, so the OAuth redirect cannot be received.`, {
-            hint: `Stop the program listening on port ${port} (\`ss -ltnp 'sport = :${port}'\` shows it), or register another loopback redirect URI with Wise and run \`wise oauth setup\`.`,
-            details: { reason: 'port_in_use', host, port },
-          }),
+          new PortInUseError(
+            host,
+            port,
+            'the OAuth redirect cannot be received',
+            `Stop the program listening on port ${port} (\`ss -ltnp 'sport = :${port}'\` shows it), or register another loopback redirect URI with Wise and run \`wise oauth setup\`.`,
+          ),
         );
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT') {
         reject(

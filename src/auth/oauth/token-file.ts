@@ -6,7 +6,7 @@ import type { WiseEnv } from '../../store/config.js';
 import { withLock } from '../../store/lock.js';
 import { readSmallRegularFile } from '../../store/private-files.js';
 import { MAX_SECRET_LENGTH, normaliseSecret } from '../personal-token.js';
-import { type OAuthClient, refreshAccessToken } from './grants.js';
+import { type OAuthClient, refreshAccessToken, type TokenResponse } from './grants.js';
 
 function fileError(file: string, error: unknown): UsageError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -41,7 +41,7 @@ export async function refreshWithTokenFile(
   env: WiseEnv,
   oauth: OAuthClient,
   file: string,
-): Promise<string> {
+): Promise<TokenResponse> {
   const run = async () => {
     const refreshToken = await readTokenFile(file);
     ctx.redactor.add(refreshToken);
@@ -56,7 +56,7 @@ export async function refreshWithTokenFile(
       }
       ctx.debug(`  Wise rotated the refresh token: saved the new one to ${file}`);
     }
-    return response.access_token;
+    return response;
   };
   try {
     return await withLock(`${file}.lock`, run, { timeoutMs: 60_000, staleMs: 120_000 });

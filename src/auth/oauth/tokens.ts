@@ -4,6 +4,7 @@ import { AuthError, isWiseError } from '../../errors.js';
 import { createClient } from '../../http/factory.js';
 import type { WiseEnv } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
+import { accountStore, type Target } from '../target.js';
 import { loadClient } from './client-config.js';
 import { type OAuthClient, refreshAccessToken, registrationCodeGrant, type TokenSet, toTokenSet } from './grants.js';
 
@@ -78,7 +79,7 @@ export interface AccessOptions {
  */
 export async function storedAccessToken(
   ctx: Context,
-  who: OAuthAccount,
+  who: Pick<Target, 'account' | 'env' | 'config'>,
   options: AccessOptions = {},
 ): Promise<StoredAccess> {
   const tokens = await freshAccessToken(ctx, who, options);
@@ -86,8 +87,12 @@ export async function storedAccessToken(
   return tokens;
 }
 
-async function freshAccessToken(ctx: Context, who: OAuthAccount, options: AccessOptions): Promise<StoredAccess> {
-  const store = await ctx.secrets();
+async function freshAccessToken(
+  ctx: Context,
+  who: Pick<Target, 'account' | 'env' | 'config'>,
+  options: AccessOptions,
+): Promise<StoredAccess> {
+  const store = await accountStore(ctx, who);
   const usable = (tokens: StoredAccess | null): tokens is StoredAccess =>
     tokens !== null && isFresh(tokens, ctx.clock.now()) && tokens.accessToken !== options.rejected;
   const cached = await readAccessToken(store, who);

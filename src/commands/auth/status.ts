@@ -5,7 +5,7 @@ import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { isWiseError, type WiseError } from '../../errors.js';
 import { createClient } from '../../http/factory.js';
-import { WISE_ENVS } from '../../store/config.js';
+import { type AccountConfig, WISE_ENVS } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
 import { mask } from '../../util/redact.js';
@@ -27,61 +27,96 @@ interface StoredCredentialStatus {
   profiles: { id: number; type: string; name: string }[];
 }
 
+/** The online verdict: only an answer from Wise is a verdict; anything else says why none was obtained. */
+interface OnlineCheck {
+  valid: boolean | null;
+  profiles?: number;
+  error?: string;
+}
+
+type Opened = { store: SecretStore; error?: undefined } | { store?: undefined; error: WiseError };
+
+async function open(ctx: Context, remembered: AccountConfig['store']): Promise<Opened> {
+  try {
+    return { store: await ctx.secrets(remembered) };
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    return { error };
+  }
+}
+
+async function describeAccount(
+  name: string,
+  account: AccountConfig,
+  opened: Opened,
+): Promise<{ credentials: StoredCredentialStatus[]; error?: WiseError }> {
+  const credentials: StoredCredentialStatus[] = [];
+  let error = opened.error;
+  for (const env of WISE_ENVS) {
+    const stored = account.credentials[env];
+    if (!stored) continue;
+    let secret: string | null = null;
+    let accessTokenExpiresAt: string | null = null;
+    if (opened.store && !error) {
+      try {
+        const kind = stored.type === 'personal' ? 'personal-token' : 'refresh-token';
+        const value = await opened.store.get(accountSecretName(name, env, kind));
+        secret = value ? mask(value) : 'missing';
+        if (stored.type === 'oauth') {
+          const access = await readAccessToken(opened.store, { account: name, env });
+          accessTokenExpiresAt = access ? new Date(access.expiresAt).toISOString() : null;
+        }
+      } catch (caught) {
+        if (!isWiseError(caught)) throw caught;
+        error = caught;
+      }
+    }
+    credentials.push({
+      env,
+      type: stored.type === 'personal' ? 'personal token' : 'OAuth',
+      secret,
+      ...(stored.type === 'oauth' ? { accessTokenExpiresAt, grant: stored.grant ?? 'authorization_code' } : {}),
+      addedAt: stored.addedAt,
+      profileId: stored.profileId ?? null,
+      profiles: stored.profiles ?? [],
+    });
+  }
+  return { credentials, ...(error ? { error } : {}) };
+}
+
 export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise<void> {
   const target = await resolveTarget(ctx);
   const { config } = target;
-  let store: SecretStore | undefined;
-  let storeError: WiseError | undefined;
-  try {
-    if (Object.keys(config.accounts).length || !ctx.env.WISE_TOKEN) store = await ctx.secrets();
-  } catch (error) {
-    if (!isWiseError(error)) throw error;
-    storeError = error;
-  }
-
-  // With nothing to read, still tell whether the keychain can be used (a write-and-read-back probe).
-  if (store && !storeError && !Object.keys(config.accounts).length && 'probe' in store) {
-    try {
-      await (store as { probe(): Promise<void> }).probe();
-    } catch (error) {
-      if (!isWiseError(error)) throw error;
-      storeError = error;
-    }
-  }
+  const defaultAccount = config.defaultAccount ?? 'default';
 
   const accounts = [];
+  let activeStore: Opened | undefined;
   for (const [name, account] of Object.entries(config.accounts)) {
-    const credentials: StoredCredentialStatus[] = [];
-    for (const env of WISE_ENVS) {
-      const stored = account.credentials[env];
-      if (!stored) continue;
-      let secret: string | null = null;
-      let accessTokenExpiresAt: string | null = null;
-      if (store && !storeError) {
-        try {
-          const kind = stored.type === 'personal' ? 'personal-token' : 'refresh-token';
-          const value = await store.get(accountSecretName(name, env, kind));
-          secret = value ? mask(value) : 'missing';
-          if (stored.type === 'oauth') {
-            const access = await readAccessToken(store, { account: name, env });
-            accessTokenExpiresAt = access ? new Date(access.expiresAt).toISOString() : null;
-          }
-        } catch (error) {
-          if (!isWiseError(error)) throw error;
-          storeError = error;
-        }
+    const opened = await open(ctx, account.store);
+    if (name === target.account) activeStore = opened;
+    const { credentials, error } = await describeAccount(name, account, opened);
+    accounts.push({
+      name,
+      default: name === defaultAccount,
+      env: account.env,
+      store: opened.store ? { backend: opened.store.backend, location: opened.store.description } : null,
+      storeError: error ? error.message : null,
+      credentials,
+    });
+  }
+  // With nothing stored for the active account, still tell whether the default store can be used (the keychain is
+  // probed by writing and reading back), unless a WISE_TOKEN makes the store irrelevant.
+  if (!activeStore && !ctx.env.WISE_TOKEN) {
+    activeStore = await open(ctx, undefined);
+    const store = activeStore.store;
+    if (store && 'probe' in store) {
+      try {
+        await (store as { probe(): Promise<void> }).probe();
+      } catch (error) {
+        if (!isWiseError(error)) throw error;
+        activeStore = { error };
       }
-      credentials.push({
-        env,
-        type: stored.type === 'personal' ? 'personal token' : 'OAuth',
-        secret,
-        ...(stored.type === 'oauth' ? { accessTokenExpiresAt, grant: stored.grant ?? 'authorization_code' } : {}),
-        addedAt: stored.addedAt,
-        profileId: stored.profileId ?? null,
-        profiles: stored.profiles ?? [],
-      });
     }
-    accounts.push({ name, default: name === (config.defaultAccount ?? 'default'), env: account.env, credentials });
   }
 
   let credential: ActiveCredential | undefined;
@@ -92,23 +127,22 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     if (!isWiseError(error)) throw error;
     activeError = error;
   }
-  let check: { valid: boolean | null; profiles?: number; error?: string } = { valid: null };
+  let check: OnlineCheck = { valid: null };
   if (credential && !opts.offline) {
     try {
       const profiles = await fetchProfiles(createClient(ctx, target.env, credential));
       check = { valid: true, profiles: profiles.length };
     } catch (error) {
       if (!isWiseError(error)) throw error;
-      if (error.exitCode === 4) {
-        check = { valid: false, error: error.message };
-        activeError = error;
-      } else {
-        check = { valid: null, error: error.message };
-        activeError ??= error.exitCode === 7 ? error : undefined;
-      }
+      // Only Wise's own 401 is a verdict on the token; a token missing from the store, a network failure or a
+      // locked keychain means no verdict was obtained.
+      check =
+        error.details?.status === 401 ? { valid: false, error: error.message } : { valid: null, error: error.message };
+      if (error.exitCode === 4 || error.exitCode === 7) activeError = error;
     }
   }
 
+  const client = config.clients[target.env];
   const active = {
     account: target.account,
     env: target.env,
@@ -117,21 +151,33 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     origin: credential?.origin ?? null,
     ...check,
   };
+  const storeOfActive = activeStore?.store;
   if (ctx.options.json) {
     printJson(ctx, {
       active,
-      store: store ? { backend: store.backend, location: store.description } : null,
-      storeError: storeError ? storeError.message : null,
+      store: storeOfActive ? { backend: storeOfActive.backend, location: storeOfActive.description } : null,
+      storeError: activeStore?.error ? activeStore.error.message : null,
       defaultAccount: config.defaultAccount ?? null,
+      oauthClient: client ? { env: target.env, clientId: client.clientId, redirectUri: client.redirectUri } : null,
       accounts,
     });
   } else {
     const lines: string[] = [];
-    const storeLine = store ? store.description : 'not opened';
-    lines.push(`Secret store: ${storeError ? `${storeLine}: unusable (${storeError.message})` : storeLine}`);
-    if (!accounts.length) lines.push('No stored accounts.');
+    if (!accounts.length) {
+      const where = storeOfActive ? storeOfActive.description : 'secret store';
+      lines.push(
+        activeStore?.error ? `Secret store: unusable (${activeStore.error.message})` : `Secret store: ${where}`,
+      );
+      lines.push('No stored accounts.');
+    }
     for (const account of accounts) {
-      lines.push(`Account ${account.name}${account.default ? ' (default)' : ''}, environment ${account.env}`);
+      const role = account.default ? ' (used when no --account is given)' : '';
+      lines.push(`Account "${account.name}"${role}, environment ${account.env}`);
+      lines.push(
+        account.storeError
+          ? `  secrets: ${account.store?.location ?? 'secret store'} unusable (${account.storeError})`
+          : `  secrets: ${account.store?.location}`,
+      );
       for (const c of account.credentials) {
         const profile = c.profileId !== null ? `, default profile ${c.profileId}` : '';
         const secret = c.secret ? (c.type === 'OAuth' ? ` (refresh token ${c.secret})` : ` ${c.secret}`) : '';
@@ -144,10 +190,14 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
         lines.push(`  ${c.env}: ${c.type}${secret}, added ${c.addedAt}${profile}${expiry}`);
       }
     }
+    lines.push(
+      client
+        ? `OAuth client (${target.env}): ${client.clientId}, redirect URI ${client.redirectUri}`
+        : `OAuth client (${target.env}): none set up`,
+    );
     const sources: Record<string, string> = {
       'env-token': 'WISE_TOKEN from the environment',
-      'env-refresh':
-        'OAuth refresh token from the environment (WISE_CLIENT_ID, WISE_CLIENT_SECRET, WISE_REFRESH_TOKEN)',
+      'env-refresh': `OAuth refresh token from the environment (${credential?.origin})`,
       stored: `stored ${credential?.kind === 'oauth' ? 'OAuth login' : 'personal token'}`,
     };
     const source = credential ? sources[credential.source] : 'none';
@@ -157,7 +207,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     else if (check.valid === true)
       lines.push(`Online check: ${style.green('accepted by Wise')} (${check.profiles} profiles)`);
     else if (check.valid === false) lines.push(`Online check: ${style.red('rejected by Wise')}`);
-    else if (check.error) lines.push(`Online check: could not be made (${check.error})`);
+    else if (check.error) lines.push(`Online check: not made (${check.error})`);
     ctx.io.out(`${lines.join('\n')}\n`);
   }
   if (activeError) throw activeError;

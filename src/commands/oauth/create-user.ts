@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { storeOAuthLogin } from '../../auth/oauth/authorize.js';
 import { loadClientForGrant } from '../../auth/oauth/client-config.js';
 import { clientCredentials, registrationCodeGrant, toTokenSet } from '../../auth/oauth/grants.js';
-import { resolveTarget } from '../../auth/target.js';
+import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { parseJson } from '../../http/client.js';
@@ -33,7 +33,7 @@ export async function oauthCreateUser(ctx: Context, opts: CreateUserOptions): Pr
     });
   }
   const oauth = await loadClientForGrant(ctx, target.env);
-  const store = await ctx.secrets();
+  const store = await accountStore(ctx, target);
   const api = createClient(ctx, target.env);
   const clientToken = (await clientCredentials(api, oauth)).access_token;
   ctx.redactor.add(clientToken);

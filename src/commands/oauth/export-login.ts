@@ -1,4 +1,4 @@
-import { resolveTarget } from '../../auth/target.js';
+import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { AuthError, CancelledError } from '../../errors.js';
 import { ACCOUNT_SECRET_KINDS, accountSecretName } from '../../store/secret-store.js';
@@ -21,7 +21,7 @@ export async function oauthExportLogin(ctx: Context, opts: ExportLoginOptions): 
       hint: 'Log in with `wise oauth authorize` first.',
     });
   }
-  const store = await ctx.secrets();
+  const store = await accountStore(ctx, target);
   const refreshToken = await store.get(accountSecretName(account, env, 'refresh-token'));
   if (!refreshToken) {
     throw new AuthError(`No refresh token is stored for account "${account}" in ${env}.`, {

@@ -58,7 +58,7 @@ export async function oauthSetup(ctx: Context, opts: OAuthSetupOptions): Promise
   }
   await store.set(clientSecretName(env), secret);
   await ctx.config.update((config) => {
-    config.clients[env] = { clientId, redirectUri: opts.redirectUri };
+    config.clients[env] = { clientId, redirectUri: opts.redirectUri, store: store.backend };
   });
   if (ctx.options.json) {
     printJson(ctx, {

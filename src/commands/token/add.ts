@@ -1,6 +1,6 @@
 import { MAX_SECRET_LENGTH, normalisePersonalToken } from '../../auth/personal-token.js';
 import { fetchProfiles } from '../../auth/profiles.js';
-import { resolveTarget } from '../../auth/target.js';
+import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { AuthError, isWiseError, UsageError } from '../../errors.js';
 import { createClient } from '../../http/factory.js';
@@ -29,7 +29,7 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
   const token = normalisePersonalToken(raw);
   ctx.redactor.add(token);
   // Choose the store before calling Wise, so a misconfigured store fails before any network call.
-  const store = await ctx.secrets();
+  const store = await accountStore(ctx, target);
 
   let profiles: ProfileSummary[] | undefined;
   if (opts.verify !== false) {
@@ -58,6 +58,7 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
     config.accounts[account] ??= { env, credentials: {} };
     const entry = config.accounts[account];
     entry.env = env;
+    entry.store = store.backend;
     const previous = entry.credentials[env];
     const profileId =
       previous?.profileId !== undefined && (!profiles || profiles.some((p) => p.id === previous.profileId))
