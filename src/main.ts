@@ -49,25 +49,56 @@ export function buildProgram(): Command {
     .option('--debug', 'HTTP trace on stderr with secrets redacted (env: WISE_DEBUG=1)')
     .option('--no-color', 'no ANSI colour (env: NO_COLOR)')
     .showSuggestionAfterError(true)
-    .enablePositionalOptions(false);
+    .enablePositionalOptions(false)
+    // Subcommands inherit this (commander copies it when they are made): their help lists the global options too.
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', examples('wise token add', 'wise api /v2/profiles', 'wise mock --port 8700 &'));
 
   program
     .command('login')
     .description('log in interactively: a personal API token, or OAuth in the browser')
+    .addHelpText('after', examples('wise login', 'wise --env production login'))
     .action(lazy(async () => (await import('./commands/login.js')).login as Runner));
 
-  const token = program.command('token').description('personal API tokens');
+  const token = program
+    .command('token')
+    .description('personal API tokens')
+    .addHelpText('after', examples('wise token add'));
   token
     .command('add')
     .description('store a personal API token (from a hidden prompt, or stdin)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise token add',
+        'pass show wise/token | wise token add --stdin',
+        'wise --env production --account shop token add',
+      ),
+    )
     .option('--stdin', 'read the token from standard input')
     .option('--no-verify', 'store without checking it with Wise')
     .action(lazy(async () => (await import('./commands/token/add.js')).tokenAdd as Runner));
 
-  const oauth = program.command('oauth').description('OAuth 2.0 for partners: clients, browser login, tokens');
+  const oauth = program
+    .command('oauth')
+    .description('OAuth 2.0 for partners: clients, browser login, tokens')
+    .addHelpText(
+      'after',
+      examples(
+        'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback',
+        'wise oauth authorize',
+      ),
+    );
   oauth
     .command('setup')
     .description('store the partner client for the environment (secret in the secret store only)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback',
+        'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback --client-secret-stdin < secret.txt',
+      ),
+    )
     .requiredOption('--client-id <id>', 'the client id Wise issued')
     .requiredOption(
       '--redirect-uri <url>',
@@ -79,6 +110,7 @@ export function buildProgram(): Command {
   oauth
     .command('authorize')
     .description('log in a Wise user in the browser (authorization_code through a loopback redirect)')
+    .addHelpText('after', examples('wise oauth authorize', 'wise oauth authorize --no-browser --timeout 600'))
     .option('--no-browser', 'only print the consent URL')
     .option('--timeout <seconds>', 'how long to wait for the browser', '300')
     .option('--pkce', 'add a PKCE S256 challenge (RFC 7636)')
@@ -86,72 +118,113 @@ export function buildProgram(): Command {
   oauth
     .command('client-token')
     .description('print a client_credentials access token (never stored)')
+    .addHelpText('after', examples('wise oauth client-token', 'export TOKEN=$(wise oauth client-token)'))
     .action(lazy(async () => (await import('./commands/oauth/client-token.js')).oauthClientToken as Runner));
   oauth
     .command('refresh')
     .description('refresh the stored access token now')
+    .addHelpText('after', examples('wise oauth refresh', 'wise --account acme --json oauth refresh'))
     .action(lazy(async () => (await import('./commands/oauth/refresh.js')).oauthRefresh as Runner));
   oauth
     .command('export-login')
     .description("print the account's stored refresh token once, to move the login to CI; then remove it here")
+    .addHelpText('after', examples('wise oauth export-login > refresh-token', 'wise --json oauth export-login --keep'))
     .option('--keep', 'keep the login on this machine too')
     .action(lazy(async () => (await import('./commands/oauth/export-login.js')).oauthExportLogin as Runner));
   oauth
     .command('create-user')
     .description('create a Wise user over the API (registration_code) and store its tokens')
+    .addHelpText(
+      'after',
+      examples(
+        'wise --account alice oauth create-user --email alice@example.com',
+        'wise --account bob oauth create-user --email bob@example.com --language de',
+      ),
+    )
     .requiredOption('--email <email>', "the new user's email")
     .option('--language <code>', "the user's language", 'en')
     .action(lazy(async () => (await import('./commands/oauth/create-user.js')).oauthCreateUser as Runner));
 
-  const auth = program.command('auth').description('inspect and manage stored credentials');
+  const auth = program
+    .command('auth')
+    .description('inspect and manage stored credentials')
+    .addHelpText('after', examples('wise auth status'));
   auth
     .command('status')
     .description('what is stored for each account and which credential is active')
+    .addHelpText('after', examples('wise auth status', 'wise --json auth status --offline'))
     .option('--offline', 'do not check the token with Wise')
     .action(lazy(async () => (await import('./commands/auth/status.js')).authStatus as Runner));
   auth
     .command('token')
     .description('print a valid access token and a newline, for $(wise auth token)')
+    .addHelpText('after', examples('wise --json auth token', 'export WISE_TOKEN=$(wise auth token)'))
     .action(lazy(async () => (await import('./commands/auth/token.js')).authToken as Runner));
   auth
     .command('switch')
     .description('make an account the default')
+    .addHelpText('after', examples('wise auth switch shop'))
     .argument('<account>', 'account name')
     .action(lazy(async () => (await import('./commands/auth/switch.js')).authSwitch as Runner));
 
   program
     .command('logout')
     .description("delete the account's stored secrets and settings")
+    .addHelpText('after', examples('wise logout', 'wise --account shop logout', 'wise logout --all'))
     .option('--all', 'delete everything wise stored: every account and the OAuth clients')
     .action(lazy(async () => (await import('./commands/logout.js')).logout as Runner));
 
   program
     .command('api')
     .description('make an authenticated request to the Wise API, like `gh api`')
+    .addHelpText(
+      'after',
+      examples(
+        'wise api /v2/profiles',
+        "wise api '/v4/profiles/<id>/balances?types=STANDARD'",
+        'wise api -X POST /v3/profiles/<id>/quotes -d @quote.json',
+        'wise api -i /v1/me',
+      ),
+    )
     .argument('<path>', 'API path, e.g. /v2/profiles')
     .option('-X, --method <method>', 'HTTP method (default GET, or POST with --data)')
     .option('-d, --data <data>', 'request body: text, @file, or @- for stdin')
-    .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect, [])
+    .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect)
     .option('-i, --include', 'print the status line and response headers too')
     .action(lazy(async () => (await import('./commands/api.js')).api as Runner));
 
-  const profiles = program.command('profiles').description('your Wise profiles');
+  const profiles = program
+    .command('profiles')
+    .description('your Wise profiles')
+    .addHelpText('after', examples('wise profiles list'));
   profiles
     .command('list')
     .description('list the personal and business profiles of the credentials in use')
+    .addHelpText('after', examples('wise profiles list', 'wise --json profiles list'))
     .action(lazy(async () => (await import('./commands/profiles.js')).profilesList as Runner));
 
-  const balances = program.command('balances').description('multi-currency balances');
+  const balances = program
+    .command('balances')
+    .description('multi-currency balances')
+    .addHelpText('after', examples('wise balances list'));
   balances
     .command('list')
     .description('list the balances of a profile (--profile-id, or the default profile)')
+    .addHelpText('after', examples('wise balances list', 'wise --profile-id <id> --json balances list'))
     .action(lazy(async () => (await import('./commands/balances.js')).balancesList as Runner));
 
   program
     .command('mock')
     .description('run the local Wise emulator on 127.0.0.1 (prints its base URL first)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise mock --port 8700',
+        'wise mock --port 8700 --auto-approve --redirect-uri http://127.0.0.1:8765/callback',
+      ),
+    )
     .option('--port <port>', 'port to listen on; 0 picks a free one', '0')
-    .option('--redirect-uri <url>', 'a redirect URI registered for the partner client (repeatable)', collect, [])
+    .option('--redirect-uri <url>', 'a redirect URI registered for the partner client (repeatable)', collect)
     .option('--auto-approve', 'approve OAuth consent at once instead of showing the page')
     .option('--token-ttl <seconds>', 'lifetime of OAuth access tokens (default 43199)')
     .action(lazy(async () => (await import('./commands/mock.js')).mock as Runner));
@@ -159,6 +232,14 @@ export function buildProgram(): Command {
   program
     .command('completion')
     .description('print a shell completion script')
+    .addHelpText(
+      'after',
+      examples(
+        'wise completion bash > ~/.local/share/bash-completion/completions/wise',
+        'source <(wise completion bash)',
+        'wise completion fish | source',
+      ),
+    )
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .action(
       lazy(async () => {
@@ -167,11 +248,22 @@ export function buildProgram(): Command {
       }),
     );
 
+  // Called by the completion scripts for values that only the config knows (account names).
+  program
+    .command('__complete', { hidden: true })
+    .argument('<what>')
+    .action(lazy(async () => (await import('./commands/completion.js')).completeValues as Runner));
+
   return program;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** The "Examples:" section after a command's help: every command shows at least one. */
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 }
 
 interface ErrorStyle {

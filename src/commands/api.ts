@@ -10,7 +10,7 @@ import { stripControl } from '../util/redact.js';
 export interface ApiOptions {
   method?: string;
   data?: string;
-  header: string[];
+  header?: string[];
   include?: boolean;
 }
 
@@ -70,7 +70,7 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
   const method = (opts.method ?? (opts.data !== undefined ? 'POST' : 'GET')).toUpperCase();
   if (!METHODS.has(method)) throw new UsageError(`Unknown HTTP method "${opts.method}".`);
   const headers: Record<string, string> = {};
-  for (const raw of opts.header) {
+  for (const raw of opts.header ?? []) {
     const [name, value] = parseHeader(raw);
     headers[name] = value;
   }

@@ -8,16 +8,30 @@ interface Node {
   description: string;
 }
 
+/** The commands a user can type: the hidden ones the scripts call (`__complete`) are left out. */
+const visible = (command: Command) => command.commands.filter((c) => !c.name().startsWith('__'));
+
 /** Walks the command tree so the scripts always match the commands that exist. */
 function walk(command: Command, path: string[] = []): Node[] {
   const flags = command.options.flatMap((o) => [o.long, o.short].filter((f): f is string => Boolean(f)));
   const node: Node = {
     path,
-    subcommands: command.commands.map((c) => c.name()),
+    subcommands: visible(command).map((c) => c.name()),
     flags: [...flags, '--help'],
     description: command.description(),
   };
-  return [node, ...command.commands.flatMap((c) => walk(c, [...path, c.name()]))];
+  return [node, ...visible(command).flatMap((c) => walk(c, [...path, c.name()]))];
+}
+
+/** Values of a flag, for the scripts: `accounts` (from the config), `envs`. Prints nothing it cannot read. */
+export async function completeValues(ctx: Context, what: string): Promise<void> {
+  let values: string[] = [];
+  if (what === 'envs') values = ['sandbox', 'production'];
+  if (what === 'accounts') {
+    const config = await ctx.config.read().catch(() => undefined);
+    values = Object.keys(config?.accounts ?? {});
+  }
+  if (values.length) ctx.io.out(`${values.join('\n')}\n`);
 }
 
 function bash(program: Command): string {
@@ -31,8 +45,13 @@ function bash(program: Command): string {
     .join('\n');
   return `# bash completion for wise; load with: source <(wise completion bash)
 _wise() {
-  local cur path="" i w words
+  local cur prev path="" i w words
   cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  case "$prev" in
+    --account) COMPREPLY=($(compgen -W "$(wise __complete accounts 2>/dev/null)" -- "$cur")); return ;;
+    --env) COMPREPLY=($(compgen -W "sandbox production" -- "$cur")); return ;;
+  esac
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     [[ "$w" == -* ]] && continue
@@ -78,7 +97,9 @@ function fish(program: Command): string {
     }
   }
   for (const flag of (nodes[0]?.flags ?? []).filter((f) => f.startsWith('--'))) {
-    lines.push(`complete -c wise -l ${flag.slice(2)}`);
+    if (flag === '--account') lines.push("complete -c wise -l account -x -a '(wise __complete accounts 2>/dev/null)'");
+    else if (flag === '--env') lines.push("complete -c wise -l env -x -a 'sandbox production'");
+    else lines.push(`complete -c wise -l ${flag.slice(2)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@ import type { MockServer } from '../mock/server.js';
 
 export interface MockCommandOptions {
   port: string;
-  redirectUri: string[];
+  redirectUri?: string[];
   autoApprove?: boolean;
   tokenTtl?: string;
 }
@@ -23,7 +23,7 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     }
     server = await startMockServer({
       port: Number(opts.port),
-      redirectUris: opts.redirectUri,
+      redirectUris: opts.redirectUri ?? [],
       ...(opts.autoApprove ? { autoApprove: true } : {}),
       ...(opts.tokenTtl ? { tokenTtlSeconds: Number(opts.tokenTtl) } : {}),
     });

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runWise } from '../helpers/cli.js';
+import { createSandbox, runWise, WISE_BIN } from '../helpers/cli.js';
 
 describe('wise completion', () => {
   it('bash: valid syntax, completes subcommands and flags from the command tree', async () => {
@@ -30,6 +30,45 @@ describe('wise completion', () => {
       expect.arrayContaining(['--stdin', '--no-verify', '--json']),
     );
     expect(complete(['wise', 'api', '/v1/me', '--inc'])).toEqual(['--include']);
+    expect(complete(['wise', '--env', 'pro'])).toEqual(['production']);
+    expect(complete(['wise', 'auth', '__'])).toEqual(['']);
+  });
+
+  it('bash: --account <TAB> completes the account names of the config', async () => {
+    const sb = await createSandbox();
+    try {
+      for (const name of ['shop', 'personal', 'shop-eu']) {
+        await sb.run(['--account', name, 'token', 'add', '--no-verify'], { input: 'tok-123456789' });
+      }
+      const script = (await runWise(['completion', 'bash'])).stdout;
+      const dir = await mkdtemp(join(tmpdir(), 'wise-completion-'));
+      await writeFile(join(dir, 'wise.bash'), script);
+      // `wise` on PATH, as after `npm link`.
+      await mkdir(join(dir, 'bin'));
+      await symlink(WISE_BIN, join(dir, 'bin', 'wise'));
+      const complete = async (words: string[]) => {
+        const r = await new Promise<string>((resolve) => {
+          const child = spawn(
+            'bash',
+            [
+              '-c',
+              `source ${join(dir, 'wise.bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _wise; printf '%s\\n' "\${COMPREPLY[@]}"`,
+            ],
+            { env: { ...sb.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}` } },
+          );
+          let out = '';
+          child.stdout.on('data', (c: Buffer) => {
+            out += c;
+          });
+          child.on('close', () => resolve(out));
+        });
+        return r.trim().split('\n').sort();
+      };
+      expect(await complete(['wise', '--account', 'sh'])).toEqual(['shop', 'shop-eu']);
+      expect(await complete(['wise', 'api', '--account', ''])).toEqual(['personal', 'shop', 'shop-eu']);
+    } finally {
+      await sb.cleanup();
+    }
   });
 
   it.each(['zsh', 'fish'])('%s: prints a script naming the commands', async (shell) => {
