@@ -52,5 +52,17 @@ await build({
   plugins: [emulatorAsItsOwnBundle],
   // Dependencies stay in node_modules, except commander, which every run loads: bundled and minified it is a third
   // of its published size (mostly JSDoc), and parse time grows with size.
-  external: ['@napi-rs/keyring', '@inquirer/*', '@peculiar/x509', 'chalk', 'jose', 'open', 'yocto-spinner'],
+  external: [
+    '@napi-rs/keyring',
+    '@inquirer/*',
+    '@peculiar/x509',
+    'chalk',
+    'jose',
+    'open',
+    'yocto-spinner',
+    // Proxy support: loaded only when a proxy variable is set.
+    'proxy-from-env',
+    'https-proxy-agent',
+    'http-proxy-agent',
+  ],
 });

@@ -2,10 +2,10 @@
 // Runs the keychain tests against a real gnome-keyring inside a private D-Bus session, so they never touch the
 // developer's own keyring. Where the daemon is missing they are skipped loudly, except under CI=true.
 import { spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const need = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'];
 const missing = need.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);

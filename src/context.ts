@@ -271,7 +271,7 @@ export function createContext(options: GlobalOptions): Context {
     options,
     configDir,
     config: new ConfigFile(configDir, (line) => io.err(line)),
-    transport: createTransport(),
+    transport: createTransport(env),
     redactor,
     debugEnabled,
     secrets(remembered) {

@@ -234,6 +234,25 @@ function networkError(error: unknown, url: URL, correlationId: string): NetworkE
     CERT_HAS_EXPIRED: `the certificate of ${host} has expired`,
     ERR_TLS_CERT_ALTNAME_INVALID: `the certificate does not match ${url.hostname}`,
   };
+  const proxy = error instanceof TransportError ? error.proxy : undefined;
+  if (proxy) {
+    // Failing to connect is about the proxy itself; what comes after the tunnel (TLS) is about Wise's host.
+    const proxyReasons: Record<string, string> = {
+      ECONNREFUSED: `connection refused by the proxy ${proxy}`,
+      ENOTFOUND: `cannot resolve the proxy ${proxy}`,
+      EAI_AGAIN: `cannot resolve the proxy ${proxy} (DNS not answering)`,
+      ECONNRESET: `the proxy ${proxy} closed the connection`,
+      ETIMEDOUT: `no answer from ${host} through the proxy ${proxy} in time`,
+      EPROXY: `${error instanceof Error ? error.message : ''} (proxy ${proxy})`,
+    };
+    const reason =
+      proxyReasons[code] ?? `${reasons[code] ?? `${(error as Error).message} (${code})`}, through the proxy ${proxy}`;
+    return new NetworkError(`Cannot reach Wise: ${reason}.`, {
+      hint: 'Check HTTPS_PROXY / HTTP_PROXY (and NO_PROXY for hosts to reach directly); `wise doctor` checks the proxy.',
+      details: { code, url: url.origin, proxy, correlationId },
+      cause: error,
+    });
+  }
   const reason = reasons[code] ?? `${error instanceof Error ? error.message : String(error)} (${code})`;
   return new NetworkError(`Cannot reach Wise: ${reason}.`, {
     hint: 'Check your connection, proxy and --api-url; `wise doctor` checks connectivity.',

@@ -23,14 +23,52 @@ export interface TransportResponse {
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
 
 export class TransportError extends Error {
+  /** The proxy the request went through (its origin, never its credentials), when one was used. */
+  readonly proxy: string | undefined;
   constructor(
     message: string,
     readonly code: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; proxy?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TransportError';
+    this.proxy = options?.proxy;
   }
+}
+
+/** The variables that can name a proxy; when none is set, no proxy code is ever loaded. */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
+
+interface Proxied {
+  agent: Http.Agent;
+  /** The proxy's origin, for messages: credentials in the proxy URL are never shown. */
+  name: string;
+}
+
+/**
+ * The agent for a URL when a proxy applies to it (HTTPS_PROXY / HTTP_PROXY / NO_PROXY and their lower-case forms,
+ * read as curl does): CONNECT tunnels for https, absolute-form requests for http. Loaded on first use only.
+ */
+async function proxyFor(url: URL, load: NodeJS.Require): Promise<Proxied | undefined> {
+  const { getProxyForUrl } = load('proxy-from-env') as { getProxyForUrl(url: string): string };
+  const raw = getProxyForUrl(url.href);
+  if (!raw) return undefined;
+  let proxy: URL;
+  try {
+    proxy = new URL(raw);
+  } catch {
+    throw new TransportError(
+      `the proxy setting "${raw.replace(/\/\/[^@/]*@/, '//***@')}" is not a URL`,
+      'EPROXYCONFIG',
+    );
+  }
+  const name = proxy.origin;
+  if (url.protocol === 'https:') {
+    const { HttpsProxyAgent } = await import('https-proxy-agent');
+    return { agent: new HttpsProxyAgent(proxy) as unknown as Http.Agent, name };
+  }
+  const { HttpProxyAgent } = await import('http-proxy-agent');
+  return { agent: new HttpProxyAgent(proxy) as unknown as Http.Agent, name };
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -46,11 +84,15 @@ function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
  * synchronous and cheaper than import()), so a command that makes no request, or talks plain HTTP to the
  * loopback emulator, never pays for TLS.
  */
-export function createTransport(): Transport {
+export function createTransport(env: Readonly<Record<string, string | undefined>> = process.env): Transport {
   const load = createRequire(import.meta.url);
+  const proxySet = PROXY_VARIABLES.some((name) => env[name]);
   return async (request) => {
     const isHttps = request.url.protocol === 'https:';
     const mod = load(isHttps ? 'node:https' : 'node:http') as typeof Http;
+    const proxy = proxySet ? await proxyFor(request.url, load) : undefined;
+    const fail = (message: string, code: string, cause?: unknown) =>
+      new TransportError(message, code, { ...(cause ? { cause } : {}), ...(proxy ? { proxy: proxy.name } : {}) });
     return new Promise<TransportResponse>((resolve, reject) => {
       const headers: OutgoingHttpHeaders = { ...request.headers };
       if (request.body) headers['content-length'] = String(request.body.byteLength);
@@ -59,13 +101,13 @@ export function createTransport(): Transport {
         {
           method: request.method,
           headers,
-          agent: false,
+          agent: proxy?.agent ?? false,
           ...(isHttps && request.tls ? request.tls : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (error) => reject(new TransportError(error.message, 'ECONNRESET', { cause: error })));
+          res.on('error', (error) => reject(fail(error.message, 'ECONNRESET', error)));
           res.on('end', () =>
             resolve({
               status: res.statusCode ?? 0,
@@ -77,11 +119,18 @@ export function createTransport(): Transport {
         },
       );
       req.setTimeout(request.timeoutMs, () => {
-        req.destroy(new TransportError(`no answer within ${request.timeoutMs / 1000} s`, 'ETIMEDOUT'));
+        req.destroy(fail(`no answer within ${request.timeoutMs / 1000} s`, 'ETIMEDOUT'));
+      });
+      // A proxy that refuses the tunnel answers CONNECT itself; that answer is the proxy's, never Wise's.
+      req.on('proxyConnect', (connect: { statusCode?: number; statusText?: string }) => {
+        // (An http proxy agent forwards requests instead and announces no status.)
+        if (connect.statusCode === undefined || connect.statusCode === 200) return;
+        const status = `${connect.statusCode ?? ''} ${connect.statusText ?? ''}`.trim();
+        req.destroy(fail(`the proxy answered ${status} to CONNECT ${request.url.host}`, 'EPROXY'));
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (error instanceof TransportError) return reject(error);
-        reject(new TransportError(error.message, error.code ?? 'EUNKNOWN', { cause: error }));
+        reject(fail(error.message, error.code ?? 'EUNKNOWN', error));
       });
       req.end(request.body);
     });

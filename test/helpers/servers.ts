@@ -1,0 +1,122 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from './oauth.js';
+
+export const haveTinyproxy = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v tinyproxy'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export interface Tls {
+  cert: string;
+  key: string;
+  /** The certificate file, for NODE_EXTRA_CA_CERTS: the certificate is its own CA. */
+  certFile: string;
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, made with openssl at test time (nothing committed). */
+export async function selfSignedCert(dir: string): Promise<Tls> {
+  const keyFile = join(dir, 'server.key');
+  const certFile = join(dir, 'server.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), certFile };
+}
+
+/** A plain `node:https` server on 127.0.0.1 standing in for Wise's API host. */
+export async function startHttpsServer(
+  tls: Tls,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key }, handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export interface Tinyproxy {
+  url: string;
+  port: number;
+  /** What the proxy logged: every request line (CONNECT host:port, or GET http://...) it handled. */
+  log(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Debian's tinyproxy on 127.0.0.1, in the foreground, with its log in `dir`. `connectPorts` limits CONNECT. */
+export async function startTinyproxy(dir: string, options: { connectPorts?: number[] } = {}): Promise<Tinyproxy> {
+  const port = await freePort();
+  const logFile = join(dir, 'tinyproxy.log');
+  const root = process.getuid?.() === 0;
+  const conf = [
+    `Port ${port}`,
+    'Listen 127.0.0.1',
+    'Timeout 15',
+    'MaxClients 50',
+    'LogLevel Connect',
+    `LogFile "${logFile}"`,
+    `PidFile "${join(dir, 'tinyproxy.pid')}"`,
+    ...(root ? ['User root', 'Group root'] : []),
+    ...(options.connectPorts ?? []).map((p) => `ConnectPort ${p}`),
+  ].join('\n');
+  const confFile = join(dir, 'tinyproxy.conf');
+  await writeFile(confFile, `${conf}\n`);
+  const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', confFile], { stdio: 'ignore' });
+  // Ready once it accepts connections.
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    log: () => readFile(logFile, 'utf8').catch(() => ''),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
