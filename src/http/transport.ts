@@ -84,7 +84,7 @@ function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
  * synchronous and cheaper than import()), so a command that makes no request, or talks plain HTTP to the
  * loopback emulator, never pays for TLS.
  */
-export function createTransport(env: Readonly<Record<string, string | undefined>> = process.env): Transport {
+export function createTransport(env: Readonly<Record<string, string | undefined>>): Transport {
   const load = createRequire(import.meta.url);
   const proxySet = PROXY_VARIABLES.some((name) => env[name]);
   return async (request) => {

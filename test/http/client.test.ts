@@ -18,7 +18,7 @@ function client(overrides: Partial<WiseClientOptions> = {}) {
   const sleeps: number[] = [];
   const c = new WiseClient({
     baseUrl: new URL(`${mock.url}/`),
-    transport: createTransport(),
+    transport: createTransport({}),
     redactor: new Redactor(),
     debug: () => {},
     debugEnabled: false,

@@ -147,7 +147,7 @@ describe('assertSameOrigin', () => {
   it('resolve() appends the path to the base as text: no form of path changes the host', () => {
     const client = new WiseClient({
       baseUrl: new URL('http://127.0.0.1:8700/'),
-      transport: createTransport(),
+      transport: createTransport({}),
       redactor: new Redactor(),
       debug: () => {},
       debugEnabled: false,
@@ -173,7 +173,7 @@ describe('the client registers the token it sends with the redactor', () => {
     try {
       const client = new WiseClient({
         baseUrl: new URL(`http://127.0.0.1:${(echo.address() as AddressInfo).port}/`),
-        transport: createTransport(),
+        transport: createTransport({}),
         redactor,
         debug: (line) => lines.push(redactor.text(line)),
         debugEnabled: true,
