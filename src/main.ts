@@ -227,7 +227,15 @@ export function buildProgram(): Command {
     .option('--redirect-uri <url>', 'a redirect URI registered for the partner client (repeatable)', collect)
     .option('--auto-approve', 'approve OAuth consent at once instead of showing the page')
     .option('--token-ttl <seconds>', 'lifetime of OAuth access tokens (default 43199)')
+    .option('--clock-skew <seconds>', "shift the Date header by this many seconds, to try `wise doctor`'s clock check")
     .action(lazy(async () => (await import('./commands/mock.js')).mock as Runner));
+
+  program
+    .command('doctor')
+    .description('check Node, the secret store, config permissions, credentials, connectivity, proxy and clock')
+    .addHelpText('after', examples('wise doctor', 'wise doctor --offline', 'wise --json doctor'))
+    .option('--offline', 'make no network call')
+    .action(lazy(async () => (await import('./commands/doctor.js')).doctor as Runner));
 
   program
     .command('completion')

@@ -7,6 +7,7 @@ export interface MockCommandOptions {
   redirectUri?: string[];
   autoApprove?: boolean;
   tokenTtl?: string;
+  clockSkew?: string;
 }
 
 /** Runs the emulator until SIGINT/SIGTERM. The base URL is the first line on stdout, for scripts. */
@@ -21,7 +22,11 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     if (opts.tokenTtl !== undefined && !/^[1-9]\d*$/.test(opts.tokenTtl)) {
       throw new UsageError(`--token-ttl must be a whole number of seconds, not "${opts.tokenTtl}".`);
     }
+    if (opts.clockSkew !== undefined && !/^-?\d+$/.test(opts.clockSkew)) {
+      throw new UsageError(`--clock-skew must be a whole number of seconds, not "${opts.clockSkew}".`);
+    }
     server = await startMockServer({
+      ...(opts.clockSkew ? { clockSkewSeconds: Number(opts.clockSkew) } : {}),
       port: Number(opts.port),
       redirectUris: opts.redirectUri ?? [],
       ...(opts.autoApprove ? { autoApprove: true } : {}),

@@ -39,6 +39,23 @@ export class TransportError extends Error {
 /** The variables that can name a proxy; when none is set, no proxy code is ever loaded. */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
 
+function proxySettingFor(url: URL, load: NodeJS.Require): string {
+  const { getProxyForUrl } = load('proxy-from-env') as { getProxyForUrl(url: string): string };
+  return getProxyForUrl(url.href);
+}
+
+/** The origin of the proxy a request to `url` goes through (NO_PROXY applied), or undefined for a direct one. */
+export function proxyOriginFor(url: URL, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (!PROXY_VARIABLES.some((name) => env[name])) return undefined;
+  const raw = proxySettingFor(url, createRequire(import.meta.url));
+  if (!raw) return undefined;
+  try {
+    return new URL(raw).origin;
+  } catch {
+    return raw.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
 interface Proxied {
   agent: Http.Agent;
   /** The proxy's origin, for messages: credentials in the proxy URL are never shown. */
@@ -50,8 +67,7 @@ interface Proxied {
  * read as curl does): CONNECT tunnels for https, absolute-form requests for http. Loaded on first use only.
  */
 async function proxyFor(url: URL, load: NodeJS.Require): Promise<Proxied | undefined> {
-  const { getProxyForUrl } = load('proxy-from-env') as { getProxyForUrl(url: string): string };
-  const raw = getProxyForUrl(url.href);
+  const raw = proxySettingFor(url, load);
   if (!raw) return undefined;
   let proxy: URL;
   try {

@@ -22,6 +22,8 @@ export interface MockOptions {
   autoApprove?: boolean;
   /** Lifetime of OAuth access tokens in seconds (default 43199, as Wise). */
   tokenTtlSeconds?: number;
+  /** Seconds to add to the `Date` header, to try clients against a server whose clock is off. */
+  clockSkewSeconds?: number;
 }
 
 export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8765/callback';
@@ -244,6 +246,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     }
     record(reply.status);
     const headers: Record<string, string> = {
+      date: new Date(Date.now() + (options.clockSkewSeconds ?? 0) * 1000).toUTCString(),
       'x-trace-id': randomBytes(8).toString('hex'),
       ...(correlationId ? { 'x-external-correlation-id': correlationId } : {}),
       ...reply.headers,

@@ -60,6 +60,8 @@ export function emptyConfig(): ConfigData {
 export class ConfigFile {
   readonly path: string;
   readonly lockPath: string;
+  /** Make a folder or file of ours private when others could use it (off for `wise doctor`, which only reports). */
+  repair = true;
   #dirChecked = false;
 
   /** `warn` tells the user on stderr when a folder or file of ours had to be made private. */
@@ -74,14 +76,14 @@ export class ConfigFile {
   /** The folder must be ours and private before anything in it is trusted; checked once per process. */
   checkDir(): void {
     if (this.#dirChecked) return;
-    checkPrivateDir(this.dir, this.warn);
+    checkPrivateDir(this.dir, this.warn, this.repair);
     this.#dirChecked = true;
   }
 
   async read(): Promise<ConfigData> {
     this.checkDir();
     // Synchronous on purpose: one small file, and start-up time matters more than the event loop here.
-    const text = readPrivateFileSync(this.path, 'config file', this.warn);
+    const text = readPrivateFileSync(this.path, 'config file', this.warn, this.repair);
     return text === undefined ? emptyConfig() : parseConfig(text, this.path);
   }
 

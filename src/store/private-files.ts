@@ -2,7 +2,18 @@
  * The config folder and its files are trusted only as far as they are checked: ours (same owner), private (0700
  * and 0600) and of the right kind (a regular file, never a FIFO or device that would hang a read).
  */
-import { chmodSync, closeSync, constants, fstatSync, openSync, readFileSync, type Stats, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { ConfigError } from '../errors.js';
 
 const currentUid = (): number | undefined => process.getuid?.();
@@ -23,7 +34,7 @@ function checkOwner(path: string, what: string, info: Stats): void {
  * Checks the config folder if it exists (through any symlink to it): it must belong to this user, and is made 0700
  * when others could read or write it, saying so on stderr.
  */
-export function checkPrivateDir(dir: string, warn: (line: string) => void): void {
+export function checkPrivateDir(dir: string, warn: (line: string) => void, repair = true): void {
   if (currentUid() === undefined) return; // Windows: ACLs, not modes
   let info: Stats;
   try {
@@ -34,7 +45,7 @@ export function checkPrivateDir(dir: string, warn: (line: string) => void): void
   }
   if (!info.isDirectory()) throw new ConfigError(`The config folder ${dir} is not a folder.`);
   checkOwner(dir, 'config folder', info);
-  if (info.mode & 0o077) {
+  if (repair && info.mode & 0o077) {
     chmodSync(dir, 0o700);
     warn(`warning: the config folder ${dir} was open to other users (${modeText(info.mode)}); wise made it 0700.`);
   }
@@ -44,7 +55,12 @@ export function checkPrivateDir(dir: string, warn: (line: string) => void): void
  * Reads a small file of ours: never blocks on a FIFO or device (opened non-blocking, then checked to be a regular
  * file), refuses one owned by another user, and makes one readable by others 0600, saying so. Undefined if absent.
  */
-export function readPrivateFileSync(path: string, what: string, warn: (line: string) => void): string | undefined {
+export function readPrivateFileSync(
+  path: string,
+  what: string,
+  warn: (line: string) => void,
+  repair = true,
+): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -60,7 +76,7 @@ export function readPrivateFileSync(path: string, what: string, warn: (line: str
     if (!info.isFile()) throw new ConfigError(`The ${what} ${path} is not a regular file; it was left untouched.`);
     if (currentUid() !== undefined) {
       checkOwner(path, what, info);
-      if (info.mode & 0o077) {
+      if (repair && info.mode & 0o077) {
         chmodSync(path, 0o600);
         warn(`warning: the ${what} ${path} was open to other users (${modeText(info.mode)}); wise made it 0600.`);
       }
@@ -69,6 +85,46 @@ export function readPrivateFileSync(path: string, what: string, warn: (line: str
   } finally {
     closeSync(fd);
   }
+}
+
+/** What `wise doctor` reports of a path of ours, without changing anything. */
+export interface PathReport {
+  path: string;
+  exists: boolean;
+  kind?: 'folder' | 'file' | 'other';
+  /** e.g. 0700 */
+  mode?: string;
+  /** Others (group or world) can read or write it. */
+  open?: boolean;
+  /** Owned by another user than the one running wise. */
+  foreign?: boolean;
+  /** Where a symlink leads. */
+  linksTo?: string;
+}
+
+export function inspectPath(path: string): PathReport {
+  let info: Stats;
+  try {
+    info = statSync(path);
+  } catch {
+    return { path, exists: false };
+  }
+  const uid = currentUid();
+  let linksTo: string | undefined;
+  try {
+    if (lstatSync(path).isSymbolicLink()) linksTo = realpathSync(path);
+  } catch {
+    // Gone meanwhile: reported as found by stat.
+  }
+  return {
+    path,
+    exists: true,
+    kind: info.isDirectory() ? 'folder' : info.isFile() ? 'file' : 'other',
+    mode: modeText(info.mode),
+    open: uid !== undefined && (info.mode & 0o077) !== 0,
+    foreign: uid !== undefined && info.uid !== uid,
+    ...(linksTo ? { linksTo } : {}),
+  };
 }
 
 /**

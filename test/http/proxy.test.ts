@@ -106,4 +106,25 @@ describe.skipIf(!haveTinyproxy)('through a real proxy (tinyproxy)', () => {
     expect(credentials.code).toBe(6);
     expect(credentials.stderr).not.toContain('proxy-pass-123');
   });
+
+  it('wise doctor checks connectivity, TLS and the clock through the proxy', async () => {
+    const env = { WISE_TOKEN: 'tok-123456789', HTTPS_PROXY: proxy.url };
+    const r = await sb.run(['--json', '--api-url', https(), 'doctor'], { env });
+    const rows = JSON.parse(r.stdout).checks as { check: string; status: string; detail: string; fix?: string }[];
+    const connectivity = rows.find((c) => c.check === 'connectivity');
+    expect(connectivity?.status).toBe('pass');
+    expect(connectivity?.detail).toContain(`https://localhost:${api.port} through the proxy ${proxy.url}`);
+    expect(connectivity?.detail).toContain('TLS certificate trusted');
+    expect(rows.find((c) => c.check === 'clock')?.status).toBe('pass');
+
+    const dead = await sb.run(['--json', '--api-url', https(), 'doctor'], {
+      env: { ...env, HTTPS_PROXY: 'http://127.0.0.1:9' },
+    });
+    expect(dead.code).toBe(1);
+    const failed = (JSON.parse(dead.stdout).checks as { check: string; status: string; fix?: string }[]).find(
+      (c) => c.check === 'connectivity',
+    );
+    expect(failed).toMatchObject({ status: 'fail' });
+    expect(failed?.fix).toContain('NO_PROXY');
+  });
 });

@@ -140,6 +140,13 @@ describe('OS keychain (gnome-keyring over D-Bus)', () => {
     expect(`${all.stdout}${all.stderr}`).not.toContain('attribute.service = wise-cli');
   });
 
+  it('wise doctor on a healthy keychain: session bus and keychain pass', async () => {
+    const doctor = await sb.run(['--json', 'doctor', '--offline']);
+    const rows = JSON.parse(doctor.stdout).checks as { check: string; status: string }[];
+    expect(rows.find((r) => r.check === 'session bus')?.status).toBe('pass');
+    expect(rows.find((r) => r.check === 'keychain')?.status).toBe('pass');
+  });
+
   // Last: it leaves the keyring locked.
   it('a locked keyring: exit 7, and the stored token is not mistaken for "nothing stored"', async () => {
     const added = await sb.run(['--account', account, 'token', 'add', '--no-verify'], { input: 'locked-token-123456' });
@@ -150,5 +157,14 @@ describe('OS keychain (gnome-keyring over D-Bus)', () => {
     expect(read.code).toBe(7);
     expect(read.stderr).toContain('the keyring is locked');
     expect(read.stdout).toBe('');
+    // wise doctor says so too, and names both ways out.
+    const doctor = await sb.run(['--account', account, '--json', 'doctor', '--offline']);
+    expect(doctor.code).toBe(1);
+    const rows = JSON.parse(doctor.stdout).checks as { check: string; status: string; detail: string; fix?: string }[];
+    expect(rows.find((r) => r.check === 'session bus')).toMatchObject({ status: 'pass' });
+    const keychain = rows.find((r) => r.check === 'keychain');
+    expect(keychain).toMatchObject({ status: 'fail', detail: expect.stringContaining('locked') });
+    expect(keychain?.fix).toContain('Unlock the default keyring');
+    expect(keychain?.fix).toContain('export WISE_STORE=file WISE_STORE_PASSPHRASE=');
   });
 });

@@ -1,0 +1,276 @@
+/**
+ * `wise doctor`: each check gives a verdict and, when something is wrong, the fix to run. Checks only report: they
+ * change nothing (the config folder is not made private here, the keychain probe item is removed again).
+ */
+import { join } from 'node:path';
+import { resolveCredential } from '../auth/credentials.js';
+import { fetchProfiles } from '../auth/profiles.js';
+import { accountStore, type Target } from '../auth/target.js';
+import type { Context } from '../context.js';
+import { isWiseError, type WiseError } from '../errors.js';
+import { apiBaseUrl, createClient } from '../http/factory.js';
+import { proxyOriginFor } from '../http/transport.js';
+import { inspectPath } from '../store/private-files.js';
+
+export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface CheckRow {
+  check: string;
+  status: Verdict;
+  detail: string;
+  /** What to run or change; present when the status is not `pass`. */
+  fix?: string;
+}
+
+/** Node.js: the version the tool is built and tested for. */
+export function checkNode(version: string): CheckRow {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const ok = major > 20 || (major === 20 && minor >= 12);
+  return ok
+    ? { check: 'node', status: 'pass', detail: `Node.js ${version}` }
+    : {
+        check: 'node',
+        status: 'fail',
+        detail: `Node.js ${version} is older than 20.12`,
+        fix: 'Install Node.js 20.12 or newer (https://nodejs.org, or your package manager).',
+      };
+}
+
+/** The config folder and file: ours, and private. Reported with the `chmod` to run; nothing is changed. */
+export function checkConfigFiles(ctx: Context): CheckRow[] {
+  const rows: CheckRow[] = [];
+  const dir = inspectPath(ctx.configDir);
+  const file = inspectPath(join(ctx.configDir, 'config.json'));
+  const where = dir.linksTo ? `${dir.path} (a link to ${dir.linksTo})` : dir.path;
+  if (!dir.exists) {
+    rows.push({
+      check: 'config folder',
+      status: 'pass',
+      detail: `${dir.path} does not exist yet (made 0700 on first use)`,
+    });
+    return rows;
+  }
+  if (dir.foreign) {
+    rows.push({
+      check: 'config folder',
+      status: 'fail',
+      detail: `${where} belongs to another user`,
+      fix: `Use a folder of your own: export WISE_CONFIG_DIR=~/.config/wise (or fix the owner: sudo chown -R $(id -u) ${dir.linksTo ?? dir.path}).`,
+    });
+  } else if (dir.kind !== 'folder') {
+    rows.push({
+      check: 'config folder',
+      status: 'fail',
+      detail: `${where} is not a folder`,
+      fix: `Move ${dir.path} away.`,
+    });
+  } else if (dir.open) {
+    rows.push({
+      check: 'config folder',
+      status: 'fail',
+      detail: `${where} is ${dir.mode}: other users can look into it`,
+      fix: `chmod 700 ${dir.linksTo ?? dir.path}`,
+    });
+  } else {
+    rows.push({ check: 'config folder', status: 'pass', detail: `${where}, ${dir.mode}` });
+  }
+  if (file.exists) {
+    if (file.foreign || file.kind !== 'file') {
+      rows.push({
+        check: 'config file',
+        status: 'fail',
+        detail: `${file.path} ${file.foreign ? 'belongs to another user' : 'is not a regular file'}`,
+        fix: `Move it away: mv ${file.path} ${file.path}.bak`,
+      });
+    } else if (file.open) {
+      rows.push({
+        check: 'config file',
+        status: 'fail',
+        detail: `${file.path} is ${file.mode}: other users can read it`,
+        fix: `chmod 600 ${file.path}`,
+      });
+    } else {
+      rows.push({ check: 'config file', status: 'pass', detail: `${file.path}, ${file.mode}` });
+    }
+  }
+  return rows;
+}
+
+const FILE_STORE_FIX =
+  'Use the encrypted file store instead: export WISE_STORE=file WISE_STORE_PASSPHRASE=<a passphrase of 8 or more characters>';
+
+/** The secret store the active account uses: on Linux the session bus, the Secret Service and its default keyring. */
+export async function checkSecretStore(ctx: Context, target: Target | undefined): Promise<CheckRow[]> {
+  const remembered = target?.config.accounts[target.account]?.store;
+  const choice = (ctx.env.WISE_STORE ?? remembered ?? 'keychain').toLowerCase();
+  if (choice === 'file') return [await checkFileStore(ctx, target)];
+  const rows: CheckRow[] = [];
+  if (process.platform === 'linux') {
+    const address = ctx.env.DBUS_SESSION_BUS_ADDRESS;
+    if (!address) {
+      return [
+        {
+          check: 'session bus',
+          status: 'fail',
+          detail: 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so the OS keychain cannot be reached',
+          fix: `${FILE_STORE_FIX}; or run inside a desktop session (or dbus-run-session).`,
+        },
+      ];
+    }
+    const timeoutMs = Number(ctx.env.WISE_KEYCHAIN_TIMEOUT_MS) || 5_000;
+    const { checkSessionBus } = await import('../store/dbus-probe.js');
+    try {
+      await checkSessionBus(address, process.getuid?.() ?? 0, timeoutMs);
+      rows.push({ check: 'session bus', status: 'pass', detail: 'answers its handshake' });
+    } catch (error) {
+      return [
+        {
+          check: 'session bus',
+          status: 'fail',
+          detail: (error as Error).message,
+          fix: `Restart the session bus; or: ${FILE_STORE_FIX}`,
+        },
+      ];
+    }
+  }
+  try {
+    const store = target ? await accountStore(ctx, target) : await ctx.secrets();
+    // Writes, reads back and deletes a probe item: a locked default keyring answers reads with nothing.
+    if ('probe' in store) await (store as { probe(): Promise<void> }).probe();
+    rows.push({
+      check: 'keychain',
+      status: 'pass',
+      detail: `${store.description}: default keyring present and unlocked`,
+    });
+  } catch (error) {
+    rows.push({
+      check: 'keychain',
+      status: 'fail',
+      detail: (error as Error).message,
+      fix: /locked/.test((error as Error).message)
+        ? `Unlock the default keyring (log in to your desktop session, or: secret-tool lookup any thing), or: ${FILE_STORE_FIX}`
+        : FILE_STORE_FIX,
+    });
+  }
+  return rows;
+}
+
+async function checkFileStore(ctx: Context, target: Target | undefined): Promise<CheckRow> {
+  const path = join(ctx.configDir, 'secrets.enc');
+  const exists = inspectPath(path).exists;
+  if (!ctx.env.WISE_STORE_PASSPHRASE && !ctx.io.stdinIsTTY) {
+    return {
+      check: 'file store',
+      status: 'fail',
+      detail: `${path}: no passphrase (WISE_STORE_PASSPHRASE is not set and there is no terminal to ask)`,
+      fix: 'export WISE_STORE_PASSPHRASE=<the passphrase>',
+    };
+  }
+  if (!exists) return { check: 'file store', status: 'pass', detail: `${path} (created on first use)` };
+  try {
+    const store = target ? await accountStore(ctx, target) : await ctx.secrets('file');
+    await store.get('@doctor:check');
+    return { check: 'file store', status: 'pass', detail: `${path}: opens with the passphrase` };
+  } catch (error) {
+    return {
+      check: 'file store',
+      status: 'fail',
+      detail: (error as Error).message,
+      fix: 'Check WISE_STORE_PASSPHRASE, or restore the file from a backup.',
+    };
+  }
+}
+
+/** Which credential is active, and (unless offline) whether Wise accepts it. */
+export async function checkCredentials(ctx: Context, target: Target, offline: boolean): Promise<CheckRow> {
+  let credential: Awaited<ReturnType<typeof resolveCredential>>;
+  try {
+    credential = await resolveCredential(ctx, target);
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    return { check: 'credentials', status: 'fail', detail: error.message, fix: error.hint ?? 'Run `wise login`.' };
+  }
+  const origin = `${credential.kind} credentials from ${credential.origin}`;
+  if (offline) return { check: 'credentials', status: 'skip', detail: `${origin}; not checked (--offline)` };
+  try {
+    const profiles = await fetchProfiles(createClient(ctx, target.env, credential));
+    return {
+      check: 'credentials',
+      status: 'pass',
+      detail: `${origin}; accepted by Wise (${profiles.length} profiles)`,
+    };
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    return {
+      check: 'credentials',
+      status: 'fail',
+      detail: `${origin}; ${error.details?.status === 401 ? 'rejected by Wise' : 'not checked'}: ${error.message}`,
+      fix: error.hint ?? 'Run `wise login`.',
+    };
+  }
+}
+
+const MAX_SKEW_MS = 60_000;
+
+/** Connectivity and TLS to the environment's API host (through the proxy, if one is set), and the clock's skew. */
+export async function checkConnectivity(ctx: Context, target: Target): Promise<CheckRow[]> {
+  const base = apiBaseUrl(ctx, target.env);
+  const proxy = proxyNote(ctx, base);
+  const started = ctx.clock.now();
+  let date: string | undefined;
+  try {
+    const response = await createClient(ctx, target.env).send({ method: 'GET', path: '/' });
+    date = response.headers.date;
+  } catch (error) {
+    const e = error as WiseError;
+    return [
+      {
+        check: 'connectivity',
+        status: 'fail',
+        detail: `${base.origin}${proxy}: ${e.message}`,
+        fix: proxy
+          ? 'Check the proxy (HTTPS_PROXY / HTTP_PROXY), or list the API host in NO_PROXY to reach it directly.'
+          : 'Check your network; behind a proxy set HTTPS_PROXY (and NO_PROXY); for the emulator pass --api-url.',
+      },
+      { check: 'clock', status: 'skip', detail: 'needs an answer from the API host' },
+    ];
+  }
+  const rtt = ctx.clock.now() - started;
+  const rows: CheckRow[] = [
+    {
+      check: 'connectivity',
+      status: 'pass',
+      detail: `${base.origin}${proxy}: answered in ${rtt} ms${base.protocol === 'https:' ? ', TLS certificate trusted' : ''}`,
+    },
+  ];
+  const server = date ? Date.parse(date) : Number.NaN;
+  if (Number.isNaN(server)) {
+    rows.push({
+      check: 'clock',
+      status: 'warn',
+      detail: 'the API host sent no Date header to compare with',
+      fix: 'None needed.',
+    });
+    return rows;
+  }
+  // The Date header has one-second resolution and was stamped during the round trip.
+  const skew = server - (started + rtt / 2);
+  const seconds = Math.round(skew / 1000);
+  const text = `${Math.abs(seconds)} s ${seconds >= 0 ? 'behind' : 'ahead of'} the API host`;
+  rows.push(
+    Math.abs(skew) > MAX_SKEW_MS
+      ? {
+          check: 'clock',
+          status: 'fail',
+          detail: `this machine's clock is ${text}; tokens, signatures and expiry times depend on it`,
+          fix: "Synchronise the clock: sudo timedatectl set-ntp true (or your system's NTP client).",
+        }
+      : { check: 'clock', status: 'pass', detail: `within ${Math.max(1, Math.abs(seconds))} s of the API host` },
+  );
+  return rows;
+}
+
+function proxyNote(ctx: Context, base: URL): string {
+  const proxy = proxyOriginFor(base, ctx.env);
+  return proxy ? ` through the proxy ${proxy}` : '';
+}
