@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAuthorize, handleSignup, handleToken, type OAuthOptions } from './oauth.js';
+import { createQuote } from './quotes.js';
 import { errors, json, type Reply } from './reply.js';
 import { createSeed, type MockState, type MockToken } from './state.js';
 
@@ -171,6 +172,20 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         200,
         state.balances.filter((b) => String(b.profileId) === m?.[1] && wanted.has(b.type)).map((b) => b.json()),
       );
+    }
+
+    m = /^\/v3\/profiles\/([^/]+)\/quotes$/.exec(path);
+    if (m && method === 'POST') {
+      const denied = ownProfile(auth, m[1] ?? '');
+      if (denied) return denied;
+      return createQuote(state, Number(m[1]), user.id, body);
+    }
+    m = /^\/v3\/profiles\/([^/]+)\/quotes\/([^/]+)$/.exec(path);
+    if (m && method === 'GET') {
+      const denied = ownProfile(auth, m[1] ?? '');
+      if (denied) return denied;
+      const quote = state.quotes.get(m[2] ?? '');
+      return quote && String(quote.profile) === m[1] ? json(200, quote) : errors(404, 'NOT_FOUND', 'Quote not found');
     }
 
     // Balance statements and funding are refused to personal tokens of EU/UK (PSD2) users.

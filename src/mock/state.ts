@@ -84,6 +84,8 @@ export interface MockState {
   refreshTokens: Map<string, string>;
   /** Email -> registration by a partner over the API. */
   registrations: Map<string, MockRegistration>;
+  /** Quote id -> the quote as answered. */
+  quotes: Map<string, Record<string, unknown>>;
   nextId: number;
 }
 
@@ -174,6 +176,7 @@ export function createSeed(personalToken: string, client: MockClient): MockState
     grants: new Map(),
     refreshTokens: new Map(),
     registrations: new Map(),
+    quotes: new Map(),
     nextId: 5001,
   };
 }

@@ -251,7 +251,11 @@ describe('the CI recipe of docs/oauth.md, as written', () => {
     await symlink(WISE_BIN, join(bin, 'wise'));
     const runnerDir = join(world.sb.dir, 'var-lib-wise-ci');
     await mkdir(runnerDir, { mode: 0o700 });
-    const place = (script: string) => script.replaceAll('/var/lib/wise-ci', runnerDir);
+    const place = (script: string) =>
+      script
+        .replaceAll('/var/lib/wise-ci', runnerDir)
+        .replaceAll('<client-id>', world.mock.clientId)
+        .replaceAll('<client-secret>', world.mock.clientSecret);
     const shell = (script: string, env: Record<string, string>) =>
       run('bash', ['-e', '-o', 'pipefail', '-c', script], {
         PATH: `${bin}:${process.env.PATH}`,
