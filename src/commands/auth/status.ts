@@ -34,7 +34,11 @@ interface OnlineCheck {
   error?: string;
 }
 
-type Opened = { store: SecretStore; error?: undefined } | { store?: undefined; error: WiseError };
+/** A store as opened for the status: it may exist and still be unusable (a locked keyring, no bus). */
+interface Opened {
+  store?: SecretStore;
+  error?: WiseError;
+}
 
 async function open(ctx: Context, remembered: AccountConfig['store']): Promise<Opened> {
   try {
@@ -114,7 +118,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
         await (store as { probe(): Promise<void> }).probe();
       } catch (error) {
         if (!isWiseError(error)) throw error;
-        activeStore = { error };
+        activeStore = { store, error };
       }
     }
   }
