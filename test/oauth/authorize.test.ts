@@ -139,6 +139,12 @@ describe('wise oauth authorize, end to end', () => {
     const r = await world.sb.run(['oauth', 'authorize', '--no-browser', '--timeout', '1']);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('timed out after 1 s');
+    // What a redirect URI Wise does not know looks like: the browser never comes back. Say so, and print ours.
+    expect(r.stderr).toContain(`the browser never came back to ${world.redirectUri}`);
+    expect(r.stderr).toContain(
+      `the redirect URI registered with Wise for client ${world.mock.clientId} must equal the one set up here`,
+    );
+    expect(r.stderr).toContain(`set up here: ${world.redirectUri}`);
     expect(await portIsFree(world.port)).toBe(true);
   });
 
