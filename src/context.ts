@@ -11,6 +11,7 @@ import { createTransport, type Transport } from './http/transport.js';
 import { ConfigFile } from './store/config.js';
 import type { KeyringEntry } from './store/keychain-store.js';
 import type { SecretStore, StoreBackend } from './store/secret-store.js';
+import { type Clock, systemClock } from './util/clock.js';
 import { Redactor, stripControl } from './util/redact.js';
 
 export interface GlobalOptions {
@@ -49,10 +50,7 @@ export interface IO {
   spinner(text: string): Spinner;
 }
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
+export type { Clock } from './util/clock.js';
 
 export interface Context {
   readonly io: IO;
@@ -267,7 +265,7 @@ export function createContext(options: GlobalOptions): Context {
   const ctx: Context = {
     io,
     env,
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    clock: systemClock,
     options,
     configDir,
     config: new ConfigFile(configDir, (line) => io.err(line)),

@@ -1,8 +1,31 @@
-import { ApiError, AuthError, NetworkError, ScaRequiredError, UsageError, type WiseError } from '../errors.js';
+import {
+  ApiError,
+  AuthError,
+  isWiseError,
+  NetworkError,
+  ScaRequiredError,
+  UsageError,
+  type WiseError,
+} from '../errors.js';
+import type { Clock } from '../util/clock.js';
 import { randomUuid } from '../util/random-id.js';
-import { isSecretHeader, type Redactor, stripControl } from '../util/redact.js';
+import { type Redactor, stripControl } from '../util/redact.js';
 import { VERSION } from '../version.js';
-import type { Transport, TransportResponse } from './transport.js';
+import {
+  CredentialsElsewhereError,
+  compose,
+  credentialLayer,
+  type Layer,
+  type Next,
+  parseRetryAfter,
+  passThrough,
+  retryLayer,
+  sameOrigin,
+  traceLayer,
+  transportStep,
+  type WiseResponse,
+} from './pipeline.js';
+import type { Transport } from './transport.js';
 import { TransportError } from './transport.js';
 
 export interface WiseRequest {
@@ -13,10 +36,7 @@ export interface WiseRequest {
   body?: Uint8Array | string;
 }
 
-export interface WiseResponse extends TransportResponse {
-  correlationId: string;
-  url: URL;
-}
+export type { WiseResponse } from './pipeline.js';
 
 export type CredentialKind = 'personal' | 'oauth' | 'bearer';
 
@@ -26,7 +46,7 @@ export interface WiseClientOptions {
   redactor: Redactor;
   debug: (line: string) => void;
   debugEnabled: boolean;
-  sleep: (ms: number) => Promise<void>;
+  clock: Clock;
   /** Supplies the bearer token; absent for unauthenticated calls. */
   accessToken?: () => Promise<string>;
   /**
@@ -41,24 +61,50 @@ export interface WiseClientOptions {
   /** The longest `Retry-After` the client waits for; a longer one is reported instead. */
   maxRetryAfterMs?: number;
   timeoutMs?: number;
+  /** Changes the layer stack (e.g. inserts one); gets the default layers in their order. */
+  layers?: (defaults: Layer[]) => Layer[];
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
-const RETRY_STATUSES = new Set([429, 502, 503, 504]);
-const RETRY_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-const DEBUG_BODY_LIMIT = 4096;
+/** The default layers, outermost first (see src/http/pipeline.ts for what each one does). */
+export function defaultLayers(o: WiseClientOptions): Layer[] {
+  return [
+    credentialLayer({
+      baseUrl: o.baseUrl,
+      redactor: o.redactor,
+      debug: o.debug,
+      ...(o.accessToken ? { accessToken: o.accessToken } : {}),
+      ...(o.renewToken ? { renewToken: o.renewToken } : {}),
+    }),
+    passThrough('body codec'),
+    passThrough('sca'),
+    retryLayer({
+      clock: o.clock,
+      debug: o.debug,
+      ...(o.maxRetries !== undefined ? { maxRetries: o.maxRetries } : {}),
+      ...(o.retryBaseMs !== undefined ? { retryBaseMs: o.retryBaseMs } : {}),
+      ...(o.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: o.maxRetryAfterMs } : {}),
+    }),
+    traceLayer({ clock: o.clock, redactor: o.redactor, debug: o.debug, enabled: o.debugEnabled }),
+  ];
+}
 
 /**
- * The Wise API client: bearer authentication, a correlation id per call, retries for idempotent requests only,
- * a redacted debug trace and Wise's error shapes turned into the tool's errors.
+ * The Wise API client: a correlation id per call, then the pipeline of layers (credential, body codec, SCA, retry,
+ * trace) around one attempt at the transport; `request` maps Wise's error statuses to the tool's errors.
  */
 export class WiseClient {
   readonly baseUrl: URL;
+  /** The layers in the order a request passes them. */
+  readonly layers: readonly Layer[];
   readonly #o: WiseClientOptions;
+  readonly #send: Next;
 
   constructor(options: WiseClientOptions) {
     this.baseUrl = options.baseUrl;
     this.#o = options;
+    const defaults = defaultLayers(options);
+    this.layers = options.layers ? options.layers(defaults) : defaults;
+    this.#send = compose(this.layers, transportStep(options.transport, options.timeoutMs ?? 30_000));
   }
 
   /**
@@ -71,8 +117,6 @@ export class WiseClient {
 
   /** Sends the request and returns the response whatever its status (network failures still throw). */
   async send(request: WiseRequest): Promise<WiseResponse> {
-    const o = this.#o;
-    const method = request.method.toUpperCase();
     const url = this.resolve(request.path);
     const correlationId = randomUuid();
     const headers: Record<string, string> = {
@@ -81,70 +125,20 @@ export class WiseClient {
       'x-external-correlation-id': correlationId,
     };
     for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
-    let token: string | undefined;
-    if (o.accessToken && !headers.authorization) {
-      token = await o.accessToken();
-      o.redactor.add(token);
-      headers.authorization = `Bearer ${token}`;
-    }
-    assertSameOrigin(url, this.baseUrl, headers);
     const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body;
-    const response = await this.#sendWithRetries(method, url, headers, body, correlationId);
-    // A 401 means Wise did not act on the request, so it is sent once more with a renewed token, whatever the method.
-    if (response.status !== 401 || token === undefined || !o.renewToken) return response;
-    const renewed = await o.renewToken(token);
-    o.redactor.add(renewed);
-    o.debug('  the token was rejected (401): sending once more with a renewed token');
-    headers.authorization = `Bearer ${renewed}`;
-    return this.#sendWithRetries(method, url, headers, body, correlationId);
-  }
-
-  async #sendWithRetries(
-    method: string,
-    url: URL,
-    headers: Record<string, string>,
-    body: Uint8Array | undefined,
-    correlationId: string,
-  ): Promise<WiseResponse> {
-    const o = this.#o;
-    const maxRetries = IDEMPOTENT.has(method) ? (o.maxRetries ?? 3) : 0;
-    const base = o.retryBaseMs ?? 250;
-    for (let attempt = 0; ; attempt++) {
-      const started = Date.now();
-      this.#traceRequest(method, url, headers, body);
-      let response: TransportResponse;
-      try {
-        response = await o.transport({
-          method,
-          url,
-          headers,
-          timeoutMs: o.timeoutMs ?? 30_000,
-          ...(body ? { body } : {}),
-        });
-      } catch (error) {
-        const code = error instanceof TransportError ? error.code : 'EUNKNOWN';
-        o.debug(`< ${code} after ${Date.now() - started} ms`);
-        if (attempt < maxRetries && RETRY_NETWORK_CODES.has(code)) {
-          await o.sleep(backoff(base, attempt));
-          continue;
-        }
-        throw networkError(error, url, correlationId);
-      }
-      this.#traceResponse(response, Date.now() - started);
-      if (attempt < maxRetries && RETRY_STATUSES.has(response.status)) {
-        let wait = backoff(base, attempt);
-        if (response.status === 429) {
-          const after = parseRetryAfter(response.headers['retry-after'], Date.now());
-          if (after !== undefined && after > (o.maxRetryAfterMs ?? 30_000)) {
-            return { ...response, correlationId, url };
-          }
-          if (after !== undefined) wait = after;
-        }
-        o.debug(`  retrying in ${wait} ms (attempt ${attempt + 2} of ${maxRetries + 1})`);
-        await o.sleep(wait);
-        continue;
-      }
-      return { ...response, correlationId, url };
+    try {
+      return await this.#send({
+        method: request.method.toUpperCase(),
+        url,
+        headers,
+        ...(body ? { body } : {}),
+        correlationId,
+        marks: new Set(),
+      });
+    } catch (error) {
+      if (error instanceof CredentialsElsewhereError) throw sameOriginError(error.url, error.base);
+      if (isWiseError(error)) throw error;
+      throw networkError(error, url, correlationId);
     }
   }
 
@@ -159,55 +153,20 @@ export class WiseClient {
     const response = await this.request({ method: 'GET', path });
     return parseJson<T>(response);
   }
-
-  #traceRequest(method: string, url: URL, headers: Record<string, string>, body: Uint8Array | undefined): void {
-    const o = this.#o;
-    if (!o.debugEnabled) return;
-    o.debug(`> ${method} ${o.redactor.url(url.href)}`);
-    for (const [name, value] of Object.entries(headers)) o.debug(`> ${name}: ${o.redactor.headerValue(name, value)}`);
-    if (body?.byteLength)
-      o.debug(`> ${truncate(o.redactor.body(Buffer.from(body).toString('utf8'), headers['content-type']))}`);
-  }
-
-  #traceResponse(response: TransportResponse, ms: number): void {
-    const o = this.#o;
-    if (!o.debugEnabled) return;
-    o.debug(`< ${response.status} ${response.statusText} (${ms} ms)`);
-    for (const [name, value] of Object.entries(response.headers))
-      o.debug(`< ${name}: ${o.redactor.headerValue(name, value)}`);
-    if (response.body.byteLength) {
-      o.debug(`< ${truncate(o.redactor.body(response.body.toString('utf8'), response.headers['content-type']))}`);
-    }
-  }
 }
 
-/**
- * The rule that keeps credentials at home: a request that carries one (bearer, Basic, SCA signature or one-time
- * token) goes only to the API base's origin and below its path. Checked on the final URL, before a byte is sent.
- */
-export function assertSameOrigin(url: URL, base: URL, headers: Record<string, string>): void {
-  if (url.origin === base.origin && url.pathname.startsWith(base.pathname)) return;
-  if (!Object.keys(headers).some(isSecretHeader)) return;
-  throw new UsageError(`Refused to send credentials to ${url.origin}: only ${base.origin} may receive them.`, {
+function sameOriginError(url: URL, base: URL): UsageError {
+  return new UsageError(`Refused to send credentials to ${url.origin}: only ${base.origin} may receive them.`, {
     hint: 'Give an API path such as /v2/profiles; the host comes from --env or --api-url.',
   });
 }
 
-function truncate(text: string): string {
-  return text.length > DEBUG_BODY_LIMIT ? `${text.slice(0, DEBUG_BODY_LIMIT)}… (${text.length} chars)` : text;
+/** Throws the usage error (exit 2) when a request carrying a credential would leave the API base. */
+export function assertSameOrigin(url: URL, base: URL, headers: Record<string, string>): void {
+  if (!sameOrigin(url, base, headers)) throw sameOriginError(url, base);
 }
 
-/** Full-jitter exponential backoff. */
-function backoff(baseMs: number, attempt: number): number {
-  return Math.round(baseMs * 2 ** attempt * (0.5 + Math.random() / 2));
-}
-
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
+export { parseRetryAfter };
 
 export function parseJson<T>(response: WiseResponse): T {
   try {

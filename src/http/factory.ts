@@ -23,7 +23,7 @@ export function createClient(
     redactor: ctx.redactor,
     debug: (line) => ctx.debug(line),
     debugEnabled: ctx.debugEnabled,
-    sleep: (ms) => ctx.clock.sleep(ms),
+    clock: ctx.clock,
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),
   });

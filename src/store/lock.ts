@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WiseError } from '../errors.js';
+import { type Clock, systemClock } from '../util/clock.js';
 import { readLockFile } from './private-files.js';
 
 export interface LockOptions {
@@ -9,6 +9,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** A lock older than this is taken over even when its owner still seems alive (a hung process). */
   staleMs?: number;
+  /** The context's clock (file times come from the OS and are compared with it). */
+  clock?: Clock;
 }
 
 export interface Lock {
@@ -22,8 +24,9 @@ export interface Lock {
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const staleMs = options.staleMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
-  const token = `${process.pid} ${Date.now()} ${randomBytes(4).toString('hex')}`;
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + timeoutMs;
+  const token = `${process.pid} ${clock.now()} ${randomBytes(4).toString('hex')}`;
   let delay = 5;
   for (;;) {
     try {
@@ -39,18 +42,18 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    await recoverIfStale(path, staleMs);
-    if (Date.now() > deadline) {
+    await recoverIfStale(path, staleMs, clock.now());
+    if (clock.now() > deadline) {
       throw new WiseError(`Timed out waiting for the lock ${path}.`, {
         hint: 'Another wise process is holding it. If none is running, delete that file.',
       });
     }
-    await sleep(delay + Math.random() * delay);
+    await clock.sleep(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 100);
   }
 }
 
-async function recoverIfStale(path: string, staleMs: number): Promise<void> {
+async function recoverIfStale(path: string, staleMs: number, now: number): Promise<void> {
   let content: string | null | undefined;
   let mtimeMs: number;
   try {
@@ -65,8 +68,8 @@ async function recoverIfStale(path: string, staleMs: number): Promise<void> {
   if (content !== null) {
     const pid = Number.parseInt(content.split(' ')[0] ?? '', 10);
     // A lock file still being written has no content yet: give its owner time.
-    if (content === '' && Date.now() - mtimeMs < 1000) return;
-    if (ownerAlive(pid) && Date.now() - mtimeMs < staleMs) return;
+    if (content === '' && now - mtimeMs < 1000) return;
+    if (ownerAlive(pid) && now - mtimeMs < staleMs) return;
   }
   const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
   try {

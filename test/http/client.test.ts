@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, AuthError, NetworkError, ScaRequiredError } from '../../src/errors.js';
 import { describeWiseError, isPsd2RestrictedPath, WiseClient, type WiseClientOptions } from '../../src/http/client.js';
+import type { Layer } from '../../src/http/pipeline.js';
 import { createTransport, type Transport } from '../../src/http/transport.js';
 import { Redactor } from '../../src/util/redact.js';
 import { type MockServer, queueFault, recordedRequests, startMock } from '../helpers/mock.js';
@@ -22,8 +23,11 @@ function client(overrides: Partial<WiseClientOptions> = {}) {
     redactor: new Redactor(),
     debug: () => {},
     debugEnabled: false,
-    sleep: async (ms) => {
-      sleeps.push(ms);
+    clock: {
+      now: () => Date.now(),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
     },
     accessToken: async () => mock.personalToken,
     credentialKind: 'personal',
@@ -72,6 +76,14 @@ describe('retries', () => {
     expect(result).toBeInstanceOf(ApiError);
     expect(seen).toHaveLength(1);
     expect(sleeps).toEqual([]);
+  });
+
+  it('repeats a POST after a 429: Wise answered before acting on it', async () => {
+    await queueFault(mock, { path: '/v1/me', method: 'POST', status: 429, retryAfter: '1' });
+    const { c, sleeps } = client();
+    const { seen } = await since(() => c.send({ method: 'POST', path: '/v1/me', body: '{}' }));
+    expect(seen.map((r) => r.status)).toEqual([429, 404]);
+    expect(sleeps).toEqual([1000]);
   });
 
   it('honours Retry-After on 429', async () => {
@@ -185,5 +197,34 @@ describe('isPsd2RestrictedPath', () => {
     ['POST', '/v3/profiles/1/quotes', false],
   ])('%s %s → %s', (method, path, expected) => {
     expect(isPsd2RestrictedPath(method, path)).toBe(expected);
+  });
+});
+
+describe('the pipeline', () => {
+  it('runs its layers in the documented order', () => {
+    const { c } = client();
+    expect(c.layers.map((l) => l.name)).toEqual(['credential', 'body codec', 'sca', 'retry', 'trace']);
+  });
+
+  it('takes a new layer without any change to send: it sees every attempt, after the credential', async () => {
+    const attempts: { authorization: string | undefined; marks: string[] }[] = [];
+    const counting: Layer = {
+      name: 'counting',
+      async handle(request, next) {
+        attempts.push({ authorization: request.headers.authorization, marks: [...request.marks] });
+        const response = await next(request);
+        return { ...response, headers: { ...response.headers, 'x-seen-by': 'counting' } };
+      },
+    };
+    await queueFault(mock, { path: '/v1/me', status: 503 });
+    const { c } = client({
+      // Between retry and trace: each attempt passes it.
+      layers: (defaults) => [...defaults.slice(0, 4), counting, ...defaults.slice(4)],
+    });
+    const response = await c.request({ method: 'GET', path: '/v1/me' });
+    expect(response.headers['x-seen-by']).toBe('counting');
+    expect(attempts).toHaveLength(2);
+    for (const a of attempts) expect(a.authorization).toBe(`Bearer ${mock.personalToken}`);
+    expect(c.layers.map((l) => l.name)).toEqual(['credential', 'body codec', 'sca', 'retry', 'counting', 'trace']);
   });
 });

@@ -151,7 +151,7 @@ describe('assertSameOrigin', () => {
       redactor: new Redactor(),
       debug: () => {},
       debugEnabled: false,
-      sleep: async () => {},
+      clock: { now: () => Date.now(), sleep: async () => {} },
     });
     for (const path of [...refused(9911), ...stayHome(9911)]) {
       expect(client.resolve(path).host, JSON.stringify(path)).toBe('127.0.0.1:8700');
@@ -177,7 +177,7 @@ describe('the client registers the token it sends with the redactor', () => {
         redactor,
         debug: (line) => lines.push(redactor.text(line)),
         debugEnabled: true,
-        sleep: async () => {},
+        clock: { now: () => Date.now(), sleep: async () => {} },
         accessToken: async () => token,
       });
       const response = await client.send({ method: 'GET', path: '/echo' });

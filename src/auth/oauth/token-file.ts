@@ -59,7 +59,7 @@ export async function refreshWithTokenFile(
     return response;
   };
   try {
-    return await withLock(`${file}.lock`, run, { timeoutMs: 60_000, staleMs: 120_000 });
+    return await withLock(`${file}.lock`, run, { timeoutMs: 60_000, staleMs: 120_000, clock: ctx.clock });
   } catch (error) {
     // The lock beside the file could not be made (a folder that is not writable).
     if (!isWiseError(error) && (error as NodeJS.ErrnoException).code) throw fileError(file, error);

@@ -116,7 +116,7 @@ async function freshAccessToken(
       await saveTokens(store, who, tokens);
       return tokens;
     },
-    { timeoutMs: 60_000, staleMs: 120_000 },
+    { timeoutMs: 60_000, staleMs: 120_000, clock: ctx.clock },
   );
 }
 

@@ -1,0 +1,234 @@
+/**
+ * The request pipeline: one attempt at the transport, wrapped by small layers in a fixed, visible order. Each layer
+ * is a function of (request, next) with one job, like gh's RoundTripper decorators; a layer that repeats a request
+ * marks it, as openid-client's DPoP retry does, so that no layer repeats it twice. A new capability (JOSE bodies,
+ * SCA challenges, an mTLS host) adds or fills a layer; it never edits `WiseClient.send`.
+ *
+ * Outermost first:
+ *   1. credential   bearer token on the request; the same-origin guard; one renewal and resend after a 401
+ *   2. body codec   the slot JOSE fills (sign/encrypt on the way out, verify/decrypt on the way back)
+ *   3. sca          the slot the SCA challenge solver fills (answer a 403 `x-2fa-approval`, resend once)
+ *   4. retry        idempotent methods after 502/503/504 and resets; any method after a 429 (Wise did not act)
+ *   5. trace        the --debug trace of every attempt, redacted
+ *   then the transport.
+ * Mapping an error status to the tool's errors is the caller's last step (`WiseClient.request`).
+ */
+
+import type { Clock } from '../util/clock.js';
+import { isSecretHeader, type Redactor } from '../util/redact.js';
+import type { Transport, TransportResponse } from './transport.js';
+import { TransportError } from './transport.js';
+
+/** One request on its way through the layers. */
+export interface PipelineRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+  correlationId: string;
+  /** Marks set by layers that repeated this request (e.g. `renewed`), so that none repeats it twice. */
+  readonly marks: Set<string>;
+}
+
+export interface WiseResponse extends TransportResponse {
+  correlationId: string;
+  url: URL;
+}
+
+export type Next = (request: PipelineRequest) => Promise<WiseResponse>;
+
+export interface Layer {
+  /** Shown in docs and traces; `compose` keeps the order it is given. */
+  readonly name: string;
+  handle(request: PipelineRequest, next: Next): Promise<WiseResponse>;
+}
+
+/** Builds the chain: `layers[0]` runs first and sees the final response last. */
+export function compose(layers: readonly Layer[], last: Next): Next {
+  return layers.reduceRight<Next>((next, layer) => (request) => layer.handle(request, next), last);
+}
+
+/** The transport as the innermost step. */
+export function transportStep(transport: Transport, timeoutMs: number): Next {
+  return async (request) => {
+    const response = await transport({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      timeoutMs,
+      ...(request.body ? { body: request.body } : {}),
+    });
+    return { ...response, correlationId: request.correlationId, url: request.url };
+  };
+}
+
+/** A layer that does nothing: the slot a later capability fills (body codec, SCA). */
+export function passThrough(name: string): Layer {
+  return { name, handle: (request, next) => next(request) };
+}
+
+export class CredentialsElsewhereError extends Error {
+  constructor(
+    readonly url: URL,
+    readonly base: URL,
+  ) {
+    super(`Refused to send credentials to ${url.origin}: only ${base.origin} may receive them.`);
+    this.name = 'CredentialsElsewhereError';
+  }
+}
+
+/**
+ * The rule that keeps credentials at home: a request that carries one (bearer, Basic, SCA signature or one-time
+ * token) goes only to the API base's origin and below its path. Checked on the final URL, before a byte is sent.
+ */
+export function sameOrigin(url: URL, base: URL, headers: Record<string, string>): boolean {
+  if (url.origin === base.origin && url.pathname.startsWith(base.pathname)) return true;
+  return !Object.keys(headers).some(isSecretHeader);
+}
+
+export interface CredentialLayerOptions {
+  baseUrl: URL;
+  redactor: Redactor;
+  debug: (line: string) => void;
+  accessToken?: () => Promise<string>;
+  renewToken?: (rejected: string) => Promise<string>;
+}
+
+/** 1. The bearer token, the same-origin guard, and one renewal after a 401 (Wise did not act on the request). */
+export function credentialLayer(o: CredentialLayerOptions): Layer {
+  return {
+    name: 'credential',
+    async handle(request, next) {
+      let token: string | undefined;
+      if (o.accessToken && !request.headers.authorization) {
+        token = await o.accessToken();
+        o.redactor.add(token);
+        request.headers.authorization = `Bearer ${token}`;
+      }
+      if (!sameOrigin(request.url, o.baseUrl, request.headers))
+        throw new CredentialsElsewhereError(request.url, o.baseUrl);
+      const response = await next(request);
+      if (response.status !== 401 || token === undefined || !o.renewToken || request.marks.has('renewed')) {
+        return response;
+      }
+      const renewed = await o.renewToken(token);
+      o.redactor.add(renewed);
+      o.debug('  the token was rejected (401): sending once more with a renewed token');
+      request.marks.add('renewed');
+      request.headers.authorization = `Bearer ${renewed}`;
+      return next(request);
+    },
+  };
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const RETRY_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+export interface RetryLayerOptions {
+  clock: Clock;
+  debug: (line: string) => void;
+  maxRetries?: number;
+  retryBaseMs?: number;
+  /** The longest `Retry-After` waited for; a longer one is reported instead. */
+  maxRetryAfterMs?: number;
+}
+
+/**
+ * 4. Retries: idempotent methods after 502/503/504 or a reset connection; any method after a 429, which Wise answers
+ * before acting. Full-jitter exponential backoff; a 429's `Retry-After` is honoured up to a cap.
+ */
+export function retryLayer(o: RetryLayerOptions): Layer {
+  return {
+    name: 'retry',
+    async handle(request, next) {
+      const idempotent = IDEMPOTENT.has(request.method);
+      const maxRetries = o.maxRetries ?? 3;
+      const base = o.retryBaseMs ?? 250;
+      for (let attempt = 0; ; attempt++) {
+        let response: WiseResponse;
+        try {
+          response = await next(request);
+        } catch (error) {
+          const code = error instanceof TransportError ? error.code : '';
+          if (idempotent && attempt < maxRetries && RETRY_NETWORK_CODES.has(code)) {
+            await o.clock.sleep(backoff(base, attempt));
+            continue;
+          }
+          throw error;
+        }
+        const retryable = response.status === 429 || (idempotent && RETRY_STATUSES.has(response.status));
+        if (attempt >= maxRetries || !retryable) return response;
+        let wait = backoff(base, attempt);
+        if (response.status === 429) {
+          const after = parseRetryAfter(response.headers['retry-after'], o.clock.now());
+          if (after !== undefined && after > (o.maxRetryAfterMs ?? 30_000)) return response;
+          if (after !== undefined) wait = after;
+        }
+        o.debug(`  retrying in ${wait} ms (attempt ${attempt + 2} of ${maxRetries + 1})`);
+        await o.clock.sleep(wait);
+      }
+    },
+  };
+}
+
+/** Full-jitter exponential backoff. */
+function backoff(baseMs: number, attempt: number): number {
+  return Math.round(baseMs * 2 ** attempt * (0.5 + Math.random() / 2));
+}
+
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+const DEBUG_BODY_LIMIT = 4096;
+
+export interface TraceLayerOptions {
+  clock: Clock;
+  redactor: Redactor;
+  debug: (line: string) => void;
+  enabled: boolean;
+}
+
+/** 5. The --debug trace of each attempt as it goes to the transport: plaintext bodies, every secret redacted. */
+export function traceLayer(o: TraceLayerOptions): Layer {
+  const body = (text: string, type: string | undefined) => {
+    const redacted = o.redactor.body(text, type);
+    return redacted.length > DEBUG_BODY_LIMIT
+      ? `${redacted.slice(0, DEBUG_BODY_LIMIT)}… (${redacted.length} chars)`
+      : redacted;
+  };
+  return {
+    name: 'trace',
+    async handle(request, next) {
+      if (!o.enabled) return next(request);
+      o.debug(`> ${request.method} ${o.redactor.url(request.url.href)}`);
+      for (const [name, value] of Object.entries(request.headers)) {
+        o.debug(`> ${name}: ${o.redactor.headerValue(name, value)}`);
+      }
+      if (request.body?.byteLength) {
+        o.debug(`> ${body(Buffer.from(request.body).toString('utf8'), request.headers['content-type'])}`);
+      }
+      const started = o.clock.now();
+      let response: WiseResponse;
+      try {
+        response = await next(request);
+      } catch (error) {
+        const code = error instanceof TransportError ? error.code : 'EUNKNOWN';
+        o.debug(`< ${code} after ${o.clock.now() - started} ms`);
+        throw error;
+      }
+      o.debug(`< ${response.status} ${response.statusText} (${o.clock.now() - started} ms)`);
+      for (const [name, value] of Object.entries(response.headers)) {
+        o.debug(`< ${name}: ${o.redactor.headerValue(name, value)}`);
+      }
+      if (response.body.byteLength) {
+        o.debug(`< ${body(response.body.toString('utf8'), response.headers['content-type'])}`);
+      }
+      return response;
+    },
+  };
+}
