@@ -19,6 +19,7 @@ export interface GlobalOptions {
   env?: string;
   profileId?: string;
   apiUrl?: string;
+  apiVersion?: string;
   json: boolean;
   debug: boolean;
   color: boolean;

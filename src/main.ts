@@ -25,6 +25,7 @@ function lazy(load: () => Promise<Runner>) {
       ...(typeof globals.env === 'string' ? { env: globals.env } : {}),
       ...(typeof globals.profileId === 'string' ? { profileId: globals.profileId } : {}),
       ...(typeof globals.apiUrl === 'string' ? { apiUrl: globals.apiUrl } : {}),
+      ...(typeof globals.apiVersion === 'string' ? { apiVersion: globals.apiVersion } : {}),
     };
     const { createContext } = await import('./context.js');
     const ctx = createContext(options);
@@ -45,6 +46,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--env <env>', 'Wise environment (env: WISE_ENV)').choices(['sandbox', 'production']))
     .option('--profile-id <id>', 'Wise profile that profile-scoped commands act on (env: WISE_PROFILE_ID)')
     .option('--api-url <url>', 'API base URL override, e.g. the emulator (env: WISE_API_URL)')
+    .option(
+      '--api-version <YYYYQn>',
+      "Wise API version for built-in commands' paths, e.g. 2026Q4 (env: WISE_API_VERSION)",
+    )
     .option('--json', 'machine-readable output: one JSON document on stdout')
     .option('--debug', 'HTTP trace on stderr with secrets redacted (env: WISE_DEBUG=1)')
     .option('--no-color', 'no ANSI colour (env: NO_COLOR)')

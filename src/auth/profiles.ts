@@ -1,4 +1,5 @@
 import type { WiseClient } from '../http/client.js';
+import { endpoint } from '../http/endpoints.js';
 import type { ProfileSummary } from '../store/config.js';
 
 /** A profile as `GET /v2/profiles` returns it (only the fields the tool reads). */
@@ -18,7 +19,7 @@ export function summariseProfile(p: WiseProfile): ProfileSummary {
 }
 
 export async function fetchProfiles(client: WiseClient): Promise<ProfileSummary[]> {
-  const profiles = await client.getJson<WiseProfile[]>('/v2/profiles');
+  const profiles = await client.getJson<WiseProfile[]>(endpoint('profiles', client.apiVersion));
   if (!Array.isArray(profiles)) return [];
   return profiles.map(summariseProfile);
 }

@@ -5,6 +5,7 @@ import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
+import { endpoint } from '../http/endpoints.js';
 import { createClient } from '../http/factory.js';
 import { formatTable, printJson } from '../util/output.js';
 
@@ -37,7 +38,7 @@ export async function balancesList(ctx: Context): Promise<void> {
   const target = await resolveTarget(ctx);
   const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
   const profileId = await chooseProfileId(ctx, target, client);
-  const balances = await client.getJson<Balance[]>(`/v4/profiles/${profileId}/balances?types=STANDARD`);
+  const balances = await client.getJson<Balance[]>(endpoint('balances', client.apiVersion, profileId));
   if (ctx.options.json) return printJson(ctx, balances);
   ctx.io.out(
     formatTable(

@@ -63,6 +63,8 @@ export interface WiseClientOptions {
   timeoutMs?: number;
   /** Changes the layer stack (e.g. inserts one); gets the default layers in their order. */
   layers?: (defaults: Layer[]) => Layer[];
+  /** The Wise API version chosen (`--api-version`, `WISE_API_VERSION`), for the built-in commands' paths. */
+  apiVersion?: string;
 }
 
 /** The default layers, outermost first (see src/http/pipeline.ts for what each one does). */
@@ -94,6 +96,8 @@ export function defaultLayers(o: WiseClientOptions): Layer[] {
  */
 export class WiseClient {
   readonly baseUrl: URL;
+  /** The Wise API version for built-in paths (`endpoint(name, client.apiVersion)`); undefined: classic paths. */
+  readonly apiVersion: string | undefined;
   /** The layers in the order a request passes them. */
   readonly layers: readonly Layer[];
   readonly #o: WiseClientOptions;
@@ -101,6 +105,7 @@ export class WiseClient {
 
   constructor(options: WiseClientOptions) {
     this.baseUrl = options.baseUrl;
+    this.apiVersion = options.apiVersion;
     this.#o = options;
     const defaults = defaultLayers(options);
     this.layers = options.layers ? options.layers(defaults) : defaults;

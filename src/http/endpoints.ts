@@ -48,3 +48,45 @@ export function parseEnv(raw: string, what = '--env'): WiseEnv {
   if (raw === 'sandbox' || raw === 'production') return raw;
   throw new UsageError(`${what} must be "sandbox" or "production", not "${raw}".`);
 }
+
+/** A Wise API version: a calendar quarter, e.g. 2026Q4 (Latest since 1 October 2026). */
+const API_VERSION = /^(20\d\d)Q([1-4])$/;
+
+export function parseApiVersion(raw: string, what: string): string {
+  if (!API_VERSION.test(raw)) {
+    throw new UsageError(`${what} must be a Wise API version such as 2026Q4 (year and quarter), not "${raw}".`, {
+      hint: "Wise's versions are listed in its changelog; without one, wise uses the classic /v1-/v4 paths.",
+    });
+  }
+  return raw;
+}
+
+/**
+ * The one table of the paths the built-in commands call. `classic` is what Wise's reference pages show; `versioned`
+ * exists only where Wise documents the calendar-versioned form, and is used when an API version is chosen. No
+ * versioned path is guessed: without one in the table, the classic path is used whatever the version.
+ */
+export const ENDPOINTS = {
+  token: { classic: () => '/oauth/token', versioned: (v: string) => `/${v}/oauth/token` },
+  profiles: { classic: () => '/v2/profiles' },
+  balances: {
+    classic: (profileId: number) => `/v4/profiles/${profileId}/balances?types=STANDARD`,
+  },
+  signupWithRegistrationCode: { classic: () => '/v1/user/signup/registration_code' },
+  joseResponseKeys: {
+    classic: () => '/v1/auth/jose/response/public-keys',
+    versioned: (v: string) => `/${v}/auth/jose/response/public-keys`,
+  },
+} as const;
+
+type Endpoints = typeof ENDPOINTS;
+type Args<K extends keyof Endpoints> = Parameters<Endpoints[K]['classic']>;
+
+/** The path of a built-in call: the versioned form when a version is chosen and Wise documents one, else classic. */
+export function endpoint<K extends keyof Endpoints>(name: K, version: string | undefined, ...args: Args<K>): string {
+  const entry = ENDPOINTS[name] as {
+    classic: (...a: unknown[]) => string;
+    versioned?: (v: string, ...a: unknown[]) => string;
+  };
+  return version && entry.versioned ? entry.versioned(version, ...args) : entry.classic(...args);
+}

@@ -2,13 +2,20 @@ import type { ActiveCredential } from '../auth/credentials.js';
 import type { Context } from '../context.js';
 import type { WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
-import { API_URLS, parseBaseUrl } from './endpoints.js';
+import { API_URLS, parseApiVersion, parseBaseUrl } from './endpoints.js';
 
 /** The API base for an environment: --api-url, else WISE_API_URL, else Wise's host. */
 export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
   if (ctx.options.apiUrl) return parseBaseUrl(ctx.options.apiUrl, '--api-url');
   if (ctx.env.WISE_API_URL) return parseBaseUrl(ctx.env.WISE_API_URL, 'WISE_API_URL');
   return new URL(`${API_URLS[env]}/`);
+}
+
+/** The API version for built-in paths: --api-version, else WISE_API_VERSION; undefined means the classic paths. */
+export function apiVersion(ctx: Context): string | undefined {
+  if (ctx.options.apiVersion) return parseApiVersion(ctx.options.apiVersion, '--api-version');
+  if (ctx.env.WISE_API_VERSION) return parseApiVersion(ctx.env.WISE_API_VERSION, 'WISE_API_VERSION');
+  return undefined;
 }
 
 /** A client for the environment, authenticated with `credential` when given. */
@@ -24,6 +31,7 @@ export function createClient(
     debug: (line) => ctx.debug(line),
     debugEnabled: ctx.debugEnabled,
     clock: ctx.clock,
+    ...(apiVersion(ctx) ? { apiVersion: apiVersion(ctx) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),
   });

@@ -63,6 +63,8 @@ export interface RecordedRequest {
 
 type TokenInfo = MockToken;
 
+const VERSIONED_TOKEN_PATH = /^\/20\d\dQ[1-4]\/oauth\/token$/;
+
 function bearer(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -132,7 +134,8 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     const form = () => new URLSearchParams(body.toString('utf8'));
     const consent = handleAuthorize(state, oauth, method, path, method === 'POST' ? form() : url.searchParams);
     if (consent) return consent;
-    if (path === '/oauth/token') {
+    // The token endpoint, classic and calendar-versioned (`/2026Q4/oauth/token`), as Wise documents both.
+    if (path === '/oauth/token' || VERSIONED_TOKEN_PATH.test(path)) {
       if (method !== 'POST') return errors(405, 'METHOD_NOT_ALLOWED', 'Use POST');
       return handleToken(state, oauth, req, form());
     }
@@ -228,7 +231,9 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     const correlation = req.headers['x-external-correlation-id'];
     const correlationId = typeof correlation === 'string' ? correlation.slice(0, 36) : null;
     const grantType =
-      url.pathname === '/oauth/token' ? new URLSearchParams(body.toString('utf8')).get('grant_type') : null;
+      url.pathname === '/oauth/token' || VERSIONED_TOKEN_PATH.test(url.pathname)
+        ? new URLSearchParams(body.toString('utf8')).get('grant_type')
+        : null;
     const record = (status: number) => {
       if (url.pathname.startsWith('/__mock/')) return;
       requests.push({

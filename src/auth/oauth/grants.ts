@@ -1,5 +1,6 @@
 import { AuthError, type WiseError } from '../../errors.js';
 import { describeWiseError, errorFromResponse, parseJson, type WiseClient } from '../../http/client.js';
+import { endpoint } from '../../http/endpoints.js';
 import { selfRedacting } from '../../util/redact.js';
 
 /** The partner's OAuth client: id and secret issued by Wise for one environment. */
@@ -87,7 +88,7 @@ export async function requestToken(
   const body = new URLSearchParams({ grant_type: grant, ...fields }).toString();
   const response = await client.send({
     method: 'POST',
-    path: '/oauth/token',
+    path: endpoint('token', client.apiVersion),
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
     body,
   });

@@ -4,7 +4,7 @@ import { fetchProfiles } from '../../auth/profiles.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { isWiseError, type WiseError } from '../../errors.js';
-import { createClient } from '../../http/factory.js';
+import { apiVersion, createClient } from '../../http/factory.js';
 import { type AccountConfig, WISE_ENVS } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
@@ -147,6 +147,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
   }
 
   const client = config.clients[target.env];
+  const version = apiVersion(ctx);
   const active = {
     account: target.account,
     env: target.env,
@@ -162,6 +163,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
       store: storeOfActive ? { backend: storeOfActive.backend, location: storeOfActive.description } : null,
       storeError: activeStore?.error ? activeStore.error.message : null,
       defaultAccount: config.defaultAccount ?? null,
+      apiVersion: version ?? null,
       oauthClient: client ? { env: target.env, clientId: client.clientId, redirectUri: client.redirectUri } : null,
       accounts,
     });
@@ -206,6 +208,11 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     };
     const source = credential ? sources[credential.source] : 'none';
     lines.push(`Active: account ${target.account} in ${target.env}, credentials: ${source}`);
+    lines.push(
+      version
+        ? `API version: ${version} (${ctx.options.apiVersion ? '--api-version' : 'WISE_API_VERSION'}), for the paths Wise versions`
+        : 'API version: none chosen (classic /v1-/v4 paths)',
+    );
     const style = await ctx.io.style('out');
     if (opts.offline) lines.push('Online check: skipped (--offline)');
     else if (check.valid === true)

@@ -6,6 +6,7 @@ import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { parseJson } from '../../http/client.js';
+import { endpoint } from '../../http/endpoints.js';
 import { createClient } from '../../http/factory.js';
 import { accountSecretName } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
@@ -44,7 +45,7 @@ export async function oauthCreateUser(ctx: Context, opts: CreateUserOptions): Pr
   const signup = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => clientToken });
   const response = await signup.request({
     method: 'POST',
-    path: '/v1/user/signup/registration_code',
+    path: endpoint('signupWithRegistrationCode', signup.apiVersion),
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, registrationCode, language: opts.language }),
   });
