@@ -1,10 +1,7 @@
+import { chooseProfileId } from '../account/profiles.js';
 import { resolveCredential } from '../auth/credentials.js';
-import { fetchProfiles } from '../auth/profiles.js';
-import type { Target } from '../auth/target.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
-import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
 import { createClient } from '../http/factory.js';
 import { formatTable, printJson } from '../util/output.js';
@@ -16,22 +13,6 @@ interface Balance {
   name?: string | null;
   amount: { value: number; currency: string };
   reservedAmount?: { value: number; currency: string };
-}
-
-/** The profile a profile-scoped command acts on: --profile-id, WISE_PROFILE_ID, the stored default, or the only/personal one. */
-export async function chooseProfileId(ctx: Context, target: Target, client: WiseClient): Promise<number> {
-  const raw = ctx.options.profileId ?? ctx.env.WISE_PROFILE_ID;
-  if (raw !== undefined) {
-    if (!/^\d+$/.test(raw)) throw new UsageError(`The profile id must be a number, not "${raw}".`);
-    return Number(raw);
-  }
-  const stored = target.config.accounts[target.account]?.credentials[target.env]?.profileId;
-  if (stored !== undefined && !ctx.env.WISE_TOKEN) return stored;
-  const profiles = await fetchProfiles(client);
-  const chosen = profiles.length === 1 ? profiles[0] : profiles.find((p) => p.type === 'PERSONAL');
-  if (!chosen) throw new UsageError('Choose a profile with --profile-id (see `wise profiles list`).');
-  if (profiles.length > 1) ctx.io.err(`Using profile ${chosen.id} (${chosen.type}); choose another with --profile-id.`);
-  return chosen.id;
 }
 
 export async function balancesList(ctx: Context): Promise<void> {

@@ -3,7 +3,7 @@ import { readAccessToken } from '../../auth/oauth/tokens.js';
 import { fetchProfiles } from '../../auth/profiles.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
-import { isWiseError, type WiseError } from '../../errors.js';
+import { AuthError, isWiseError, SecretStoreError, type WiseError } from '../../errors.js';
 import { apiVersion, createClient } from '../../http/factory.js';
 import { type AccountConfig, WISE_ENVS } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
@@ -142,7 +142,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
       // locked keychain means no verdict was obtained.
       check =
         error.details?.status === 401 ? { valid: false, error: error.message } : { valid: null, error: error.message };
-      if (error.exitCode === 4 || error.exitCode === 7) activeError = error;
+      if (error instanceof AuthError || error instanceof SecretStoreError) activeError = error;
     }
   }
 

@@ -3,7 +3,7 @@ import { clientCredentials } from '../../auth/oauth/grants.js';
 import { MAX_SECRET_LENGTH, normaliseSecret } from '../../auth/personal-token.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
-import { AuthError, isWiseError, UsageError } from '../../errors.js';
+import { AuthError, UsageError } from '../../errors.js';
 import { createClient } from '../../http/factory.js';
 import { clientSecretName } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
@@ -44,7 +44,7 @@ export async function oauthSetup(ctx: Context, opts: OAuthSetupOptions): Promise
     try {
       await clientCredentials(createClient(ctx, env), { clientId, clientSecret: secret });
     } catch (error) {
-      if (isWiseError(error) && error.exitCode === 4) {
+      if (error instanceof AuthError) {
         throw new AuthError(
           `Wise did not accept client id "${clientId}" with this secret in ${env}; nothing was stored.`,
           {

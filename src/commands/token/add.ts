@@ -1,11 +1,12 @@
-import { MAX_SECRET_LENGTH, normalisePersonalToken } from '../../auth/personal-token.js';
-import { fetchProfiles } from '../../auth/profiles.js';
+import {
+  MAX_SECRET_LENGTH,
+  normalisePersonalToken,
+  savePersonalToken,
+  verifyPersonalToken,
+} from '../../auth/personal-token.js';
 import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
-import { AuthError, isWiseError, UsageError } from '../../errors.js';
-import { createClient } from '../../http/factory.js';
-import type { ProfileSummary } from '../../store/config.js';
-import { accountSecretName } from '../../store/secret-store.js';
+import { UsageError } from '../../errors.js';
 import { printJson } from '../../util/output.js';
 
 export interface TokenAddOptions {
@@ -31,47 +32,8 @@ export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<voi
   // Choose the store before calling Wise, so a misconfigured store fails before any network call.
   const store = await accountStore(ctx, target);
 
-  let profiles: ProfileSummary[] | undefined;
-  if (opts.verify !== false) {
-    const client = createClient(ctx, env, { kind: 'personal', accessToken: async () => token });
-    const spinner = ctx.io.spinner('Checking the token with Wise');
-    try {
-      profiles = await fetchProfiles(client);
-    } catch (error) {
-      if (isWiseError(error) && error.exitCode === 4) {
-        throw new AuthError(`Wise rejected this token in ${env} (401); it was not stored.`, {
-          hint:
-            env === 'sandbox'
-              ? 'Tokens made at wise.com are production tokens: add them with --env production. Sandbox tokens come from wise-sandbox.com.'
-              : 'Check that you copied the whole token. Tokens made at wise-sandbox.com need --env sandbox.',
-          details: error.details,
-        });
-      }
-      throw error;
-    } finally {
-      spinner.stop();
-    }
-  }
-
-  await store.set(accountSecretName(account, env, 'personal-token'), token);
-  await ctx.config.update((config) => {
-    config.accounts[account] ??= { env, credentials: {} };
-    const entry = config.accounts[account];
-    entry.env = env;
-    entry.store = store.backend;
-    const previous = entry.credentials[env];
-    const profileId =
-      previous?.profileId !== undefined && (!profiles || profiles.some((p) => p.id === previous.profileId))
-        ? previous.profileId
-        : (profiles?.find((p) => p.type === 'PERSONAL') ?? profiles?.[0])?.id;
-    entry.credentials[env] = {
-      type: 'personal',
-      addedAt: new Date(ctx.clock.now()).toISOString(),
-      ...(profiles ? { profiles } : {}),
-      ...(profileId !== undefined ? { profileId } : {}),
-    };
-    config.defaultAccount ??= account;
-  });
+  const profiles = opts.verify === false ? undefined : await verifyPersonalToken(ctx, env, token);
+  await savePersonalToken(ctx, target, store, token, profiles);
 
   if (ctx.options.json) {
     printJson(ctx, { account, env, store: store.backend, verified: opts.verify !== false, profiles: profiles ?? null });
