@@ -6,13 +6,7 @@ import { UsageError } from '../errors.js';
 import { errorFromResponse } from '../http/client.js';
 import { createClient } from '../http/factory.js';
 import { stripControl } from '../util/redact.js';
-
-export interface ApiOptions {
-  method?: string;
-  data?: string;
-  header?: string[];
-  include?: boolean;
-}
+import type { ApiOptions } from './specs.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

@@ -10,10 +10,7 @@ import {
 } from '../doctor/checks.js';
 import { isWiseError, WiseError } from '../errors.js';
 import { printJson } from '../util/output.js';
-
-export interface DoctorOptions {
-  offline?: boolean;
-}
+import type { DoctorOptions } from './specs.js';
 
 /** Runs every check, prints a row each (or one JSON document), and exits 1 when any failed. */
 export async function doctor(ctx: Context, opts: DoctorOptions): Promise<void> {

@@ -31,7 +31,7 @@ export async function login(ctx: Context): Promise<void> {
     },
   ]);
   if (method === 'personal') {
-    await tokenAdd(ctx, {});
+    await tokenAdd(ctx, { verify: true });
     return;
   }
   if (!target.config.clients[target.env]) {
@@ -48,7 +48,7 @@ export async function login(ctx: Context): Promise<void> {
         }
       },
     });
-    await oauthSetup(ctx, { clientId, redirectUri });
+    await oauthSetup(ctx, { clientId, redirectUri, verify: true });
   }
   const result = await authorizeWithBrowser(ctx, await resolveTarget(ctx), { timeoutMs: 300_000 });
   const style = await ctx.io.style('err');

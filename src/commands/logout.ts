@@ -3,10 +3,7 @@ import type { Context } from '../context.js';
 import { WISE_ENVS } from '../store/config.js';
 import { ACCOUNT_SECRET_KINDS, accountSecretName, clientSecretName, type SecretStore } from '../store/secret-store.js';
 import { printJson } from '../util/output.js';
-
-export interface LogoutOptions {
-  all?: boolean;
-}
+import type { LogoutOptions } from './specs.js';
 
 /** Deletes secrets first and config entries after, so a failing secret store never leaves orphaned secrets. */
 export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {

@@ -1,14 +1,7 @@
 import type { Context } from '../context.js';
 import { PortInUseError, UsageError } from '../errors.js';
 import type { MockServer } from '../mock/server.js';
-
-export interface MockCommandOptions {
-  port: string;
-  redirectUri?: string[];
-  autoApprove?: boolean;
-  tokenTtl?: string;
-  clockSkew?: string;
-}
+import type { MockCommandOptions } from './specs.js';
 
 /** Runs the emulator until SIGINT/SIGTERM. The base URL is the first line on stdout, for scripts. */
 export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void> {

@@ -48,4 +48,21 @@ describe('help', () => {
     expect(stdout).toMatch(/\nExamples:\n {2}\$ wise /);
     expect(listed(stdout)).not.toContain('__complete');
   });
+
+  it('a reader that stops early (| head) ends the output quietly: no EPIPE stack trace', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { WISE_BIN } = await import('../helpers/cli.js');
+    for (let i = 0; i < 5; i++) {
+      const r = spawnSync(
+        'bash',
+        ['-o', 'pipefail', '-c', `"${process.execPath}" "${WISE_BIN}" oauth setup --help | head -1`],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(r.stdout).toBe('Usage: wise oauth setup [options]\n');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+  });
 });

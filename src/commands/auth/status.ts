@@ -9,10 +9,7 @@ import { type AccountConfig, WISE_ENVS } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
 import { mask } from '../../util/redact.js';
-
-export interface AuthStatusOptions {
-  offline?: boolean;
-}
+import type { AuthStatusOptions } from '../specs.js';
 
 interface StoredCredentialStatus {
   env: string;

@@ -3,12 +3,7 @@ import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { printJson } from '../../util/output.js';
-
-export interface OAuthAuthorizeOptions {
-  browser?: boolean;
-  timeout: string;
-  pkce?: boolean;
-}
+import type { OAuthAuthorizeOptions } from '../specs.js';
 
 export function parseTimeout(raw: string): number {
   const seconds = Number(raw);

@@ -3,11 +3,7 @@ import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { printJson } from '../../util/output.js';
-
-export interface CreateUserOptions {
-  email: string;
-  language: string;
-}
+import type { CreateUserOptions } from '../specs.js';
 
 /** Checks the email and language, then signs the user up under an account that has no credentials yet. */
 export async function oauthCreateUser(ctx: Context, opts: CreateUserOptions): Promise<void> {

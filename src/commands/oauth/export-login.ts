@@ -3,10 +3,7 @@ import type { Context } from '../../context.js';
 import { AuthError, CancelledError } from '../../errors.js';
 import { ACCOUNT_SECRET_KINDS, accountSecretName } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
-
-export interface ExportLoginOptions {
-  keep?: boolean;
-}
+import type { ExportLoginOptions } from '../specs.js';
 
 /**
  * Prints the account's stored refresh token once, to move the login to CI. Wise rotates refresh tokens, so a token

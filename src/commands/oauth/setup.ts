@@ -7,13 +7,7 @@ import { AuthError, UsageError } from '../../errors.js';
 import { createClient } from '../../http/factory.js';
 import { clientSecretName } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
-
-export interface OAuthSetupOptions {
-  clientId: string;
-  redirectUri: string;
-  clientSecretStdin?: boolean;
-  verify?: boolean;
-}
+import type { OAuthSetupOptions } from '../specs.js';
 
 /** Reads the client secret from a hidden prompt, or stdin; never from argv. */
 export async function readClientSecret(ctx: Context, fromStdin: boolean | undefined): Promise<string> {

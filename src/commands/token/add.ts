@@ -8,11 +8,7 @@ import { accountStore, resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { printJson } from '../../util/output.js';
-
-export interface TokenAddOptions {
-  stdin?: boolean;
-  verify?: boolean;
-}
+import type { TokenAddOptions } from '../specs.js';
 
 export async function tokenAdd(ctx: Context, opts: TokenAddOptions): Promise<void> {
   const target = await resolveTarget(ctx);
