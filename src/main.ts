@@ -65,7 +65,33 @@ function attach<C extends AnyCommand>(parent: AnyCommand, child: C): C {
   return child;
 }
 
-export function buildProgram(): AnyCommand {
+/** Options of the program that take a value: the word after them is not a command name. */
+const GLOBAL_OPTIONS_WITH_VALUES = new Set(['--account', '--env', '--profile-id', '--api-url', '--api-version']);
+/** Commands that need the whole tree: the completion script walks it. */
+const NEEDS_ALL = new Set(['completion', 'help']);
+
+/**
+ * Which commands a run needs: the one named first in argv; none for a bare `--version`; all of them for help, for
+ * the completion script, or when unsure (`all`).
+ */
+function commandsNeeded(argv: readonly string[] | undefined): string {
+  if (!argv) return 'all';
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') return 'all';
+    if (word.startsWith('-')) {
+      if (GLOBAL_OPTIONS_WITH_VALUES.has(word)) i++;
+      continue;
+    }
+    return NEEDS_ALL.has(word) ? 'all' : word;
+  }
+  const versionOnly =
+    argv.some((w) => w === '-v' || w === '--version') && !argv.some((w) => w === '-h' || w === '--help');
+  return versionOnly ? 'none' : 'all';
+}
+
+/** The command tree; with `argv`, only the branch of the command it names (all of it when that is unclear). */
+export function buildProgram(argv?: readonly string[]): AnyCommand {
   const program = new Command('wise')
     .description(
       'Automate your Wise account from the shell: personal API tokens, OAuth 2.0, any API call, and a local Wise emulator.',
@@ -88,98 +114,122 @@ export function buildProgram(): AnyCommand {
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', examples('wise token add', 'wise api /v2/profiles', 'wise mock --port 8700 &')) as AnyCommand;
 
-  program
-    .command('login')
-    .description('log in interactively: a personal API token, or OAuth in the browser')
-    .addHelpText('after', examples('wise login', 'wise --env production login'))
-    .action(lazy(async () => (await import('./commands/login.js')).login));
-
-  const token = program
-    .command('token')
-    .description('personal API tokens')
-    .addHelpText('after', examples('wise token add'));
-  attach(token, tokenAddSpec()).action(lazy(async () => (await import('./commands/token/add.js')).tokenAdd));
-
-  const oauth = program
-    .command('oauth')
-    .description('OAuth 2.0 for partners: clients, browser login, tokens')
-    .addHelpText(
-      'after',
-      examples(
-        'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback',
-        'wise oauth authorize',
-      ),
-    );
-  attach(oauth, oauthSetupSpec()).action(lazy(async () => (await import('./commands/oauth/setup.js')).oauthSetup));
-  attach(oauth, oauthAuthorizeSpec()).action(
-    lazy(async () => (await import('./commands/oauth/authorize.js')).oauthAuthorize),
-  );
-  oauth
-    .command('client-token')
-    .description('print a client_credentials access token (never stored)')
-    .addHelpText('after', examples('wise oauth client-token', 'export TOKEN=$(wise oauth client-token)'))
-    .action(lazy(async () => (await import('./commands/oauth/client-token.js')).oauthClientToken));
-  oauth
-    .command('refresh')
-    .description('refresh the stored access token now')
-    .addHelpText('after', examples('wise oauth refresh', 'wise --account acme --json oauth refresh'))
-    .action(lazy(async () => (await import('./commands/oauth/refresh.js')).oauthRefresh));
-  attach(oauth, oauthExportLoginSpec()).action(
-    lazy(async () => (await import('./commands/oauth/export-login.js')).oauthExportLogin),
-  );
-  attach(oauth, oauthCreateUserSpec()).action(
-    lazy(async () => (await import('./commands/oauth/create-user.js')).oauthCreateUser),
-  );
-
-  const auth = program
-    .command('auth')
-    .description('inspect and manage stored credentials')
-    .addHelpText('after', examples('wise auth status'));
-  attach(auth, authStatusSpec()).action(lazy(async () => (await import('./commands/auth/status.js')).authStatus));
-  auth
-    .command('token')
-    .description('print a valid access token and a newline, for $(wise auth token)')
-    .addHelpText('after', examples('wise --json auth token', 'export WISE_TOKEN=$(wise auth token)'))
-    .action(lazy(async () => (await import('./commands/auth/token.js')).authToken));
-  attach(auth, authSwitchSpec()).action(lazy(async () => (await import('./commands/auth/switch.js')).authSwitch));
-
-  attach(program, logoutSpec()).action(lazy(async () => (await import('./commands/logout.js')).logout));
-  attach(program, apiSpec()).action(lazy(async () => (await import('./commands/api.js')).api));
-
-  const profiles = program
-    .command('profiles')
-    .description('your Wise profiles')
-    .addHelpText('after', examples('wise profiles list'));
-  profiles
-    .command('list')
-    .description('list the personal and business profiles of the credentials in use')
-    .addHelpText('after', examples('wise profiles list', 'wise --json profiles list'))
-    .action(lazy(async () => (await import('./commands/profiles.js')).profilesList));
-
-  const balances = program
-    .command('balances')
-    .description('multi-currency balances')
-    .addHelpText('after', examples('wise balances list'));
-  balances
-    .command('list')
-    .description('list the balances of a profile (--profile-id, or the default profile)')
-    .addHelpText('after', examples('wise balances list', 'wise --profile-id <id> --json balances list'))
-    .action(lazy(async () => (await import('./commands/balances.js')).balancesList));
-
-  attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));
-  attach(program, doctorSpec()).action(lazy(async () => (await import('./commands/doctor.js')).doctor));
-  attach(program, completionSpec()).action(
-    lazy(async () => {
-      const { completion } = await import('./commands/completion.js');
-      return (ctx: Context, shell: 'bash' | 'zsh' | 'fish') => completion(ctx, program, shell);
-    }),
-  );
-
-  // Called by the completion scripts for values that only the config knows (account names).
-  program
-    .command('__complete', { hidden: true })
-    .argument('<what>')
-    .action(lazy(async () => (await import('./commands/completion.js')).completeValues));
+  // Each top-level command is registered by its own function, so that a run builds only the command it runs:
+  // commander's options are event listeners, and building all of them costs milliseconds on every start.
+  const commands: Record<string, () => void> = {
+    login: () => {
+      program
+        .command('login')
+        .description('log in interactively: a personal API token, or OAuth in the browser')
+        .addHelpText('after', examples('wise login', 'wise --env production login'))
+        .action(lazy(async () => (await import('./commands/login.js')).login));
+    },
+    token: () => {
+      const token = program
+        .command('token')
+        .description('personal API tokens')
+        .addHelpText('after', examples('wise token add'));
+      attach(token, tokenAddSpec()).action(lazy(async () => (await import('./commands/token/add.js')).tokenAdd));
+    },
+    oauth: () => {
+      const oauth = program
+        .command('oauth')
+        .description('OAuth 2.0 for partners: clients, browser login, tokens')
+        .addHelpText(
+          'after',
+          examples(
+            'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback',
+            'wise oauth authorize',
+          ),
+        );
+      attach(oauth, oauthSetupSpec()).action(lazy(async () => (await import('./commands/oauth/setup.js')).oauthSetup));
+      attach(oauth, oauthAuthorizeSpec()).action(
+        lazy(async () => (await import('./commands/oauth/authorize.js')).oauthAuthorize),
+      );
+      oauth
+        .command('client-token')
+        .description('print a client_credentials access token (never stored)')
+        .addHelpText('after', examples('wise oauth client-token', 'export TOKEN=$(wise oauth client-token)'))
+        .action(lazy(async () => (await import('./commands/oauth/client-token.js')).oauthClientToken));
+      oauth
+        .command('refresh')
+        .description('refresh the stored access token now')
+        .addHelpText('after', examples('wise oauth refresh', 'wise --account acme --json oauth refresh'))
+        .action(lazy(async () => (await import('./commands/oauth/refresh.js')).oauthRefresh));
+      attach(oauth, oauthExportLoginSpec()).action(
+        lazy(async () => (await import('./commands/oauth/export-login.js')).oauthExportLogin),
+      );
+      attach(oauth, oauthCreateUserSpec()).action(
+        lazy(async () => (await import('./commands/oauth/create-user.js')).oauthCreateUser),
+      );
+    },
+    auth: () => {
+      const auth = program
+        .command('auth')
+        .description('inspect and manage stored credentials')
+        .addHelpText('after', examples('wise auth status'));
+      attach(auth, authStatusSpec()).action(lazy(async () => (await import('./commands/auth/status.js')).authStatus));
+      auth
+        .command('token')
+        .description('print a valid access token and a newline, for $(wise auth token)')
+        .addHelpText('after', examples('wise --json auth token', 'export WISE_TOKEN=$(wise auth token)'))
+        .action(lazy(async () => (await import('./commands/auth/token.js')).authToken));
+      attach(auth, authSwitchSpec()).action(lazy(async () => (await import('./commands/auth/switch.js')).authSwitch));
+    },
+    logout: () => {
+      attach(program, logoutSpec()).action(lazy(async () => (await import('./commands/logout.js')).logout));
+    },
+    api: () => {
+      attach(program, apiSpec()).action(lazy(async () => (await import('./commands/api.js')).api));
+    },
+    profiles: () => {
+      const profiles = program
+        .command('profiles')
+        .description('your Wise profiles')
+        .addHelpText('after', examples('wise profiles list'));
+      profiles
+        .command('list')
+        .description('list the personal and business profiles of the credentials in use')
+        .addHelpText('after', examples('wise profiles list', 'wise --json profiles list'))
+        .action(lazy(async () => (await import('./commands/profiles.js')).profilesList));
+    },
+    balances: () => {
+      const balances = program
+        .command('balances')
+        .description('multi-currency balances')
+        .addHelpText('after', examples('wise balances list'));
+      balances
+        .command('list')
+        .description('list the balances of a profile (--profile-id, or the default profile)')
+        .addHelpText('after', examples('wise balances list', 'wise --profile-id <id> --json balances list'))
+        .action(lazy(async () => (await import('./commands/balances.js')).balancesList));
+    },
+    mock: () => {
+      attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));
+    },
+    doctor: () => {
+      attach(program, doctorSpec()).action(lazy(async () => (await import('./commands/doctor.js')).doctor));
+    },
+    completion: () => {
+      attach(program, completionSpec()).action(
+        lazy(async () => {
+          const { completion } = await import('./commands/completion.js');
+          return (ctx: Context, shell: 'bash' | 'zsh' | 'fish') => completion(ctx, program, shell);
+        }),
+      );
+    },
+    __complete: () => {
+      // Called by the completion scripts for values that only the config knows (account names).
+      program
+        .command('__complete', { hidden: true })
+        .argument('<what>')
+        .action(lazy(async () => (await import('./commands/completion.js')).completeValues));
+    },
+  };
+  const needed = commandsNeeded(argv);
+  // A word that is no command of ours: everything, so that commander can suggest the nearest one.
+  const all = needed === 'all' || (needed !== 'none' && !(needed in commands));
+  for (const [name, register] of Object.entries(commands)) if (all || name === needed) register();
 
   return program;
 }
@@ -238,7 +288,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const json = argv.includes('--json');
   const debug = argv.includes('--debug') || process.env.WISE_DEBUG === '1';
-  const program = buildProgram();
+  const program = buildProgram(argv);
   program.exitOverride();
   program.configureOutput({ outputError: () => {} });
   for (const sub of program.commands) {
