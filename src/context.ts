@@ -274,7 +274,8 @@ export function createContext(options: GlobalOptions): Context {
     redactor,
     debugEnabled,
     secrets(remembered) {
-      const choice = (env.WISE_STORE ?? remembered ?? 'keychain').toLowerCase();
+      // An empty WISE_STORE counts as unset, as shells make it easy to clear a variable that way.
+      const choice = (env.WISE_STORE || remembered || 'keychain').toLowerCase();
       let store = stores.get(choice);
       if (!store) {
         store = createSecretStore(ctx, choice);

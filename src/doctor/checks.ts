@@ -102,7 +102,7 @@ const FILE_STORE_FIX =
 /** The secret store the active account uses: on Linux the session bus, the Secret Service and its default keyring. */
 export async function checkSecretStore(ctx: Context, target: Target | undefined): Promise<CheckRow[]> {
   const remembered = target?.config.accounts[target.account]?.store;
-  const choice = (ctx.env.WISE_STORE ?? remembered ?? 'keychain').toLowerCase();
+  const choice = (ctx.env.WISE_STORE || remembered || 'keychain').toLowerCase();
   if (choice === 'file') return [await checkFileStore(ctx, target)];
   const rows: CheckRow[] = [];
   if (process.platform === 'linux') {

@@ -72,13 +72,15 @@ describe('wise doctor', () => {
 
   it('no session bus: the keychain row fails and names the file store with its variables (exit 1)', async () => {
     sb = await createSandbox();
+    // An empty WISE_STORE counts as unset: the keychain.
     const { code, row, stderr } = await doctor(sb, ['--offline'], {
-      WISE_STORE: undefined,
+      WISE_STORE: '',
       DBUS_SESSION_BUS_ADDRESS: undefined,
     });
     expect(code).toBe(1);
     expect(row('session bus')).toMatchObject({ status: 'fail' });
     expect(row('session bus')?.fix).toContain('export WISE_STORE=file WISE_STORE_PASSPHRASE=');
+    expect(row('credentials')?.fix).not.toContain('Unknown secret store');
     expect(stderr).not.toMatch(STACK_TRACE);
   });
 
