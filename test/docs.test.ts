@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type MockServer, startMockServer } from '../src/mock/server.js';
-import { ROOT, WISE_BIN } from './helpers/cli.js';
+import { capture, ROOT, WISE_BIN } from './helpers/cli.js';
 import { CURL_BROWSER, freePort } from './helpers/oauth.js';
 
 interface Block {
@@ -48,14 +48,7 @@ const files = [
 function runBlock(script: string, env: Record<string, string>, cwd: string, input: string) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], { env, cwd, detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c;
-    });
+    const out = capture(child);
     const stopGroup = (signal: NodeJS.Signals) => {
       try {
         process.kill(-(child.pid as number), signal);
@@ -69,7 +62,7 @@ function runBlock(script: string, env: Record<string, string>, cwd: string, inpu
     child.on('exit', (code) => {
       clearTimeout(timer);
       stopGroup('SIGTERM');
-      child.on('close', () => resolve({ code, stdout, stderr }));
+      child.on('close', () => resolve({ code, stdout: out.stdout(), stderr: out.stderr() }));
     });
     child.stdin.end(input);
   });

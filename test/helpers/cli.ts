@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -86,3 +86,16 @@ export async function createSandbox(extra: Record<string, string> = {}): Promise
 
 /** A stack trace in output means an error escaped the error handling. */
 export const STACK_TRACE = /\n\s+at .+\(?.*:\d+:\d+\)?/;
+
+/** Collects a child's stdout and stderr as text while it runs. */
+export function capture(child: ChildProcess): { stdout(): string; stderr(): string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c;
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c;
+  });
+  return { stdout: () => stdout, stderr: () => stderr };
+}

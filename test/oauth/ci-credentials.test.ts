@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSandbox, ROOT, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { capture, createSandbox, ROOT, type Sandbox, WISE_BIN } from '../helpers/cli.js';
 import { grantsSeen, loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
 
 let world: OAuthWorld;
@@ -22,15 +22,8 @@ function run(
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env, cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c;
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    const out = capture(child);
+    child.on('close', (status) => resolve({ status, stdout: out.stdout(), stderr: out.stderr() }));
   });
 }
 
