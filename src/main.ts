@@ -10,12 +10,15 @@ import {
   completionSpec,
   doctorSpec,
   examples,
+  keysGenerateSpec,
+  keysImportSpec,
   logoutSpec,
   mockSpec,
   oauthAuthorizeSpec,
   oauthCreateUserSpec,
   oauthExportLoginSpec,
   oauthSetupSpec,
+  scaSignSpec,
   tokenAddSpec,
 } from './commands/specs.js';
 import type { Context, GlobalOptions } from './context.js';
@@ -203,6 +206,21 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .description('list the balances of a profile (--profile-id, or the default profile)')
         .addHelpText('after', examples('wise balances list', 'wise --profile-id <id> --json balances list'))
         .action(lazy(async () => (await import('./commands/balances.js')).balancesList));
+    },
+    keys: () => {
+      const keys = program
+        .command('keys')
+        .description('keys for Strong Customer Authentication (and, later, JOSE)')
+        .addHelpText('after', examples('wise keys generate --use sca'));
+      attach(keys, keysGenerateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysGenerate));
+      attach(keys, keysImportSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysImport));
+    },
+    sca: () => {
+      const sca = program
+        .command('sca')
+        .description('Strong Customer Authentication: sign one-time tokens')
+        .addHelpText('after', examples('wise sca sign <one-time-token>'));
+      attach(sca, scaSignSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaSign));
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

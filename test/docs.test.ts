@@ -106,6 +106,7 @@ describe('the docs run as written', () => {
         };
         const placeholders: [string | RegExp, () => Promise<string> | string][] = [
           ['<profile-id>', () => '2001'],
+          ['<balance-id>', () => '3001'],
           ['<client-id>', () => mock.clientId],
           ['<client-secret>', () => mock.clientSecret],
           // The refresh token the CI recipe above left on the "runner".
@@ -114,7 +115,7 @@ describe('the docs run as written', () => {
           [/\b8765\b/g, () => String(redirectPort)],
         ];
         // A reader of the scripting guide has stored a token already (README and authentication.md show how).
-        if (file === 'docs/scripting.md') {
+        if (file === 'docs/scripting.md' || file === 'docs/sca.md') {
           const prelude = await runBlock('wise token add', env, home, mock.personalToken);
           expect(prelude.code, prelude.stderr).toBe(0);
         }

@@ -17,7 +17,7 @@ interface Balance {
 
 export async function balancesList(ctx: Context): Promise<void> {
   const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
+  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target);
   const profileId = await chooseProfileId(ctx, target, client);
   const balances = await client.getJson<Balance[]>(endpoint('balances', client.apiVersion, profileId));
   if (ctx.options.json) return printJson(ctx, balances);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { PortInUseError, UsageError } from '../errors.js';
 import type { MockServer } from '../mock/server.js';
@@ -18,7 +19,17 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     if (opts.clockSkew !== undefined && !/^-?\d+$/.test(opts.clockSkew)) {
       throw new UsageError(`--clock-skew must be a whole number of seconds, not "${opts.clockSkew}".`);
     }
+    const scaPublicKeys = (opts.scaPublicKey ?? []).map((file) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new UsageError(
+          `Cannot read --sca-public-key ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`,
+        );
+      }
+    });
     server = await startMockServer({
+      ...(scaPublicKeys.length ? { scaPublicKeys } : {}),
       ...(opts.clockSkew ? { clockSkewSeconds: Number(opts.clockSkew) } : {}),
       port: Number(opts.port),
       redirectUris: opts.redirectUri ?? [],

@@ -7,7 +7,7 @@ import { formatTable, printJson } from '../util/output.js';
 
 export async function profilesList(ctx: Context): Promise<void> {
   const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
+  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target);
   const profiles = await fetchProfiles(client);
   const current = target.config.accounts[target.account]?.credentials[target.env]?.profileId;
   if (ctx.options.json)

@@ -3,7 +3,7 @@
  * side by side like gh's Options struct: a command module takes `XOptions` from here, so renaming or retyping a flag
  * is a type error in the code that reads it. Loaded at every start, so nothing here does more than declare.
  */
-import { Argument, Command } from '@commander-js/extra-typings';
+import { Argument, Command, Option } from '@commander-js/extra-typings';
 
 /** The options a command's action receives, as commander parses them. */
 type OptionsOf<B extends () => { opts(): unknown }> = ReturnType<ReturnType<B>['opts']>;
@@ -134,7 +134,8 @@ export const mockSpec = () =>
     .option('--redirect-uri <url>', 'a redirect URI registered for the partner client (repeatable)', collect)
     .option('--auto-approve', 'approve OAuth consent at once instead of showing the page')
     .option('--token-ttl <seconds>', 'lifetime of OAuth access tokens (default 43199)')
-    .option('--clock-skew <seconds>', "shift the Date header by this many seconds, to try `wise doctor`'s clock check");
+    .option('--clock-skew <seconds>', "shift the Date header by this many seconds, to try `wise doctor`'s clock check")
+    .option('--sca-public-key <file>', 'a PEM public key the demo user uploaded for SCA signing (repeatable)', collect);
 export type MockCommandOptions = OptionsOf<typeof mockSpec>;
 
 export const doctorSpec = () =>
@@ -156,3 +157,36 @@ export const completionSpec = () =>
       ),
     )
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] as const));
+
+const useOption = () =>
+  new Option('--use <use>', 'what the key is for: sca (signing one-time tokens); signing and encryption come with JOSE')
+    .choices(['sca', 'signing', 'encryption'] as const)
+    .makeOptionMandatory();
+
+export const keysGenerateSpec = () =>
+  new Command('generate')
+    .description('make a key pair: the private key goes to the secret store, the public key is printed to upload')
+    .addHelpText(
+      'after',
+      examples('wise keys generate --use sca', 'wise keys generate --use sca --bits 4096 > sca.pub'),
+    )
+    .addOption(useOption())
+    .option('--bits <bits>', 'RSA key size: 2048, 3072 or 4096', '2048');
+export type KeysGenerateOptions = OptionsOf<typeof keysGenerateSpec>;
+
+export const keysImportSpec = () =>
+  new Command('import')
+    .description('store an existing RSA private key (PEM) from a file, or - for stdin')
+    .addHelpText(
+      'after',
+      examples('wise keys import --use sca private.pem', 'pass show wise/sca | wise keys import --use sca -'),
+    )
+    .addOption(useOption())
+    .argument('<file>', 'PEM private key file, or - for standard input');
+export type KeysImportOptions = OptionsOf<typeof keysImportSpec>;
+
+export const scaSignSpec = () =>
+  new Command('sign')
+    .description('print the base64 SHA256withRSA signature of a one-time token with the stored SCA key')
+    .addHelpText('after', examples('wise sca sign 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60'))
+    .argument('<ott>', 'the one-time token from the x-2fa-approval header');

@@ -20,7 +20,10 @@ import {
   parseRetryAfter,
   passThrough,
   retryLayer,
+  type ScaSolver,
   sameOrigin,
+  scaChallenge,
+  scaLayer,
   traceLayer,
   transportStep,
   type WiseResponse,
@@ -65,6 +68,8 @@ export interface WiseClientOptions {
   layers?: (defaults: Layer[]) => Layer[];
   /** The Wise API version chosen (`--api-version`, `WISE_API_VERSION`), for the built-in commands' paths. */
   apiVersion?: string;
+  /** Answers SCA challenges (the `sca` layer); without it a challenge is reported as exit 5. */
+  scaSolver?: ScaSolver;
 }
 
 /** The default layers, outermost first (see src/http/pipeline.ts for what each one does). */
@@ -78,7 +83,7 @@ export function defaultLayers(o: WiseClientOptions): Layer[] {
       ...(o.renewToken ? { renewToken: o.renewToken } : {}),
     }),
     passThrough('body codec'),
-    passThrough('sca'),
+    scaLayer(o.scaSolver, o.debug),
     retryLayer({
       clock: o.clock,
       debug: o.debug,
@@ -296,11 +301,14 @@ export function errorFromResponse(response: WiseResponse, method: string, kind?:
     });
   }
   if (response.status === 403) {
-    const approval = response.headers['x-2fa-approval'];
-    if (approval && (response.headers['x-2fa-approval-result'] ?? '').toUpperCase() === 'REJECTED') {
+    // The one-time token itself stays out of the error: only `wise sca status` shows it.
+    if (scaChallenge(response)) {
+      const personal = kind === 'personal' || kind === 'bearer';
       return new ScaRequiredError(`Wise requires Strong Customer Authentication for this call (${ids}).`, {
-        hint: 'This version of wise cannot complete SCA challenges yet; approve the action in the Wise app or website.',
-        details: { ...details, oneTimeToken: approval },
+        hint: personal
+          ? 'Wise did not accept the signed one-time token: check that the public key of your SCA key is uploaded at wise.com (API tokens > Manage public keys).'
+          : 'wise cannot yet answer SCA challenges for OAuth logins: approve the action in the Wise app or website.',
+        details,
       });
     }
     if (kind === 'personal' && isPsd2RestrictedPath(method, response.url.pathname)) {

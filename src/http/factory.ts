@@ -1,4 +1,5 @@
 import type { ActiveCredential } from '../auth/credentials.js';
+import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import type { WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
@@ -18,12 +19,17 @@ export function apiVersion(ctx: Context): string | undefined {
   return undefined;
 }
 
-/** A client for the environment, authenticated with `credential` when given. */
+/**
+ * A client for the environment, authenticated with `credential` when given. With the `target` account, a personal
+ * token's SCA challenges are answered with the account's SCA key (loaded only when Wise asks).
+ */
 export function createClient(
   ctx: Context,
   env: WiseEnv,
   credential?: Pick<ActiveCredential, 'kind' | 'accessToken' | 'renew'>,
+  target?: Target,
 ): WiseClient {
+  const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
   return new WiseClient({
     baseUrl: apiBaseUrl(ctx, env),
     transport: ctx.transport,
@@ -34,5 +40,13 @@ export function createClient(
     ...(apiVersion(ctx) ? { apiVersion: apiVersion(ctx) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),
+    ...(personal && target
+      ? {
+          scaSolver: async (ott: string) => {
+            const { signedApproval } = await import('../sca/keys.js');
+            return signedApproval(ctx, target, ott);
+          },
+        }
+      : {}),
   });
 }

@@ -121,6 +121,36 @@ export function credentialLayer(o: CredentialLayerOptions): Layer {
   };
 }
 
+/** Answers an SCA challenge: the headers that approve the one-time token (or an error saying why it cannot). */
+export type ScaSolver = (oneTimeToken: string, request: PipelineRequest) => Promise<Record<string, string>>;
+
+/** An SCA challenge as Wise sends it: 403, `x-2fa-approval-result: REJECTED`, the one-time token. */
+export function scaChallenge(response: WiseResponse): string | undefined {
+  const ott = response.headers['x-2fa-approval'];
+  const result = (response.headers['x-2fa-approval-result'] ?? '').toUpperCase();
+  return response.status === 403 && ott && result === 'REJECTED' ? ott : undefined;
+}
+
+/**
+ * 3. SCA: a challenged request is approved by the solver and sent once more with its headers (POST included: Wise
+ * did not act on it); a second challenge is returned as it is, never answered again.
+ */
+export function scaLayer(solve: ScaSolver | undefined, debug: (line: string) => void): Layer {
+  return {
+    name: 'sca',
+    async handle(request, next) {
+      const response = await next(request);
+      const ott = solve && !request.marks.has('sca') ? scaChallenge(response) : undefined;
+      if (!ott || !solve) return response;
+      const approval = await solve(ott, request);
+      debug('  Wise asked for Strong Customer Authentication: sending once more with the approval');
+      request.marks.add('sca');
+      Object.assign(request.headers, approval);
+      return next(request);
+    },
+  };
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 const RETRY_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAuthorize, handleSignup, handleToken, type OAuthOptions } from './oauth.js';
 import { createQuote } from './quotes.js';
 import { errors, json, type Reply } from './reply.js';
+import { createScaState, registerScaKey, requirePersonalSignature } from './sca.js';
 import { createSeed, type MockState, type MockToken } from './state.js';
 
 export interface MockOptions {
@@ -25,6 +26,8 @@ export interface MockOptions {
   tokenTtlSeconds?: number;
   /** Seconds to add to the `Date` header, to try clients against a server whose clock is off. */
   clockSkewSeconds?: number;
+  /** PEM public keys the demo user uploaded for signing one-time tokens (SCA with a personal token). */
+  scaPublicKeys?: string[];
 }
 
 export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8765/callback';
@@ -63,6 +66,11 @@ export interface RecordedRequest {
 
 type TokenInfo = MockToken;
 
+/** EU and EEA countries and the UK, where PSD2 keeps personal tokens from statements and funding. */
+const PSD2_COUNTRIES = new Set(
+  'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO GB'.split(' '),
+);
+
 const VERSIONED_TOKEN_PATH = /^\/20\d\dQ[1-4]\/oauth\/token$/;
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -86,6 +94,8 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     tokenTtlSeconds: options.tokenTtlSeconds ?? 43_199,
   };
   const faults: Fault[] = [];
+  const sca = createScaState();
+  for (const pem of options.scaPublicKeys ?? []) registerScaKey(sca, 1001, pem);
   const requests: RecordedRequest[] = [];
 
   function authenticate(req: IncomingMessage): TokenInfo | Reply {
@@ -119,6 +129,17 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       return json(201, { queued: faults.length });
     }
     if (path === '/__mock/requests' && method === 'GET') return json(200, requests);
+    let userControl = /^\/__mock\/users\/(\d+)$/.exec(path);
+    if (userControl && method === 'POST') {
+      // Where the user lives decides what a personal token may do (PSD2 in the EU and UK).
+      const target = state.users.find((u) => u.id === Number(userControl?.[1]));
+      if (!target) return errors(404, 'NOT_FOUND', 'No such user');
+      const change = JSON.parse(body.toString('utf8') || '{}') as { country?: string };
+      if (typeof change.country === 'string') target.psd2 = PSD2_COUNTRIES.has(change.country.toUpperCase());
+      return json(200, { id: target.id, psd2: target.psd2 });
+    }
+    userControl = /^\/__mock\/users\/(\d+)\/sca-keys$/.exec(path);
+    if (userControl && method === 'POST') return registerScaKey(sca, Number(userControl[1]), body.toString('utf8'));
     if (path === '/__mock/revoke-access-tokens' && method === 'POST') {
       // What Wise does to an access token before its time: another refresh, or a revocation. Refresh tokens stay.
       let revoked = 0;
@@ -200,14 +221,21 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       if (auth.kind === 'personal' && user.psd2) {
         return errors(403, 'FORBIDDEN', 'This action is not available with a personal API token for your region');
       }
-      if (m) {
-        return json(200, {
-          accountHolder: { type: 'PERSONAL' },
-          transactions: [],
-          startOfStatementBalance: { value: 0 },
-        });
+      // Elsewhere a personal token may do it, with the one-time token signed by the user's key. (The challenge
+      // flow of OAuth users is not emulated yet: their calls pass.)
+      if (auth.kind === 'personal') {
+        const refused = requirePersonalSignature(sca, req, user.id, m ? 'BALANCE__GET_STATEMENT' : 'TRANSFER__FUND');
+        if (refused) return refused;
       }
-      return json(200, { type: 'BALANCE', status: 'COMPLETED', errorCode: null });
+      const approved = auth.kind === 'personal' ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
+      if (m) {
+        return json(
+          200,
+          { accountHolder: { type: 'PERSONAL' }, transactions: [], startOfStatementBalance: { value: 0 } },
+          approved,
+        );
+      }
+      return json(200, { type: 'BALANCE', status: 'COMPLETED', errorCode: null }, approved);
     }
 
     return errors(404, 'NOT_FOUND', `No handler found for ${method} ${url.pathname}`);

@@ -1,7 +1,13 @@
 import type { WiseEnv } from './config.js';
 
 /** The kinds of secret the tool keeps for an account in one environment. */
-export const ACCOUNT_SECRET_KINDS = ['personal-token', 'refresh-token', 'access-token', 'registration-code'] as const;
+export const ACCOUNT_SECRET_KINDS = [
+  'personal-token',
+  'refresh-token',
+  'access-token',
+  'registration-code',
+  'sca-key',
+] as const;
 export type AccountSecretKind = (typeof ACCOUNT_SECRET_KINDS)[number];
 
 export type StoreBackend = 'keychain' | 'file';
