@@ -6,6 +6,7 @@ import {
   checkConnectivity,
   checkCredentials,
   checkNode,
+  checkScaKey,
   checkSecretStore,
 } from '../doctor/checks.js';
 import { isWiseError, WiseError } from '../errors.js';
@@ -27,6 +28,7 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<void> {
   rows.push(...(await checkSecretStore(ctx, target)));
   if (target) {
     rows.push(await checkCredentials(ctx, target, opts.offline === true));
+    rows.push(await checkScaKey(ctx, target));
     if (opts.offline) rows.push({ check: 'connectivity', status: 'skip', detail: 'not checked (--offline)' });
     else rows.push(...(await checkConnectivity(ctx, target)));
   }

@@ -210,6 +210,31 @@ export async function checkCredentials(ctx: Context, target: Target, offline: bo
   }
 }
 
+/** The SCA key that signs one-time tokens for a personal token: where it comes from and its size. */
+export async function checkScaKey(ctx: Context, target: Target): Promise<CheckRow> {
+  const { loadScaKey } = await import('../sca/keys.js');
+  try {
+    const key = await loadScaKey(ctx, target);
+    if (!key) {
+      return {
+        check: 'sca key',
+        status: 'skip',
+        detail: 'none (needed for statements and funding with a personal token, where Wise allows them)',
+      };
+    }
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    const from = ctx.env.WISE_SCA_PRIVATE_KEY ? 'WISE_SCA_PRIVATE_KEY' : 'the secret store';
+    return { check: 'sca key', status: 'pass', detail: `RSA ${bits} from ${from}` };
+  } catch (error) {
+    return {
+      check: 'sca key',
+      status: 'fail',
+      detail: (error as Error).message,
+      fix: 'Make a new one with `wise keys generate --use sca` (and upload its public key), or fix WISE_SCA_PRIVATE_KEY.',
+    };
+  }
+}
+
 const MAX_SKEW_MS = 60_000;
 
 /** Connectivity and TLS to the environment's API host (through the proxy, if one is set), and the clock's skew. */

@@ -48,10 +48,14 @@ describe('wise doctor', () => {
       'config file',
       'file store',
       'credentials',
+      'sca key',
       'connectivity',
       'clock',
     ]);
-    for (const c of doc.checks) expect(c.status, `${c.check}: ${c.detail}`).toBe('pass');
+    for (const c of doc.checks.filter((c) => c.check !== 'sca key')) {
+      expect(c.status, `${c.check}: ${c.detail}`).toBe('pass');
+    }
+    expect(row('sca key')).toMatchObject({ status: 'skip', detail: expect.stringContaining('none') });
     expect(row('credentials')?.detail).toContain('accepted by Wise (2 profiles)');
     const text = await sb.run(['doctor']);
     expect(text.code).toBe(0);

@@ -67,6 +67,11 @@ describe('SCA with a personal token (signature flow)', () => {
     ).get('default:sandbox:sca-key')) as string;
     expect(key).toContain('BEGIN PRIVATE KEY');
     expect(await readFile(join(sb.configDir, 'config.json'), 'utf8')).not.toContain('PRIVATE');
+    const doctor = JSON.parse((await sb.run(['--json', 'doctor', '--offline'])).stdout);
+    expect(doctor.checks.find((c: { check: string }) => c.check === 'sca key')).toMatchObject({
+      status: 'pass',
+      detail: 'RSA 2048 from the secret store',
+    });
   });
 
   it('a statement in one command: challenged, signed, sent again, exactly two requests', async () => {
@@ -170,5 +175,31 @@ describe('emulator: one-time tokens', () => {
     const res = await fetch(`${mock.url}${STATEMENT}`, { headers: { authorization: `Bearer ${mock.personalToken}` } });
     expect(res.status).toBe(403);
     expect(res.headers.get('x-2fa-approval')).toBeNull();
+  });
+
+  it('wise mock --sca-public-key registers the key for the seeded user at start', async () => {
+    const { spawn } = await import('node:child_process');
+    const { WISE_BIN } = await import('../helpers/cli.js');
+    const gen = await sb.run(['keys', 'generate', '--use', 'sca']);
+    await writeFile(join(sb.dir, 'sca.pub'), gen.stdout);
+    const child = spawn(process.execPath, [WISE_BIN, 'mock', '--sca-public-key', join(sb.dir, 'sca.pub')], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const lines = await new Promise<string[]>((resolve) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c;
+          if (out.split('\n').length > 2) resolve(out.split('\n'));
+        });
+      });
+      const url = lines[0] as string;
+      const token = (lines[1] as string).split(' ')[1] as string;
+      await fetch(`${url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+      const r = await sb.run(['api', STATEMENT], { env: { WISE_API_URL: url, WISE_TOKEN: token } });
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      child.kill();
+    }
   });
 });
