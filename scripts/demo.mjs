@@ -96,6 +96,22 @@ step(
   ['api', '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR'],
   { expect: 3 },
 );
+console.log(`\n${bold('Strong Customer Authentication with a personal token')}`);
+const key = step(
+  'Make an SCA key: the private key stays in the secret store, the public key is printed to upload at wise.com',
+  'wise keys generate --use sca > sca.pub',
+  ['keys', 'generate', '--use', 'sca'],
+);
+// What a user does at wise.com, done through the emulator's controls: she lives in the US (where personal tokens may
+// read statements) and has uploaded the public key.
+await fetch(`${url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+await fetch(`${url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
+console.log('(in the emulator: Jane now lives in the US, and her public key is uploaded)');
+step(
+  'The statement again: Wise asks for SCA (403 with a one-time token); wise signs it and sends the call once more',
+  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR',
+  ['api', '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR'],
+);
 step('For CI: print the token once, export it, and use it without the store', 'export WISE_TOKEN=$(wise auth token)', [
   'auth',
   'token',

@@ -15,6 +15,9 @@ describe('npm run demo', () => {
     expect(r.stdout).toContain('Stored the personal token for account "default" (sandbox)');
     expect(r.stdout).toMatch(/2002\s+BUSINESS\s+Doe Trading GmbH/);
     expect(r.stdout).toContain('PSD2');
+    // The SCA-protected statement, signed with the key the demo made.
+    expect(r.stdout).toContain('signing the one-time token with the SCA key');
+    expect(r.stdout).toContain('"transactions":[]');
     expect(r.stdout).toContain('The demo finished');
     const folder = /(\/[^\s]*wise-demo-\w+)\//.exec(r.stdout)?.[1];
     expect(folder).toBeDefined();
