@@ -12,6 +12,8 @@ import {
   examples,
   keysGenerateSpec,
   keysImportSpec,
+  keysListSpec,
+  keysPublicSpec,
   logoutSpec,
   mockSpec,
   oauthAuthorizeSpec,
@@ -214,6 +216,8 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .addHelpText('after', examples('wise keys generate --use sca'));
       attach(keys, keysGenerateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysGenerate));
       attach(keys, keysImportSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysImport));
+      attach(keys, keysListSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysList));
+      attach(keys, keysPublicSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysPublic));
     },
     sca: () => {
       const sca = program

@@ -11,7 +11,7 @@ import {
   uploadPlace,
 } from '../sca/keys.js';
 import { printJson } from '../util/output.js';
-import type { KeysGenerateOptions, KeysImportOptions } from './specs.js';
+import type { KeysGenerateOptions, KeysImportOptions, KeysPublicOptions } from './specs.js';
 
 function checkUse(use: string): void {
   if (use !== 'sca') {
@@ -74,4 +74,62 @@ export async function scaSign(ctx: Context, ott: string): Promise<void> {
     });
   }
   ctx.io.out(`${signOneTimeToken(key, ott)}\n`);
+}
+
+/** The account's SCA key as `keys list` shows it: where it is, its size, and the fingerprint of its public key. */
+async function describeScaKey(ctx: Context) {
+  const { loadScaKey } = await import('../sca/keys.js');
+  const { createHash, createPublicKey } = await import('node:crypto');
+  const target = await resolveTarget(ctx);
+  const key = await loadScaKey(ctx, target);
+  if (!key) return { target, key: undefined, row: undefined };
+  const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const row = {
+    use: 'sca',
+    algorithm: 'RSA',
+    bits: key.asymmetricKeyDetails?.modulusLength ?? 0,
+    source: ctx.env.WISE_SCA_PRIVATE_KEY ? 'WISE_SCA_PRIVATE_KEY' : 'secret store',
+    sha256: createHash('sha256').update(der).digest('hex'),
+  };
+  return { target, key, row };
+}
+
+/** `wise keys list`: the keys of the account and environment, public facts only. */
+export async function keysList(ctx: Context): Promise<void> {
+  const { target, row } = await describeScaKey(ctx);
+  const rows = row ? [row] : [];
+  if (ctx.options.json) {
+    printJson(ctx, { account: target.account, env: target.env, keys: rows });
+    return;
+  }
+  if (!rows.length) {
+    ctx.io.err(
+      `No keys for account "${target.account}" (${target.env}). Make one with \`wise keys generate --use sca\`.`,
+    );
+    return;
+  }
+  const { formatTable } = await import('../util/output.js');
+  ctx.io.out(
+    formatTable(
+      ['USE', 'KEY', 'FROM', 'SHA-256 OF THE PUBLIC KEY'],
+      rows.map((r) => [r.use, `${r.algorithm} ${r.bits}`, r.source, r.sha256]),
+    ),
+  );
+}
+
+/** `wise keys public --use sca`: the public key in PEM, base64 DER (as Wise's key APIs carry it) or JWK. */
+export async function keysPublic(ctx: Context, opts: KeysPublicOptions): Promise<void> {
+  checkUse(opts.use);
+  const { target, key } = await describeScaKey(ctx);
+  if (!key) {
+    throw new UsageError(`Account "${target.account}" (${target.env}) has no SCA key.`, {
+      hint: 'Run `wise keys generate --use sca`, or set WISE_SCA_PRIVATE_KEY.',
+    });
+  }
+  const { createPublicKey } = await import('node:crypto');
+  const publicKey = createPublicKey(key);
+  if (opts.format === 'jwk') ctx.io.out(`${JSON.stringify(publicKey.export({ format: 'jwk' }))}\n`);
+  else if (opts.format === 'der-base64') {
+    ctx.io.out(`${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}\n`);
+  } else ctx.io.out(publicKey.export({ type: 'spki', format: 'pem' }) as string);
 }

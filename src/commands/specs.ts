@@ -190,3 +190,20 @@ export const scaSignSpec = () =>
     .description('print the base64 SHA256withRSA signature of a one-time token with the stored SCA key')
     .addHelpText('after', examples('wise sca sign 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60'))
     .argument('<ott>', 'the one-time token from the x-2fa-approval header');
+
+export const keysListSpec = () =>
+  new Command('list')
+    .description('show the keys of the account (never private material)')
+    .addHelpText('after', examples('wise keys list', 'wise --json keys list'));
+
+export const keysPublicSpec = () =>
+  new Command('public')
+    .description('print the public half of a stored key, to upload or to check')
+    .addHelpText('after', examples('wise keys public --use sca', 'wise keys public --use sca --format jwk'))
+    .addOption(useOption())
+    .addOption(
+      new Option('--format <format>', 'pem, der-base64 (the SPKI DER in base64) or jwk')
+        .choices(['pem', 'der-base64', 'jwk'] as const)
+        .default('pem' as const),
+    );
+export type KeysPublicOptions = OptionsOf<typeof keysPublicSpec>;

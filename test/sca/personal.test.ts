@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -143,6 +143,35 @@ describe('SCA with a personal token (signature flow)', () => {
     expect((await sb.run(['logout'])).code).toBe(0);
     const store = new FileStore(join(sb.configDir, 'secrets.enc'), async () => sb.env.WISE_STORE_PASSPHRASE as string);
     expect(await store.get('default:sandbox:sca-key')).toBeNull();
+  });
+});
+
+describe('wise keys list and public', () => {
+  it('show the SCA key without private material, in PEM, base64 DER and JWK', async () => {
+    const none = await sb.run(['--json', 'keys', 'list']);
+    expect(JSON.parse(none.stdout).keys).toEqual([]);
+    const gen = await sb.run(['keys', 'generate', '--use', 'sca']);
+    const list = JSON.parse((await sb.run(['--json', 'keys', 'list'])).stdout);
+    const der = createPublicKey(gen.stdout).export({ type: 'spki', format: 'der' });
+    expect(list.keys).toEqual([
+      {
+        use: 'sca',
+        algorithm: 'RSA',
+        bits: 2048,
+        source: 'secret store',
+        sha256: createHash('sha256').update(der).digest('hex'),
+      },
+    ]);
+    const text = await sb.run(['keys', 'list']);
+    expect(text.stdout).toMatch(/sca\s+RSA 2048\s+secret store\s+[0-9a-f]{64}/);
+    expect((await sb.run(['keys', 'public', '--use', 'sca'])).stdout).toBe(gen.stdout);
+    expect((await sb.run(['keys', 'public', '--use', 'sca', '--format', 'der-base64'])).stdout).toBe(
+      `${der.toString('base64')}\n`,
+    );
+    const jwk = JSON.parse((await sb.run(['keys', 'public', '--use', 'sca', '--format', 'jwk'])).stdout);
+    expect(jwk).toMatchObject({ kty: 'RSA', e: 'AQAB' });
+    expect(jwk.d).toBeUndefined();
+    for (const out of [text.stdout, JSON.stringify(list)]) expect(out).not.toContain('PRIVATE');
   });
 });
 
