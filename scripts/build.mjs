@@ -44,7 +44,7 @@ const emulatorAsItsOwnBundle = {
   },
 };
 
-await build({ ...common, entryPoints: ['src/mock/server.ts'], outfile: 'dist/mock.cjs' });
+await build({ ...common, entryPoints: ['src/mock/server.ts'], outfile: 'dist/mock.cjs', external: ['jose'] });
 await build({
   ...common,
   entryPoints: ['src/main.ts'],

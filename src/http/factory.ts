@@ -30,7 +30,7 @@ export function createClient(
   target?: Target,
 ): WiseClient {
   const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
-  return new WiseClient({
+  const client: WiseClient = new WiseClient({
     baseUrl: apiBaseUrl(ctx, env),
     transport: ctx.transport,
     redactor: ctx.redactor,
@@ -48,5 +48,17 @@ export function createClient(
           },
         }
       : {}),
+    ...(credential?.kind === 'oauth' && target
+      ? {
+          scaSolver: async (ott: string, request: { url: URL }) => {
+            const { answerChallenges } = await import('../sca/challenges.js');
+            const profileId =
+              /\/profiles\/(\d+)\//.exec(request.url.pathname)?.[1] ??
+              (ctx.options.profileId || target.config.accounts[target.account]?.credentials[target.env]?.profileId);
+            return answerChallenges(ctx, target, client, ott, profileId === undefined ? undefined : String(profileId));
+          },
+        }
+      : {}),
   });
+  return client;
 }

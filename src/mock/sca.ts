@@ -4,7 +4,7 @@
  * with SHA256withRSA (PKCS#1 v1.5) using a key whose public half the user uploaded, and repeats the call with
  * `x-2fa-approval` and `X-Signature` (standard base64). A one-time token is single use and expires.
  */
-import { createPublicKey, type KeyObject, randomUUID, verify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { errors, json, type Reply } from './reply.js';
 
@@ -77,4 +77,156 @@ export function requirePersonalSignature(
   if (!valid) return challenge(sca, userId, actionType);
   token.used = true;
   return undefined;
+}
+
+/**
+ * The OAuth users' challenge flow: the one-time token lists challenges (`GET /v1/one-time-token/status`); a PIN is
+ * sent as a JWE (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION key at `/v2/profiles/{id}/pin/verify`. Five
+ * wrong PINs block one-time-token creation for 15 minutes. Only users with a PIN set meet it here.
+ */
+export interface ChallengeState {
+  /** The user's PIN, by user id (set with `POST /v2/profiles/{id}/pin` or the emulator's user control). */
+  pins: Map<number, string>;
+  /** One-time tokens whose PIN challenge passed. */
+  passed: Set<string>;
+  failures: Map<number, number>;
+  lockedUntil: Map<number, number>;
+  /** Wise's PAYLOAD_ENCRYPTION key pair (RSA), made at start. */
+  encryption: { privateKey: KeyObject; publicDer: Buffer };
+}
+
+const LOCK_MS = 15 * 60 * 1000;
+
+export function createChallengeState(): ChallengeState {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    pins: new Map(),
+    passed: new Set(),
+    failures: new Map(),
+    lockedUntil: new Map(),
+    encryption: { privateKey, publicDer: publicKey.export({ type: 'spki', format: 'der' }) },
+  };
+}
+
+/** `GET /v1/auth/jose/response/public-keys`: Wise's key for a scope, as `{version, keyMaterial, scope}`. */
+export function wiseEncryptionKey(challenges: ChallengeState, url: URL): Reply {
+  if (url.searchParams.get('scope') !== 'PAYLOAD_ENCRYPTION') {
+    return errors(400, 'INVALID_SCOPE', 'This emulator has keys for scope=PAYLOAD_ENCRYPTION only');
+  }
+  return json(200, {
+    version: 1,
+    keyMaterial: { algorithm: 'RSA_OAEP_256', keyMaterial: challenges.encryption.publicDer.toString('base64') },
+    scope: 'PAYLOAD_ENCRYPTION',
+  });
+}
+
+/** For a protected call with a user token: undefined when its one-time token passed its challenges (then spent). */
+export function requireChallenges(
+  sca: ScaState,
+  challenges: ChallengeState,
+  req: IncomingMessage,
+  userId: number,
+  actionType: string,
+): Reply | undefined {
+  if (!challenges.pins.has(userId)) return undefined;
+  const ott = req.headers['x-2fa-approval'];
+  if (typeof ott === 'string') {
+    const token = sca.otts.get(ott);
+    if (token && !token.used && token.userId === userId && token.expiresAt > Date.now() && challenges.passed.has(ott)) {
+      token.used = true;
+      return undefined;
+    }
+  }
+  if ((challenges.lockedUntil.get(userId) ?? 0) > Date.now()) {
+    return errors(403, 'OTT_CREATION_BLOCKED', 'Too many wrong PINs: try again in 15 minutes');
+  }
+  return challenge(sca, userId, actionType);
+}
+
+/** `GET /v1/one-time-token/status` with the `One-Time-Token` header. */
+export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, req: IncomingMessage, userId: number) {
+  const ott = req.headers['one-time-token'];
+  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
+  if (!token || token.userId !== userId || token.expiresAt <= Date.now() || token.used) {
+    return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
+  }
+  return json(200, {
+    oneTimeTokenProperties: {
+      oneTimeToken: ott,
+      challenges: [
+        {
+          primaryChallenge: { type: 'PIN', viewData: {} },
+          alternatives: [],
+          required: true,
+          passed: challenges.passed.has(ott as string),
+        },
+      ],
+      validity: Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)),
+      actionType: token.actionType,
+      userId,
+    },
+  });
+}
+
+async function decryptPin(challenges: ChallengeState, body: Buffer): Promise<string | undefined> {
+  try {
+    const { compactDecrypt } = await import('jose');
+    const { plaintext, protectedHeader } = await compactDecrypt(
+      body.toString('utf8').trim(),
+      challenges.encryption.privateKey,
+    );
+    if (protectedHeader.alg !== 'RSA-OAEP-256' || protectedHeader.enc !== 'A256GCM') return undefined;
+    const parsed = JSON.parse(new TextDecoder().decode(plaintext)) as { pin?: unknown };
+    return typeof parsed.pin === 'string' ? parsed.pin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isJoseRequest(req: IncomingMessage): boolean {
+  return (
+    /application\/jose\+json/i.test(req.headers['content-type'] ?? '') &&
+    String(req.headers['x-tw-jose-method'] ?? '').toLowerCase() === 'jwe'
+  );
+}
+
+/** `POST /v2/profiles/{id}/pin/verify`: the PIN as a JWE, for the one-time token in `One-Time-Token`. */
+export async function verifyPin(
+  sca: ScaState,
+  challenges: ChallengeState,
+  req: IncomingMessage,
+  userId: number,
+  body: Buffer,
+): Promise<Reply> {
+  if (!isJoseRequest(req)) {
+    return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the PIN as a JWE: application/jose+json, X-TW-JOSE-Method: jwe');
+  }
+  const ott = req.headers['one-time-token'];
+  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
+  if (!token || token.userId !== userId || token.used || token.expiresAt <= Date.now()) {
+    return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
+  }
+  const pin = await decryptPin(challenges, body);
+  if (pin === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"pin"} for our key');
+  if (pin !== challenges.pins.get(userId)) {
+    const failures = (challenges.failures.get(userId) ?? 0) + 1;
+    challenges.failures.set(userId, failures);
+    if (failures >= 5) {
+      challenges.lockedUntil.set(userId, Date.now() + LOCK_MS);
+      challenges.failures.set(userId, 0);
+    }
+    return errors(400, 'PIN_MISMATCH', 'The PIN is not correct');
+  }
+  challenges.failures.set(userId, 0);
+  challenges.passed.add(ott as string);
+  return json(200, { oneTimeToken: ott, passed: true });
+}
+
+/** `POST /v2/profiles/{id}/pin`: sets the user's PIN, sent as a JWE like the verification. */
+export async function setPin(challenges: ChallengeState, req: IncomingMessage, userId: number, body: Buffer) {
+  if (!isJoseRequest(req)) return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the PIN as a JWE');
+  const pin = await decryptPin(challenges, body);
+  if (pin === undefined || !/^\d{4,6}$/.test(pin)) return errors(400, 'INVALID_PIN', 'A PIN of 4 to 6 digits');
+  challenges.pins.set(userId, pin);
+  return json(201, { pinSet: true });
 }

@@ -8,7 +8,17 @@ import type { AddressInfo } from 'node:net';
 import { handleAuthorize, handleSignup, handleToken, type OAuthOptions } from './oauth.js';
 import { createQuote } from './quotes.js';
 import { errors, json, type Reply } from './reply.js';
-import { createScaState, registerScaKey, requirePersonalSignature } from './sca.js';
+import {
+  createChallengeState,
+  createScaState,
+  oneTimeTokenStatus,
+  registerScaKey,
+  requireChallenges,
+  requirePersonalSignature,
+  setPin,
+  verifyPin,
+  wiseEncryptionKey,
+} from './sca.js';
 import { createSeed, type MockState, type MockToken } from './state.js';
 
 export interface MockOptions {
@@ -95,6 +105,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
   };
   const faults: Fault[] = [];
   const sca = createScaState();
+  const challenges = createChallengeState();
   for (const pem of options.scaPublicKeys ?? []) registerScaKey(sca, 1001, pem);
   const requests: RecordedRequest[] = [];
 
@@ -134,9 +145,11 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       // Where the user lives decides what a personal token may do (PSD2 in the EU and UK).
       const target = state.users.find((u) => u.id === Number(userControl?.[1]));
       if (!target) return errors(404, 'NOT_FOUND', 'No such user');
-      const change = JSON.parse(body.toString('utf8') || '{}') as { country?: string };
+      const change = JSON.parse(body.toString('utf8') || '{}') as { country?: string; pin?: string };
       if (typeof change.country === 'string') target.psd2 = PSD2_COUNTRIES.has(change.country.toUpperCase());
-      return json(200, { id: target.id, psd2: target.psd2 });
+      // A PIN makes the user's OAuth calls to statements and funding meet the challenge flow.
+      if (typeof change.pin === 'string') challenges.pins.set(target.id, change.pin);
+      return json(200, { id: target.id, psd2: target.psd2, pin: challenges.pins.has(target.id) });
     }
     userControl = /^\/__mock\/users\/(\d+)\/sca-keys$/.exec(path);
     if (userControl && method === 'POST') return registerScaKey(sca, Number(userControl[1]), body.toString('utf8'));
@@ -164,6 +177,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     const auth = authenticate(req);
     if ('status' in auth) return auth;
     if (path === '/v1/user/signup/registration_code' && method === 'POST') return handleSignup(state, auth, body);
+    if (path === '/v1/auth/jose/response/public-keys' && method === 'GET') return wiseEncryptionKey(challenges, url);
     if (auth.kind === 'client') {
       return errors(403, 'FORBIDDEN', 'This endpoint needs a user access token, not a client credentials token');
     }
@@ -183,6 +197,15 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       );
     if (method === 'GET' && path === '/v1/me') {
       return json(200, { id: user.id, name: user.name, email: user.email, active: true, details: user.details });
+    }
+
+    if (method === 'GET' && path === '/v1/one-time-token/status')
+      return oneTimeTokenStatus(sca, challenges, req, user.id);
+    const pinPath = /^\/v2\/profiles\/([^/]+)\/pin(\/verify)?$/.exec(path);
+    if (pinPath && method === 'POST') {
+      const denied = ownProfile(auth, pinPath[1] ?? '');
+      if (denied) return denied;
+      return pinPath[2] ? verifyPin(sca, challenges, req, user.id, body) : setPin(challenges, req, user.id, body);
     }
 
     let m = /^\/v4\/profiles\/([^/]+)\/balances$/.exec(path);
@@ -223,11 +246,14 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       }
       // Elsewhere a personal token may do it, with the one-time token signed by the user's key. (The challenge
       // flow of OAuth users is not emulated yet: their calls pass.)
-      if (auth.kind === 'personal') {
-        const refused = requirePersonalSignature(sca, req, user.id, m ? 'BALANCE__GET_STATEMENT' : 'TRANSFER__FUND');
-        if (refused) return refused;
-      }
-      const approved = auth.kind === 'personal' ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
+      const action = m ? 'BALANCE__GET_STATEMENT' : 'TRANSFER__FUND';
+      const refused =
+        auth.kind === 'personal'
+          ? requirePersonalSignature(sca, req, user.id, action)
+          : requireChallenges(sca, challenges, req, user.id, action);
+      if (refused) return refused;
+      const checked = auth.kind === 'personal' || challenges.pins.has(user.id);
+      const approved = checked ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
       if (m) {
         return json(
           200,

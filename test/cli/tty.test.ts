@@ -222,4 +222,24 @@ describe.skipIf(!haveScript)('on a terminal', () => {
       await world.cleanup();
     }
   });
+
+  it('an SCA PIN challenge asks for the PIN with a hidden prompt', async () => {
+    const { loggedIn } = await import('../helpers/oauth.js');
+    const world = await loggedIn();
+    try {
+      await fetch(`${world.mock.url}/__mock/users/1001`, { method: 'POST', body: '{"pin":"8642"}' });
+      const { code, transcript } = await onTerminal(
+        ['api', '/v1/profiles/2001/balance-statements/3001/statement.json'],
+        {
+          sandbox: world.sb,
+          typed: [['Your Wise PIN', '8642\r']],
+        },
+      );
+      expect(code, transcript).toBe(0);
+      expect(transcript).toContain('"transactions": []');
+      expect(transcript).not.toContain('8642');
+    } finally {
+      await world.cleanup();
+    }
+  });
 });

@@ -1,0 +1,149 @@
+/**
+ * The challenge flow of OAuth users: read what the one-time token asks for (`GET /v1/one-time-token/status`), answer
+ * each required challenge, then let the caller send the call again with `x-2fa-approval`. A PIN goes as a JWE
+ * (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION key, which is fetched with a client-credentials token.
+ */
+import { loadClientForGrant } from '../auth/oauth/client-config.js';
+import { clientCredentials } from '../auth/oauth/grants.js';
+import type { Target } from '../auth/target.js';
+import type { Context } from '../context.js';
+import { AuthError, isWiseError, ScaRequiredError } from '../errors.js';
+import { parseJson, type WiseClient } from '../http/client.js';
+import { endpoint } from '../http/endpoints.js';
+import { createClient } from '../http/factory.js';
+
+interface Challenge {
+  primaryChallenge?: { type?: string };
+  required?: boolean;
+  passed?: boolean;
+}
+
+interface OttStatus {
+  oneTimeTokenProperties?: { challenges?: Challenge[]; actionType?: string };
+}
+
+/** What `wise sca status` and the solver read: the action and its challenges. */
+export async function readOttStatus(
+  client: WiseClient,
+  ott: string,
+): Promise<Required<OttStatus>['oneTimeTokenProperties']> {
+  const response = await client.request({
+    method: 'GET',
+    path: '/v1/one-time-token/status',
+    headers: { 'one-time-token': ott },
+  });
+  return parseJson<OttStatus>(response).oneTimeTokenProperties ?? {};
+}
+
+async function readPin(ctx: Context): Promise<string> {
+  const fromEnv = ctx.env.WISE_SCA_PIN;
+  if (fromEnv) {
+    ctx.redactor.add(fromEnv);
+    return fromEnv;
+  }
+  if (ctx.io.stdinIsTTY && ctx.io.stderrIsTTY) {
+    const pin = await ctx.io.promptSecret('Your Wise PIN');
+    ctx.redactor.add(pin);
+    return pin;
+  }
+  throw new ScaRequiredError('Wise asks for your PIN (an SCA challenge), and there is no terminal to ask for it.', {
+    hint: 'Run the command on a terminal, or set WISE_SCA_PIN for a script.',
+    details: { challenge: 'PIN' },
+  });
+}
+
+/** Wise's PAYLOAD_ENCRYPTION key (base64 DER), fetched with a client-credentials token of the environment's client. */
+async function wiseEncryptionKey(ctx: Context, target: Target): Promise<string> {
+  let oauth: Awaited<ReturnType<typeof loadClientForGrant>>;
+  try {
+    oauth = await loadClientForGrant(ctx, target.env);
+  } catch (error) {
+    if (error instanceof AuthError) {
+      throw new ScaRequiredError('Answering the PIN challenge needs the partner client of the environment.', {
+        hint: 'Run `wise oauth setup` (or set WISE_CLIENT_ID and WISE_CLIENT_SECRET).',
+      });
+    }
+    throw error;
+  }
+  const api = createClient(ctx, target.env);
+  const token = (await clientCredentials(api, oauth)).access_token;
+  ctx.redactor.add(token);
+  const keys = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
+  const path = `${endpoint('joseResponseKeys', keys.apiVersion)}?algorithm=RSA_OAEP_256&scope=PAYLOAD_ENCRYPTION`;
+  const body = parseJson<{ keyMaterial?: { keyMaterial?: string } }>(await keys.request({ method: 'GET', path }));
+  const der = body.keyMaterial?.keyMaterial;
+  if (typeof der !== 'string') throw new ScaRequiredError('Wise did not send its encryption key for the PIN.');
+  return der;
+}
+
+/** The PIN as Wise wants it: a compact JWE of `{"pin"}` with RSA-OAEP-256 / A256GCM, naming the request path. */
+async function encryptPin(der: string, pin: string, url: string): Promise<string> {
+  const { CompactEncrypt, importSPKI } = await import('jose');
+  const pem = `-----BEGIN PUBLIC KEY-----\n${der.match(/.{1,64}/g)?.join('\n')}\n-----END PUBLIC KEY-----\n`;
+  const key = await importSPKI(pem, 'RSA-OAEP-256');
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ pin })))
+    .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', url })
+    .encrypt(key);
+}
+
+/** Answers the required challenges of a one-time token; returns the header that approves the call. */
+export async function answerChallenges(
+  ctx: Context,
+  target: Target,
+  client: WiseClient,
+  ott: string,
+  profileId: string | undefined,
+): Promise<Record<string, string>> {
+  const status = await readOttStatus(client, ott);
+  const open = (status.challenges ?? []).filter((c) => c.required && !c.passed);
+  const names = open.map((c) => c.primaryChallenge?.type ?? 'UNKNOWN');
+  ctx.io.err(
+    `Wise asks for Strong Customer Authentication to approve ${status.actionType ?? 'this call'}: ${names.join(', ') || 'nothing left to answer'}.`,
+  );
+  for (const challenge of open) {
+    const type = challenge.primaryChallenge?.type;
+    if (type !== 'PIN') {
+      throw new ScaRequiredError(`Wise asks for a ${type ?? 'challenge'} that wise cannot answer from a terminal.`, {
+        hint: 'Approve the action in the Wise app, then run the command again.',
+        details: { challenge: type },
+      });
+    }
+    if (!profileId) {
+      throw new ScaRequiredError('The PIN challenge needs a profile.', { hint: 'Give --profile-id.' });
+    }
+    const pin = await readPin(ctx);
+    const path = `/v2/profiles/${profileId}/pin/verify`;
+    const jwe = await encryptPin(await wiseEncryptionKey(ctx, target), pin, path);
+    const response = await client.send({
+      method: 'POST',
+      path,
+      headers: {
+        'one-time-token': ott,
+        'content-type': 'application/jose+json',
+        accept: 'application/jose+json',
+        'x-tw-jose-method': 'jwe',
+      },
+      body: jwe,
+    });
+    if (/jose/i.test(response.headers['content-type'] ?? '')) {
+      throw new ScaRequiredError(
+        'Wise answered the PIN with an encrypted reply, and there is no key here to open it.',
+        {
+          hint: 'Make and register an encryption key: `wise keys generate --use encryption`.',
+        },
+      );
+    }
+    if (response.status === 400) {
+      throw new ScaRequiredError('Wise did not accept the PIN.', {
+        hint: 'Check the PIN (after five wrong ones Wise blocks approvals for 15 minutes).',
+        details: { challenge: 'PIN', status: 400 },
+      });
+    }
+    if (response.status >= 400) {
+      const { errorFromResponse } = await import('../http/client.js');
+      const error = errorFromResponse(response, 'POST', 'oauth');
+      throw isWiseError(error) ? error : new ScaRequiredError('Wise refused the PIN.');
+    }
+  }
+  return { 'x-2fa-approval': ott };
+}

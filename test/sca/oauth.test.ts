@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { STACK_TRACE } from '../helpers/cli.js';
+import { recordedRequests } from '../helpers/mock.js';
+import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
+
+const STATEMENT = '/v1/profiles/2001/balance-statements/3001/statement.json';
+const FUNDING = '/v3/profiles/2001/transfers/42/payments';
+
+let world: OAuthWorld;
+afterEach(async () => {
+  await world?.cleanup();
+});
+
+/** An OAuth login whose user has a PIN: her statements and funding meet the challenge flow. */
+async function withPin(pin = '2468'): Promise<OAuthWorld> {
+  const w = await loggedIn();
+  await fetch(`${w.mock.url}/__mock/users/1001`, { method: 'POST', body: JSON.stringify({ pin }) });
+  return w;
+}
+
+async function seen(path: string): Promise<number[]> {
+  return (await recordedRequests(world.mock)).filter((r) => r.path.split('?')[0] === path).map((r) => r.status);
+}
+
+describe('SCA for OAuth users (challenge flow)', () => {
+  it('a statement with the PIN from WISE_SCA_PIN: status read, PIN sent as a JWE, the call sent once more', async () => {
+    world = await withPin();
+    const r = await world.sb.run(['--debug', 'api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"transactions":[]');
+    expect(r.stderr).toContain('Wise asks for Strong Customer Authentication to approve BALANCE__GET_STATEMENT: PIN');
+    expect(await seen(STATEMENT)).toEqual([403, 200]);
+    expect(await seen('/v1/one-time-token/status')).toEqual([200]);
+    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200]);
+    // The PIN travels encrypted and never shows: not in the trace, not in the JWE's place.
+    expect(r.stderr).toContain('> content-type: application/jose+json');
+    expect(r.stderr).toContain('[REDACTED] (');
+    expect(r.stderr).not.toContain('2468');
+    expect(r.stderr).toContain('> one-time-token: [REDACTED]');
+  });
+
+  it('a POST that met SCA reached Wise exactly twice', async () => {
+    world = await withPin();
+    const r = await world.sb.run(['api', '-X', 'POST', FUNDING, '-d', '{"type":"BALANCE"}'], {
+      env: { WISE_SCA_PIN: '2468' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await seen(FUNDING)).toEqual([403, 200]);
+  });
+
+  it('a wrong PIN is exit 5, and the call is not sent again', async () => {
+    world = await withPin();
+    const r = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '0000' } });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('Wise did not accept the PIN');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+    expect(await seen(STATEMENT)).toEqual([403]);
+  });
+
+  it('no PIN and no terminal: exit 5 naming the PIN challenge and WISE_SCA_PIN', async () => {
+    world = await withPin();
+    const r = await world.sb.run(['--json', 'api', STATEMENT]);
+    expect(r.code).toBe(5);
+    // Progress lines come first on stderr; the error is the last line, one JSON object.
+    const error = JSON.parse(r.stderr.trim().split('\n').at(-1) as string).error;
+    expect(error).toMatchObject({ code: 'sca_required', challenge: 'PIN' });
+    expect(error.hint).toContain('WISE_SCA_PIN');
+  });
+
+  it('five wrong PINs block one-time tokens for 15 minutes', async () => {
+    world = await withPin();
+    for (let i = 0; i < 5; i++) {
+      expect((await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '1111' } })).code).toBe(5);
+    }
+    const blocked = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(blocked.code).toBe(3);
+    expect(blocked.stderr).toContain('OTT_CREATION_BLOCKED');
+  });
+
+  it('without a partner client set up, the PIN cannot be encrypted: exit 5 with the hint', async () => {
+    world = await withPin();
+    // The login stays; the client secret is gone.
+    const { FileStore } = await import('../../src/store/file-store.js');
+    const { join } = await import('node:path');
+    await new FileStore(
+      join(world.sb.configDir, 'secrets.enc'),
+      async () => world.sb.env.WISE_STORE_PASSPHRASE as string,
+    ).delete('@client:sandbox:client-secret');
+    const r = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toContain('wise oauth setup');
+  });
+
+  it('users without a PIN are not challenged (as before)', async () => {
+    world = await loggedIn();
+    expect((await world.sb.run(['api', STATEMENT])).code).toBe(0);
+    expect(await seen(STATEMENT)).toEqual([200]);
+  });
+});
