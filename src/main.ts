@@ -21,6 +21,7 @@ import {
   oauthExportLoginSpec,
   oauthSetupSpec,
   scaSignSpec,
+  scaStatusSpec,
   tokenAddSpec,
 } from './commands/specs.js';
 import type { Context, GlobalOptions } from './context.js';
@@ -225,6 +226,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .description('Strong Customer Authentication: sign one-time tokens')
         .addHelpText('after', examples('wise sca sign <one-time-token>'));
       attach(sca, scaSignSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaSign));
+      attach(sca, scaStatusSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaStatus));
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

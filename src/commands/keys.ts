@@ -133,3 +133,26 @@ export async function keysPublic(ctx: Context, opts: KeysPublicOptions): Promise
     ctx.io.out(`${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}\n`);
   } else ctx.io.out(publicKey.export({ type: 'spki', format: 'pem' }) as string);
 }
+
+/** `wise sca status <ott>`: the action a one-time token approves and its challenges, as Wise lists them. */
+export async function scaStatus(ctx: Context, ott: string): Promise<void> {
+  if (!/^[A-Za-z0-9-]{8,128}$/.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token.`);
+  const [{ resolveCredential }, { createClient }, { readOttStatus }] = await Promise.all([
+    import('../auth/credentials.js'),
+    import('../http/factory.js'),
+    import('../sca/challenges.js'),
+  ]);
+  const target = await resolveTarget(ctx);
+  const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
+  const status = await readOttStatus(client, ott);
+  if (ctx.options.json) {
+    printJson(ctx, status);
+    return;
+  }
+  const lines = [`One-time token ${ott}: approves ${status.actionType ?? 'an unknown action'}`];
+  for (const c of status.challenges ?? []) {
+    const state = c.passed ? 'passed' : c.required ? 'required' : 'optional';
+    lines.push(`  ${c.primaryChallenge?.type ?? 'UNKNOWN'}: ${state}`);
+  }
+  ctx.io.out(`${lines.join('\n')}\n`);
+}

@@ -207,3 +207,12 @@ export const keysPublicSpec = () =>
         .default('pem' as const),
     );
 export type KeysPublicOptions = OptionsOf<typeof keysPublicSpec>;
+
+export const scaStatusSpec = () =>
+  new Command('status')
+    .description('show what a one-time token asks for: the action and its challenges')
+    .addHelpText(
+      'after',
+      examples('wise sca status 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60', 'wise --json sca status <ott>'),
+    )
+    .argument('<ott>', 'the one-time token from the x-2fa-approval header');

@@ -19,7 +19,7 @@ interface Challenge {
 }
 
 interface OttStatus {
-  oneTimeTokenProperties?: { challenges?: Challenge[]; actionType?: string };
+  oneTimeTokenProperties?: { challenges?: Challenge[]; actionType?: string; validity?: number };
 }
 
 /** What `wise sca status` and the solver read: the action and its challenges. */

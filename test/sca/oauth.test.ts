@@ -96,4 +96,20 @@ describe('SCA for OAuth users (challenge flow)', () => {
     expect((await world.sb.run(['api', STATEMENT])).code).toBe(0);
     expect(await seen(STATEMENT)).toEqual([200]);
   });
+
+  it('wise sca status shows the action and its challenges', async () => {
+    world = await withPin();
+    const token = (await world.sb.run(['auth', 'token'])).stdout.trim();
+    const challenged = await fetch(`${world.mock.url}${STATEMENT}`, { headers: { authorization: `Bearer ${token}` } });
+    const ott = challenged.headers.get('x-2fa-approval') as string;
+    const text = await world.sb.run(['sca', 'status', ott]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toBe(`One-time token ${ott}: approves BALANCE__GET_STATEMENT\n  PIN: required\n`);
+    const json = JSON.parse((await world.sb.run(['--json', 'sca', 'status', ott])).stdout);
+    expect(json).toMatchObject({
+      actionType: 'BALANCE__GET_STATEMENT',
+      challenges: [{ required: true, passed: false }],
+    });
+    expect((await world.sb.run(['sca', 'status', 'not a token'])).code).toBe(2);
+  });
 });
