@@ -91,20 +91,30 @@ export interface ChallengeState {
   passed: Set<string>;
   failures: Map<number, number>;
   lockedUntil: Map<number, number>;
-  /** Wise's PAYLOAD_ENCRYPTION key pair (RSA), made at start. */
-  encryption: { privateKey: KeyObject; publicDer: Buffer };
+  /** Wise's PAYLOAD_ENCRYPTION key pair (RSA), made at start; a rotation makes a new one with the next version. */
+  encryption: { privateKey: KeyObject; publicDer: Buffer; version: number };
+}
+
+function encryptionKeyPair(version: number): ChallengeState['encryption'] {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey, publicDer: publicKey.export({ type: 'spki', format: 'der' }), version };
+}
+
+/** What Wise does now and then: a new encryption key; JWEs made for the old one are refused from then on. */
+export function rotateEncryptionKey(challenges: ChallengeState): Reply {
+  challenges.encryption = encryptionKeyPair(challenges.encryption.version + 1);
+  return json(200, { version: challenges.encryption.version });
 }
 
 const LOCK_MS = 15 * 60 * 1000;
 
 export function createChallengeState(): ChallengeState {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     pins: new Map(),
     passed: new Set(),
     failures: new Map(),
     lockedUntil: new Map(),
-    encryption: { privateKey, publicDer: publicKey.export({ type: 'spki', format: 'der' }) },
+    encryption: encryptionKeyPair(1),
   };
 }
 
@@ -114,7 +124,7 @@ export function wiseEncryptionKey(challenges: ChallengeState, url: URL): Reply {
     return errors(400, 'INVALID_SCOPE', 'This emulator has keys for scope=PAYLOAD_ENCRYPTION only');
   }
   return json(200, {
-    version: 1,
+    version: challenges.encryption.version,
     keyMaterial: { algorithm: 'RSA_OAEP_256', keyMaterial: challenges.encryption.publicDer.toString('base64') },
     scope: 'PAYLOAD_ENCRYPTION',
   });

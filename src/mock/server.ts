@@ -15,6 +15,7 @@ import {
   registerScaKey,
   requireChallenges,
   requirePersonalSignature,
+  rotateEncryptionKey,
   setPin,
   verifyPin,
   wiseEncryptionKey,
@@ -151,6 +152,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       if (typeof change.pin === 'string') challenges.pins.set(target.id, change.pin);
       return json(200, { id: target.id, psd2: target.psd2, pin: challenges.pins.has(target.id) });
     }
+    if (path === '/__mock/rotate-encryption-key' && method === 'POST') return rotateEncryptionKey(challenges);
     userControl = /^\/__mock\/users\/(\d+)\/sca-keys$/.exec(path);
     if (userControl && method === 'POST') return registerScaKey(sca, Number(userControl[1]), body.toString('utf8'));
     if (path === '/__mock/revoke-access-tokens' && method === 'POST') {

@@ -3,6 +3,8 @@
  * each required challenge, then let the caller send the call again with `x-2fa-approval`. A PIN goes as a JWE
  * (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION key, which is fetched with a client-credentials token.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadClientForGrant } from '../auth/oauth/client-config.js';
 import { clientCredentials } from '../auth/oauth/grants.js';
 import type { Target } from '../auth/target.js';
@@ -10,7 +12,7 @@ import type { Context } from '../context.js';
 import { AuthError, isWiseError, ScaRequiredError } from '../errors.js';
 import { parseJson, type WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
-import { createClient } from '../http/factory.js';
+import { apiBaseUrl, createClient } from '../http/factory.js';
 
 interface Challenge {
   primaryChallenge?: { type?: string };
@@ -52,8 +54,46 @@ async function readPin(ctx: Context): Promise<string> {
   });
 }
 
-/** Wise's PAYLOAD_ENCRYPTION key (base64 DER), fetched with a client-credentials token of the environment's client. */
-async function wiseEncryptionKey(ctx: Context, target: Target): Promise<string> {
+interface WiseKey {
+  version: number | null;
+  /** Base64 DER (SPKI), as Wise sends it. */
+  der: string;
+}
+
+/** Wise's public keys, cached in the config folder by environment and API host (public material, no secret). */
+function keyCachePath(ctx: Context): string {
+  return join(ctx.configDir, 'wise-public-keys.json');
+}
+
+function cacheKey(ctx: Context, target: Target): string {
+  return `${target.env} ${apiBaseUrl(ctx, target.env).origin} PAYLOAD_ENCRYPTION`;
+}
+
+async function cachedWiseKey(ctx: Context, target: Target): Promise<WiseKey | undefined> {
+  try {
+    const all = JSON.parse(await readFile(keyCachePath(ctx), 'utf8')) as Record<string, WiseKey>;
+    const entry = all[cacheKey(ctx, target)];
+    return entry && typeof entry.der === 'string' ? entry : undefined;
+  } catch {
+    return undefined; // absent or damaged: fetched again
+  }
+}
+
+async function cacheWiseKey(ctx: Context, target: Target, key: WiseKey): Promise<void> {
+  const { ensurePrivateDir, writeFileAtomic } = await import('../store/atomic.js');
+  let all: Record<string, WiseKey> = {};
+  try {
+    all = JSON.parse(await readFile(keyCachePath(ctx), 'utf8')) as Record<string, WiseKey>;
+  } catch {
+    // Start afresh.
+  }
+  all[cacheKey(ctx, target)] = key;
+  await ensurePrivateDir(ctx.configDir);
+  await writeFileAtomic(keyCachePath(ctx), `${JSON.stringify(all, null, 2)}\n`);
+}
+
+/** Wise's PAYLOAD_ENCRYPTION key, fetched with a client-credentials token of the environment's client. */
+async function fetchWiseKey(ctx: Context, target: Target): Promise<WiseKey> {
   let oauth: Awaited<ReturnType<typeof loadClientForGrant>>;
   try {
     oauth = await loadClientForGrant(ctx, target.env);
@@ -70,10 +110,14 @@ async function wiseEncryptionKey(ctx: Context, target: Target): Promise<string> 
   ctx.redactor.add(token);
   const keys = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
   const path = `${endpoint('joseResponseKeys', keys.apiVersion)}?algorithm=RSA_OAEP_256&scope=PAYLOAD_ENCRYPTION`;
-  const body = parseJson<{ keyMaterial?: { keyMaterial?: string } }>(await keys.request({ method: 'GET', path }));
+  const body = parseJson<{ version?: number; keyMaterial?: { keyMaterial?: string } }>(
+    await keys.request({ method: 'GET', path }),
+  );
   const der = body.keyMaterial?.keyMaterial;
   if (typeof der !== 'string') throw new ScaRequiredError('Wise did not send its encryption key for the PIN.');
-  return der;
+  const key = { version: typeof body.version === 'number' ? body.version : null, der };
+  await cacheWiseKey(ctx, target, key);
+  return key;
 }
 
 /** The PIN as Wise wants it: a compact JWE of `{"pin"}` with RSA-OAEP-256 / A256GCM, naming the request path. */
@@ -113,18 +157,31 @@ export async function answerChallenges(
     }
     const pin = await readPin(ctx);
     const path = `/v2/profiles/${profileId}/pin/verify`;
-    const jwe = await encryptPin(await wiseEncryptionKey(ctx, target), pin, path);
-    const response = await client.send({
-      method: 'POST',
-      path,
-      headers: {
-        'one-time-token': ott,
-        'content-type': 'application/jose+json',
-        accept: 'application/jose+json',
-        'x-tw-jose-method': 'jwe',
-      },
-      body: jwe,
-    });
+    const verify = async (key: WiseKey) =>
+      client.send({
+        method: 'POST',
+        path,
+        headers: {
+          'one-time-token': ott,
+          'content-type': 'application/jose+json',
+          accept: 'application/jose+json',
+          'x-tw-jose-method': 'jwe',
+        },
+        body: await encryptPin(key.der, pin, path),
+      });
+    const cached = await cachedWiseKey(ctx, target);
+    let key = cached ?? (await fetchWiseKey(ctx, target));
+    let response = await verify(key);
+    // A cached key Wise may have rotated: fetched again once, and the PIN sent again only if the key changed (a
+    // wrong PIN must not count twice towards Wise's limit of five).
+    if (cached && response.status === 400) {
+      const fresh = await fetchWiseKey(ctx, target);
+      if (fresh.der !== key.der) {
+        ctx.debug(`  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): sending the PIN again`);
+        key = fresh;
+        response = await verify(key);
+      }
+    }
     if (/jose/i.test(response.headers['content-type'] ?? '')) {
       throw new ScaRequiredError(
         'Wise answered the PIN with an encrypted reply, and there is no key here to open it.',

@@ -112,4 +112,23 @@ describe('SCA for OAuth users (challenge flow)', () => {
     });
     expect((await world.sb.run(['sca', 'status', 'not a token'])).code).toBe(2);
   });
+
+  it("Wise's encryption key is cached; fetched again once when Wise rotated it; a wrong PIN is never sent twice", async () => {
+    world = await withPin();
+    const env = { WISE_SCA_PIN: '2468' };
+    expect((await world.sb.run(['api', STATEMENT], { env })).code).toBe(0);
+    expect((await world.sb.run(['api', STATEMENT], { env })).code).toBe(0);
+    const KEYS = '/v1/auth/jose/response/public-keys';
+    expect(await seen(KEYS)).toEqual([200]);
+    // Wise rotates its key: the cached one is refused, fetched again, and the PIN sent once more.
+    await fetch(`${world.mock.url}/__mock/rotate-encryption-key`, { method: 'POST' });
+    const rotated = await world.sb.run(['api', STATEMENT], { env });
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(await seen(KEYS)).toEqual([200, 200]);
+    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400, 200]);
+    // A wrong PIN with a key that did not change: the key is checked, the PIN is not sent again.
+    const wrong = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '1357' } });
+    expect(wrong.code).toBe(5);
+    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400, 200, 400]);
+  });
 });
