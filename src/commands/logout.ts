@@ -41,6 +41,12 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
       for (const name of await store.list()) if (await store.delete(name)) deleted++;
     }
   }
+  if (opts.all) {
+    // Wise's cached public keys: no secret, but something the tool stored.
+    const { unlink } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    await unlink(join(ctx.configDir, 'wise-public-keys.json')).catch(() => {});
+  }
   await ctx.config.update((config) => {
     if (opts.all) {
       config.accounts = {};

@@ -130,5 +130,11 @@ describe('SCA for OAuth users (challenge flow)', () => {
     const wrong = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '1357' } });
     expect(wrong.code).toBe(5);
     expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400, 200, 400]);
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const cache = join(world.sb.configDir, 'wise-public-keys.json');
+    expect(existsSync(cache)).toBe(true);
+    expect((await world.sb.run(['logout', '--all'])).code).toBe(0);
+    expect(existsSync(cache)).toBe(false);
   });
 });
