@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { WiseError } from '../errors.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { readLockFile } from './private-files.js';
@@ -18,8 +19,10 @@ export interface Lock {
 }
 
 /**
- * A cross-process lock: a file created with O_EXCL holding the owner's pid. A lock whose owner is dead, or that is
- * older than `staleMs`, is recovered: it is renamed aside (atomic, so only one waiter wins) and checked again.
+ * A cross-process lock: a file holding the owner's pid, made whole in a temporary file and then hard-linked into
+ * place (link fails if the lock exists), so that no waiter ever sees a lock without its owner. A lock whose owner is
+ * dead, or that is older than `staleMs`, is recovered: it is renamed aside (atomic, so only one waiter wins) and
+ * checked again.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -28,11 +31,18 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const deadline = clock.now() + timeoutMs;
   const token = `${process.pid} ${clock.now()} ${randomBytes(4).toString('hex')}`;
   let delay = 5;
+  // Named like the other temporary files, so that one left by a killed process is cleaned up with them.
+  const draft = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(draft, 'wx', 0o600);
+  try {
+    await handle.writeFile(token);
+  } finally {
+    await handle.close();
+  }
   for (;;) {
     try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(token);
-      await handle.close();
+      await link(draft, path);
+      await unlink(draft).catch(() => {});
       return {
         async release() {
           const current = await readLockFile(path).catch(() => undefined);
@@ -40,10 +50,14 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
         },
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        await unlink(draft).catch(() => {});
+        throw error;
+      }
     }
     await recoverIfStale(path, staleMs, clock.now());
     if (clock.now() > deadline) {
+      await unlink(draft).catch(() => {});
       throw new WiseError(`Timed out waiting for the lock ${path}.`, {
         hint: 'Another wise process is holding it. If none is running, delete that file.',
       });
@@ -67,8 +81,6 @@ async function recoverIfStale(path: string, staleMs: number, now: number): Promi
   // reading it could hang, so it is moved away like a stale one.
   if (content !== null) {
     const pid = Number.parseInt(content.split(' ')[0] ?? '', 10);
-    // A lock file still being written has no content yet: give its owner time.
-    if (content === '' && now - mtimeMs < 1000) return;
     if (ownerAlive(pid) && now - mtimeMs < staleMs) return;
   }
   const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
