@@ -20,6 +20,7 @@ import {
   oauthCreateUserSpec,
   oauthExportLoginSpec,
   oauthSetupSpec,
+  scaFingerprintSetSpec,
   scaSignSpec,
   scaStatusSpec,
   tokenAddSpec,
@@ -227,6 +228,13 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .addHelpText('after', examples('wise sca sign <one-time-token>'));
       attach(sca, scaSignSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaSign));
       attach(sca, scaStatusSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaStatus));
+      const fingerprint = sca
+        .command('device-fingerprint')
+        .description('the device fingerprint for device-fingerprint challenges')
+        .addHelpText('after', examples('wise sca device-fingerprint set < fingerprint.txt'));
+      attach(fingerprint, scaFingerprintSetSpec()).action(
+        lazy(async () => (await import('./commands/keys.js')).scaFingerprintSet),
+      );
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

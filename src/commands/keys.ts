@@ -156,3 +156,25 @@ export async function scaStatus(ctx: Context, ott: string): Promise<void> {
   }
   ctx.io.out(`${lines.join('\n')}\n`);
 }
+
+/** `wise sca device-fingerprint set`: the fingerprint from a hidden prompt or stdin, into the secret store. */
+export async function scaFingerprintSet(ctx: Context): Promise<void> {
+  const { MAX_SECRET_LENGTH, normaliseSecret } = await import('../auth/personal-token.js');
+  const { accountSecretName } = await import('../store/secret-store.js');
+  const target = await resolveTarget(ctx);
+  const raw = ctx.io.stdinIsTTY
+    ? await ctx.io.promptSecret('Device fingerprint (as registered with Wise)')
+    : (await ctx.io.readStdin(MAX_SECRET_LENGTH + 2)).toString('utf8');
+  const fingerprint = normaliseSecret(raw, 'device fingerprint', {
+    empty: 'Give the fingerprint on stdin, e.g. `wise sca device-fingerprint set < fingerprint.txt`.',
+    multiline: 'Give exactly one fingerprint.',
+  });
+  ctx.redactor.add(fingerprint);
+  const store = await accountStore(ctx, target);
+  await store.set(accountSecretName(target.account, target.env, 'device-fingerprint'), fingerprint);
+  if (ctx.options.json) printJson(ctx, { account: target.account, env: target.env, store: store.backend });
+  else
+    ctx.io.err(
+      `Stored the device fingerprint of account "${target.account}" (${target.env}) in the ${store.description}.`,
+    );
+}

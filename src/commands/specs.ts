@@ -216,3 +216,8 @@ export const scaStatusSpec = () =>
       examples('wise sca status 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60', 'wise --json sca status <ott>'),
     )
     .argument('<ott>', 'the one-time token from the x-2fa-approval header');
+
+export const scaFingerprintSetSpec = () =>
+  new Command('set')
+    .description('store the device fingerprint your app registered with Wise, for device-fingerprint challenges')
+    .addHelpText('after', examples('wise sca device-fingerprint set < fingerprint.txt'));

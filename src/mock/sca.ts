@@ -87,8 +87,12 @@ export function requirePersonalSignature(
 export interface ChallengeState {
   /** The user's PIN, by user id (set with `POST /v2/profiles/{id}/pin` or the emulator's user control). */
   pins: Map<number, string>;
+  /** A device fingerprint the user's partner registered, by user id: one more required challenge. */
+  fingerprints: Map<number, string>;
   /** One-time tokens whose PIN challenge passed. */
   passed: Set<string>;
+  /** One-time tokens whose device-fingerprint challenge passed. */
+  fingerprintPassed: Set<string>;
   failures: Map<number, number>;
   lockedUntil: Map<number, number>;
   /** Wise's PAYLOAD_ENCRYPTION key pair (RSA), made at start; a rotation makes a new one with the next version. */
@@ -111,7 +115,9 @@ const LOCK_MS = 15 * 60 * 1000;
 export function createChallengeState(): ChallengeState {
   return {
     pins: new Map(),
+    fingerprints: new Map(),
     passed: new Set(),
+    fingerprintPassed: new Set(),
     failures: new Map(),
     lockedUntil: new Map(),
     encryption: encryptionKeyPair(1),
@@ -138,11 +144,17 @@ export function requireChallenges(
   userId: number,
   actionType: string,
 ): Reply | undefined {
-  if (!challenges.pins.has(userId)) return undefined;
+  if (!challenges.pins.has(userId) && !challenges.fingerprints.has(userId)) return undefined;
   const ott = req.headers['x-2fa-approval'];
   if (typeof ott === 'string') {
     const token = sca.otts.get(ott);
-    if (token && !token.used && token.userId === userId && token.expiresAt > Date.now() && challenges.passed.has(ott)) {
+    if (
+      token &&
+      !token.used &&
+      token.userId === userId &&
+      token.expiresAt > Date.now() &&
+      allPassed(challenges, userId, ott)
+    ) {
       token.used = true;
       return undefined;
     }
@@ -160,17 +172,27 @@ export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, re
   if (!token || token.userId !== userId || token.expiresAt <= Date.now() || token.used) {
     return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
   }
+  const list = [];
+  if (challenges.pins.has(userId)) {
+    list.push({
+      primaryChallenge: { type: 'PIN', viewData: {} },
+      alternatives: [],
+      required: true,
+      passed: challenges.passed.has(ott as string),
+    });
+  }
+  if (challenges.fingerprints.has(userId)) {
+    list.push({
+      primaryChallenge: { type: 'DEVICE_FINGERPRINT', viewData: {} },
+      alternatives: [],
+      required: true,
+      passed: challenges.fingerprintPassed.has(ott as string),
+    });
+  }
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,
-      challenges: [
-        {
-          primaryChallenge: { type: 'PIN', viewData: {} },
-          alternatives: [],
-          required: true,
-          passed: challenges.passed.has(ott as string),
-        },
-      ],
+      challenges: list,
       validity: Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)),
       actionType: token.actionType,
       userId,
@@ -178,7 +200,15 @@ export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, re
   });
 }
 
-async function decryptPin(challenges: ChallengeState, body: Buffer): Promise<string | undefined> {
+function allPassed(challenges: ChallengeState, userId: number, ott: string): boolean {
+  return (
+    (!challenges.pins.has(userId) || challenges.passed.has(ott)) &&
+    (!challenges.fingerprints.has(userId) || challenges.fingerprintPassed.has(ott))
+  );
+}
+
+/** A field of a JWE (RSA-OAEP-256 / A256GCM) of a JSON object made for Wise's encryption key. */
+async function decryptField(challenges: ChallengeState, body: Buffer, field: string): Promise<string | undefined> {
   try {
     const { compactDecrypt } = await import('jose');
     const { plaintext, protectedHeader } = await compactDecrypt(
@@ -186,12 +216,14 @@ async function decryptPin(challenges: ChallengeState, body: Buffer): Promise<str
       challenges.encryption.privateKey,
     );
     if (protectedHeader.alg !== 'RSA-OAEP-256' || protectedHeader.enc !== 'A256GCM') return undefined;
-    const parsed = JSON.parse(new TextDecoder().decode(plaintext)) as { pin?: unknown };
-    return typeof parsed.pin === 'string' ? parsed.pin : undefined;
+    const parsed = JSON.parse(new TextDecoder().decode(plaintext)) as Record<string, unknown>;
+    return typeof parsed[field] === 'string' ? (parsed[field] as string) : undefined;
   } catch {
     return undefined;
   }
 }
+
+const decryptPin = (challenges: ChallengeState, body: Buffer) => decryptField(challenges, body, 'pin');
 
 function isJoseRequest(req: IncomingMessage): boolean {
   return (
@@ -239,4 +271,27 @@ export async function setPin(challenges: ChallengeState, req: IncomingMessage, u
   if (pin === undefined || !/^\d{4,6}$/.test(pin)) return errors(400, 'INVALID_PIN', 'A PIN of 4 to 6 digits');
   challenges.pins.set(userId, pin);
   return json(201, { pinSet: true });
+}
+
+/** `POST /v2/profiles/{id}/device-fingerprints/verify`: the fingerprint as a JWE of `{"deviceFingerprint"}`. */
+export async function verifyFingerprint(
+  sca: ScaState,
+  challenges: ChallengeState,
+  req: IncomingMessage,
+  userId: number,
+  body: Buffer,
+): Promise<Reply> {
+  if (!isJoseRequest(req)) return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the fingerprint as a JWE');
+  const ott = req.headers['one-time-token'];
+  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
+  if (!token || token.userId !== userId || token.used || token.expiresAt <= Date.now()) {
+    return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
+  }
+  const fingerprint = await decryptField(challenges, body, 'deviceFingerprint');
+  if (fingerprint === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"deviceFingerprint"}');
+  if (fingerprint !== challenges.fingerprints.get(userId)) {
+    return errors(400, 'FINGERPRINT_MISMATCH', 'The device fingerprint is not the registered one');
+  }
+  challenges.fingerprintPassed.add(ott as string);
+  return json(200, { oneTimeToken: ott, passed: true });
 }

@@ -17,6 +17,7 @@ import {
   requirePersonalSignature,
   rotateEncryptionKey,
   setPin,
+  verifyFingerprint,
   verifyPin,
   wiseEncryptionKey,
 } from './sca.js';
@@ -146,7 +147,14 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       // Where the user lives decides what a personal token may do (PSD2 in the EU and UK).
       const target = state.users.find((u) => u.id === Number(userControl?.[1]));
       if (!target) return errors(404, 'NOT_FOUND', 'No such user');
-      const change = JSON.parse(body.toString('utf8') || '{}') as { country?: string; pin?: string };
+      const change = JSON.parse(body.toString('utf8') || '{}') as {
+        country?: string;
+        pin?: string;
+        deviceFingerprint?: string;
+      };
+      if (typeof change.deviceFingerprint === 'string') {
+        challenges.fingerprints.set(target.id, change.deviceFingerprint);
+      }
       if (typeof change.country === 'string') target.psd2 = PSD2_COUNTRIES.has(change.country.toUpperCase());
       // A PIN makes the user's OAuth calls to statements and funding meet the challenge flow.
       if (typeof change.pin === 'string') challenges.pins.set(target.id, change.pin);
@@ -203,6 +211,12 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
 
     if (method === 'GET' && path === '/v1/one-time-token/status')
       return oneTimeTokenStatus(sca, challenges, req, user.id);
+    const fingerprintPath = /^\/v2\/profiles\/([^/]+)\/device-fingerprints\/verify$/.exec(path);
+    if (fingerprintPath && method === 'POST') {
+      const denied = ownProfile(auth, fingerprintPath[1] ?? '');
+      if (denied) return denied;
+      return verifyFingerprint(sca, challenges, req, user.id, body);
+    }
     const pinPath = /^\/v2\/profiles\/([^/]+)\/pin(\/verify)?$/.exec(path);
     if (pinPath && method === 'POST') {
       const denied = ownProfile(auth, pinPath[1] ?? '');
@@ -254,7 +268,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
           ? requirePersonalSignature(sca, req, user.id, action)
           : requireChallenges(sca, challenges, req, user.id, action);
       if (refused) return refused;
-      const checked = auth.kind === 'personal' || challenges.pins.has(user.id);
+      const checked = auth.kind === 'personal' || challenges.pins.has(user.id) || challenges.fingerprints.has(user.id);
       const approved = checked ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
       if (m) {
         return json(

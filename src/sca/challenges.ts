@@ -120,14 +120,45 @@ async function fetchWiseKey(ctx: Context, target: Target): Promise<WiseKey> {
   return key;
 }
 
-/** The PIN as Wise wants it: a compact JWE of `{"pin"}` with RSA-OAEP-256 / A256GCM, naming the request path. */
-async function encryptPin(der: string, pin: string, url: string): Promise<string> {
+/** A challenge answer as Wise wants it: a compact JWE of a JSON object, RSA-OAEP-256 / A256GCM, naming the path. */
+async function encryptFor(der: string, payload: Record<string, string>, url: string): Promise<string> {
   const { CompactEncrypt, importSPKI } = await import('jose');
   const pem = `-----BEGIN PUBLIC KEY-----\n${der.match(/.{1,64}/g)?.join('\n')}\n-----END PUBLIC KEY-----\n`;
   const key = await importSPKI(pem, 'RSA-OAEP-256');
-  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ pin })))
+  return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', url })
     .encrypt(key);
+}
+
+/** Answers the required challenges of a one-time token; returns the header that approves the call. */
+/** The answers this tool can give: what each challenge sends, where, and how it is read. */
+const ANSWERS: Record<
+  string,
+  { name: string; field: string; path: string; read(ctx: Context, target: Target): Promise<string> }
+> = {
+  PIN: { name: 'PIN', field: 'pin', path: 'pin/verify', read: (ctx) => readPin(ctx) },
+  DEVICE_FINGERPRINT: {
+    name: 'device fingerprint',
+    field: 'deviceFingerprint',
+    path: 'device-fingerprints/verify',
+    read: (ctx, target) => readFingerprint(ctx, target),
+  },
+};
+
+async function readFingerprint(ctx: Context, target: Target): Promise<string> {
+  const { accountStore } = await import('../auth/target.js');
+  const { accountSecretName } = await import('../store/secret-store.js');
+  const value = await (await accountStore(ctx, target)).get(
+    accountSecretName(target.account, target.env, 'device-fingerprint'),
+  );
+  if (!value) {
+    throw new ScaRequiredError('Wise asks for the device fingerprint, and none is stored for this account.', {
+      hint: 'Store the fingerprint your app registered with Wise: `wise sca device-fingerprint set` (it reads stdin).',
+      details: { challenge: 'DEVICE_FINGERPRINT' },
+    });
+  }
+  ctx.redactor.add(value);
+  return value;
 }
 
 /** Answers the required challenges of a one-time token; returns the header that approves the call. */
@@ -145,19 +176,20 @@ export async function answerChallenges(
     `Wise asks for Strong Customer Authentication to approve ${status.actionType ?? 'this call'}: ${names.join(', ') || 'nothing left to answer'}.`,
   );
   for (const challenge of open) {
-    const type = challenge.primaryChallenge?.type;
-    if (type !== 'PIN') {
-      throw new ScaRequiredError(`Wise asks for a ${type ?? 'challenge'} that wise cannot answer from a terminal.`, {
+    const type = challenge.primaryChallenge?.type ?? 'UNKNOWN';
+    const answer = ANSWERS[type];
+    if (!answer) {
+      throw new ScaRequiredError(`Wise asks for a ${type} challenge, which wise cannot answer from a terminal.`, {
         hint: 'Approve the action in the Wise app, then run the command again.',
         details: { challenge: type },
       });
     }
     if (!profileId) {
-      throw new ScaRequiredError('The PIN challenge needs a profile.', { hint: 'Give --profile-id.' });
+      throw new ScaRequiredError(`The ${answer.name} challenge needs a profile.`, { hint: 'Give --profile-id.' });
     }
-    const pin = await readPin(ctx);
-    const path = `/v2/profiles/${profileId}/pin/verify`;
-    const verify = async (key: WiseKey) =>
+    const value = await answer.read(ctx, target);
+    const path = `/v2/profiles/${profileId}/${answer.path}`;
+    const send = async (key: WiseKey) =>
       client.send({
         method: 'POST',
         path,
@@ -167,39 +199,42 @@ export async function answerChallenges(
           accept: 'application/jose+json',
           'x-tw-jose-method': 'jwe',
         },
-        body: await encryptPin(key.der, pin, path),
+        body: await encryptFor(key.der, { [answer.field]: value }, path),
       });
     const cached = await cachedWiseKey(ctx, target);
     let key = cached ?? (await fetchWiseKey(ctx, target));
-    let response = await verify(key);
-    // A cached key Wise may have rotated: fetched again once, and the PIN sent again only if the key changed (a
+    let response = await send(key);
+    // A cached key Wise may have rotated: fetched again once, and the answer sent again only if the key changed (a
     // wrong PIN must not count twice towards Wise's limit of five).
     if (cached && response.status === 400) {
       const fresh = await fetchWiseKey(ctx, target);
       if (fresh.der !== key.der) {
-        ctx.debug(`  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): sending the PIN again`);
+        ctx.debug(
+          `  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): sending the ${answer.name} again`,
+        );
         key = fresh;
-        response = await verify(key);
+        response = await send(key);
       }
     }
     if (/jose/i.test(response.headers['content-type'] ?? '')) {
       throw new ScaRequiredError(
-        'Wise answered the PIN with an encrypted reply, and there is no key here to open it.',
-        {
-          hint: 'Make and register an encryption key: `wise keys generate --use encryption`.',
-        },
+        `Wise answered the ${answer.name} with an encrypted reply, and there is no key here to open it.`,
+        { hint: 'Make and register an encryption key: `wise keys generate --use encryption`.' },
       );
     }
     if (response.status === 400) {
-      throw new ScaRequiredError('Wise did not accept the PIN.', {
-        hint: 'Check the PIN (after five wrong ones Wise blocks approvals for 15 minutes).',
-        details: { challenge: 'PIN', status: 400 },
+      throw new ScaRequiredError(`Wise did not accept the ${answer.name}.`, {
+        hint:
+          type === 'PIN'
+            ? 'Check the PIN (after five wrong ones Wise blocks approvals for 15 minutes).'
+            : 'Store the fingerprint Wise knows for this device: `wise sca device-fingerprint set`.',
+        details: { challenge: type, status: 400 },
       });
     }
     if (response.status >= 400) {
       const { errorFromResponse } = await import('../http/client.js');
       const error = errorFromResponse(response, 'POST', 'oauth');
-      throw isWiseError(error) ? error : new ScaRequiredError('Wise refused the PIN.');
+      throw isWiseError(error) ? error : new ScaRequiredError(`Wise refused the ${answer.name}.`);
     }
   }
   return { 'x-2fa-approval': ott };

@@ -7,6 +7,7 @@ export const ACCOUNT_SECRET_KINDS = [
   'access-token',
   'registration-code',
   'sca-key',
+  'device-fingerprint',
 ] as const;
 export type AccountSecretKind = (typeof ACCOUNT_SECRET_KINDS)[number];
 

@@ -137,4 +137,26 @@ describe('SCA for OAuth users (challenge flow)', () => {
     expect((await world.sb.run(['logout', '--all'])).code).toBe(0);
     expect(existsSync(cache)).toBe(false);
   });
+
+  it('a device-fingerprint challenge is answered with the stored fingerprint, as a JWE', async () => {
+    world = await loggedIn();
+    await fetch(`${world.mock.url}/__mock/users/1001`, {
+      method: 'POST',
+      body: JSON.stringify({ pin: '2468', deviceFingerprint: 'fp-3c9a1e77-registered' }),
+    });
+    const none = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(none.code).toBe(5);
+    expect(none.stderr).toContain('wise sca device-fingerprint set');
+    const set = await world.sb.run(['sca', 'device-fingerprint', 'set'], { input: 'fp-3c9a1e77-wrong\n' });
+    expect(set.code, set.stderr).toBe(0);
+    const wrong = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(wrong.code).toBe(5);
+    expect(wrong.stderr).toContain('Wise did not accept the device fingerprint');
+    await world.sb.run(['sca', 'device-fingerprint', 'set'], { input: 'fp-3c9a1e77-registered\n' });
+    const ok = await world.sb.run(['--debug', 'api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('approve BALANCE__GET_STATEMENT: PIN, DEVICE_FINGERPRINT');
+    expect(ok.stderr).not.toContain('fp-3c9a1e77-registered');
+    expect(await seen('/v2/profiles/2001/device-fingerprints/verify')).toEqual([400, 200]);
+  });
 });
