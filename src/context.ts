@@ -184,6 +184,17 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
   };
 }
 
+/**
+ * Which secret store a call uses: WISE_STORE when set (an empty one counts as unset, as shells make it easy to clear
+ * a variable that way), else the one the account or client was stored in, else the OS keychain.
+ */
+export function storeChoice(
+  env: Readonly<Record<string, string | undefined>>,
+  remembered: StoreBackend | undefined,
+): string {
+  return (env.WISE_STORE || remembered || 'keychain').toLowerCase();
+}
+
 async function createSecretStore(ctx: Context, choice: string): Promise<SecretStore> {
   if (choice === 'file') {
     const { FileStore, MIN_PASSPHRASE_LENGTH } = await import('./store/file-store.js');
@@ -274,8 +285,7 @@ export function createContext(options: GlobalOptions): Context {
     redactor,
     debugEnabled,
     secrets(remembered) {
-      // An empty WISE_STORE counts as unset, as shells make it easy to clear a variable that way.
-      const choice = (env.WISE_STORE || remembered || 'keychain').toLowerCase();
+      const choice = storeChoice(env, remembered);
       let store = stores.get(choice);
       if (!store) {
         store = createSecretStore(ctx, choice);

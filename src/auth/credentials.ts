@@ -139,18 +139,21 @@ function envRefreshCredential(ctx: Context, target: Target, settings: EnvRefresh
   const refresh = async (): Promise<string> => {
     const started = ctx.clock.now();
     if (settings.refreshTokenFile) {
-      const { refreshWithTokenFile } = await import('./oauth/token-file.js');
+      const [{ refreshWithTokenFile }, { expiresAtOf }] = await Promise.all([
+        import('./oauth/token-file.js'),
+        import('./oauth/grants.js'),
+      ]);
       const response = await refreshWithTokenFile(ctx, target.env, oauth, settings.refreshTokenFile);
-      expiresAt = started + Number(response.expires_in) * 1000 || undefined;
+      expiresAt = expiresAtOf(response, started);
       return response.access_token;
     }
-    const [{ refreshAccessToken }, { createClient }] = await Promise.all([
+    const [{ refreshAccessToken, expiresAtOf }, { createClient }] = await Promise.all([
       import('./oauth/grants.js'),
       import('../http/factory.js'),
     ]);
     const response = await refreshAccessToken(createClient(ctx, target.env), oauth, current as string);
     ctx.redactor.add(response.access_token);
-    expiresAt = started + Number(response.expires_in) * 1000 || undefined;
+    expiresAt = expiresAtOf(response, started);
     if (response.refresh_token && response.refresh_token !== current) {
       ctx.redactor.add(response.refresh_token);
       current = response.refresh_token;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { resolveCredential } from '../auth/credentials.js';
 import { fetchProfiles } from '../auth/profiles.js';
 import { accountStore, type Target } from '../auth/target.js';
-import type { Context } from '../context.js';
+import { type Context, storeChoice } from '../context.js';
 import { isWiseError, type WiseError } from '../errors.js';
 import { apiBaseUrl, createClient } from '../http/factory.js';
 import { proxyOriginFor } from '../http/transport.js';
@@ -102,8 +102,7 @@ const FILE_STORE_FIX =
 /** The secret store the active account uses: on Linux the session bus, the Secret Service and its default keyring. */
 export async function checkSecretStore(ctx: Context, target: Target | undefined): Promise<CheckRow[]> {
   const remembered = target?.config.accounts[target.account]?.store;
-  const choice = (ctx.env.WISE_STORE || remembered || 'keychain').toLowerCase();
-  if (choice === 'file') return [await checkFileStore(ctx, target)];
+  if (storeChoice(ctx.env, remembered) === 'file') return [await checkFileStore(ctx, target)];
   const rows: CheckRow[] = [];
   if (process.platform === 'linux') {
     const address = ctx.env.DBUS_SESSION_BUS_ADDRESS;

@@ -17,7 +17,6 @@ import {
   credentialLayer,
   type Layer,
   type Next,
-  parseRetryAfter,
   passThrough,
   retryLayer,
   type ScaSolver,
@@ -175,8 +174,6 @@ function sameOriginError(url: URL, base: URL): UsageError {
 export function assertSameOrigin(url: URL, base: URL, headers: Record<string, string>): void {
   if (!sameOrigin(url, base, headers)) throw sameOriginError(url, base);
 }
-
-export { parseRetryAfter };
 
 export function parseJson<T>(response: WiseResponse): T {
   try {

@@ -30,6 +30,7 @@ export function createClient(
   target?: Target,
 ): WiseClient {
   const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
+  const version = apiVersion(ctx);
   const client: WiseClient = new WiseClient({
     baseUrl: apiBaseUrl(ctx, env),
     transport: ctx.transport,
@@ -37,7 +38,7 @@ export function createClient(
     debug: (line) => ctx.debug(line),
     debugEnabled: ctx.debugEnabled,
     clock: ctx.clock,
-    ...(apiVersion(ctx) ? { apiVersion: apiVersion(ctx) } : {}),
+    ...(version ? { apiVersion: version } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),
     ...(personal && target

@@ -112,6 +112,30 @@ export function rotateEncryptionKey(challenges: ChallengeState): Reply {
 
 const LOCK_MS = 15 * 60 * 1000;
 
+/** The factors a user can have, each a required challenge of her one-time tokens once set. */
+const FACTORS = [
+  { type: 'PIN', isSet: (c: ChallengeState) => c.pins, passed: (c: ChallengeState) => c.passed },
+  {
+    type: 'DEVICE_FINGERPRINT',
+    isSet: (c: ChallengeState) => c.fingerprints,
+    passed: (c: ChallengeState) => c.fingerprintPassed,
+  },
+] as const;
+
+/** True when the user has any factor, so that her protected calls meet the challenge flow. */
+export function hasChallenges(challenges: ChallengeState, userId: number): boolean {
+  return FACTORS.some((f) => f.isSet(challenges).has(userId));
+}
+
+/** The one-time token of the `One-Time-Token` header when it is the user's, unused and unexpired. */
+function liveOtt(sca: ScaState, req: IncomingMessage, userId: number): string | undefined {
+  const ott = req.headers['one-time-token'];
+  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
+  return token && token.userId === userId && !token.used && token.expiresAt > Date.now() ? (ott as string) : undefined;
+}
+
+const noOtt = () => errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
+
 export function createChallengeState(): ChallengeState {
   return {
     pins: new Map(),
@@ -144,7 +168,7 @@ export function requireChallenges(
   userId: number,
   actionType: string,
 ): Reply | undefined {
-  if (!challenges.pins.has(userId) && !challenges.fingerprints.has(userId)) return undefined;
+  if (!hasChallenges(challenges, userId)) return undefined;
   const ott = req.headers['x-2fa-approval'];
   if (typeof ott === 'string') {
     const token = sca.otts.get(ott);
@@ -167,28 +191,15 @@ export function requireChallenges(
 
 /** `GET /v1/one-time-token/status` with the `One-Time-Token` header. */
 export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, req: IncomingMessage, userId: number) {
-  const ott = req.headers['one-time-token'];
-  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
-  if (!token || token.userId !== userId || token.expiresAt <= Date.now() || token.used) {
-    return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
-  }
-  const list = [];
-  if (challenges.pins.has(userId)) {
-    list.push({
-      primaryChallenge: { type: 'PIN', viewData: {} },
-      alternatives: [],
-      required: true,
-      passed: challenges.passed.has(ott as string),
-    });
-  }
-  if (challenges.fingerprints.has(userId)) {
-    list.push({
-      primaryChallenge: { type: 'DEVICE_FINGERPRINT', viewData: {} },
-      alternatives: [],
-      required: true,
-      passed: challenges.fingerprintPassed.has(ott as string),
-    });
-  }
+  const ott = liveOtt(sca, req, userId);
+  const token = ott ? sca.otts.get(ott) : undefined;
+  if (!ott || !token) return noOtt();
+  const list = FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
+    primaryChallenge: { type: f.type, viewData: {} },
+    alternatives: [],
+    required: true,
+    passed: f.passed(challenges).has(ott),
+  }));
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,
@@ -201,10 +212,7 @@ export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, re
 }
 
 function allPassed(challenges: ChallengeState, userId: number, ott: string): boolean {
-  return (
-    (!challenges.pins.has(userId) || challenges.passed.has(ott)) &&
-    (!challenges.fingerprints.has(userId) || challenges.fingerprintPassed.has(ott))
-  );
+  return FACTORS.every((f) => !f.isSet(challenges).has(userId) || f.passed(challenges).has(ott));
 }
 
 /** A field of a JWE (RSA-OAEP-256 / A256GCM) of a JSON object made for Wise's encryption key. */
@@ -243,11 +251,8 @@ export async function verifyPin(
   if (!isJoseRequest(req)) {
     return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the PIN as a JWE: application/jose+json, X-TW-JOSE-Method: jwe');
   }
-  const ott = req.headers['one-time-token'];
-  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
-  if (!token || token.userId !== userId || token.used || token.expiresAt <= Date.now()) {
-    return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
-  }
+  const ott = liveOtt(sca, req, userId);
+  if (!ott) return noOtt();
   const pin = await decryptPin(challenges, body);
   if (pin === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"pin"} for our key');
   if (pin !== challenges.pins.get(userId)) {
@@ -260,7 +265,7 @@ export async function verifyPin(
     return errors(400, 'PIN_MISMATCH', 'The PIN is not correct');
   }
   challenges.failures.set(userId, 0);
-  challenges.passed.add(ott as string);
+  challenges.passed.add(ott);
   return json(200, { oneTimeToken: ott, passed: true });
 }
 
@@ -282,16 +287,13 @@ export async function verifyFingerprint(
   body: Buffer,
 ): Promise<Reply> {
   if (!isJoseRequest(req)) return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the fingerprint as a JWE');
-  const ott = req.headers['one-time-token'];
-  const token = typeof ott === 'string' ? sca.otts.get(ott) : undefined;
-  if (!token || token.userId !== userId || token.used || token.expiresAt <= Date.now()) {
-    return errors(404, 'OTT_NOT_FOUND', 'No such one-time token');
-  }
+  const ott = liveOtt(sca, req, userId);
+  if (!ott) return noOtt();
   const fingerprint = await decryptField(challenges, body, 'deviceFingerprint');
   if (fingerprint === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"deviceFingerprint"}');
   if (fingerprint !== challenges.fingerprints.get(userId)) {
     return errors(400, 'FINGERPRINT_MISMATCH', 'The device fingerprint is not the registered one');
   }
-  challenges.fingerprintPassed.add(ott as string);
+  challenges.fingerprintPassed.add(ott);
   return json(200, { oneTimeToken: ott, passed: true });
 }

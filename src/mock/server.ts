@@ -11,6 +11,7 @@ import { errors, json, type Reply } from './reply.js';
 import {
   createChallengeState,
   createScaState,
+  hasChallenges,
   oneTimeTokenStatus,
   registerScaKey,
   requireChallenges,
@@ -268,7 +269,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
           ? requirePersonalSignature(sca, req, user.id, action)
           : requireChallenges(sca, challenges, req, user.id, action);
       if (refused) return refused;
-      const checked = auth.kind === 'personal' || challenges.pins.has(user.id) || challenges.fingerprints.has(user.id);
+      const checked = auth.kind === 'personal' || hasChallenges(challenges, user.id);
       const approved = checked ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
       if (m) {
         return json(

@@ -69,24 +69,24 @@ function cacheKey(ctx: Context, target: Target): string {
   return `${target.env} ${apiBaseUrl(ctx, target.env).origin} PAYLOAD_ENCRYPTION`;
 }
 
-async function cachedWiseKey(ctx: Context, target: Target): Promise<WiseKey | undefined> {
+/** Every cached key; an absent or damaged cache reads as empty (its keys are fetched again). */
+async function readKeyCache(ctx: Context): Promise<Record<string, WiseKey>> {
   try {
-    const all = JSON.parse(await readFile(keyCachePath(ctx), 'utf8')) as Record<string, WiseKey>;
-    const entry = all[cacheKey(ctx, target)];
-    return entry && typeof entry.der === 'string' ? entry : undefined;
+    const all = JSON.parse(await readFile(keyCachePath(ctx), 'utf8')) as unknown;
+    return all && typeof all === 'object' && !Array.isArray(all) ? (all as Record<string, WiseKey>) : {};
   } catch {
-    return undefined; // absent or damaged: fetched again
+    return {};
   }
+}
+
+async function cachedWiseKey(ctx: Context, target: Target): Promise<WiseKey | undefined> {
+  const entry = (await readKeyCache(ctx))[cacheKey(ctx, target)];
+  return entry && typeof entry.der === 'string' ? entry : undefined;
 }
 
 async function cacheWiseKey(ctx: Context, target: Target, key: WiseKey): Promise<void> {
   const { ensurePrivateDir, writeFileAtomic } = await import('../store/atomic.js');
-  let all: Record<string, WiseKey> = {};
-  try {
-    all = JSON.parse(await readFile(keyCachePath(ctx), 'utf8')) as Record<string, WiseKey>;
-  } catch {
-    // Start afresh.
-  }
+  const all = await readKeyCache(ctx);
   all[cacheKey(ctx, target)] = key;
   await ensurePrivateDir(ctx.configDir);
   await writeFileAtomic(keyCachePath(ctx), `${JSON.stringify(all, null, 2)}\n`);

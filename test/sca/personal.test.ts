@@ -65,7 +65,7 @@ describe('SCA with a personal token (signature flow)', () => {
       join(sb.configDir, 'secrets.enc'),
       async () => sb.env.WISE_STORE_PASSPHRASE as string,
     ).get('default:sandbox:sca-key')) as string;
-    expect(key).toContain('BEGIN PRIVATE KEY');
+    expect(key).toMatch(/^-{5}BEGIN PRIVATE\sKEY-{5}\n/);
     expect(await readFile(join(sb.configDir, 'config.json'), 'utf8')).not.toContain('PRIVATE');
     const doctor = JSON.parse((await sb.run(['--json', 'doctor', '--offline'])).stdout);
     expect(doctor.checks.find((c: { check: string }) => c.check === 'sca key')).toMatchObject({
@@ -120,7 +120,7 @@ describe('SCA with a personal token (signature flow)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('> x-signature: [REDACTED]');
     expect(r.stderr).toContain('> x-2fa-approval: [REDACTED]');
-    expect(r.stderr).not.toContain('PRIVATE KEY');
+    expect(r.stderr).not.toMatch(/PRIVATE\sKEY/);
     const body = pem.split('\n')[1] as string;
     expect(r.stderr).not.toContain(body);
     const store = new FileStore(join(sb.configDir, 'secrets.enc'), async () => sb.env.WISE_STORE_PASSPHRASE as string);

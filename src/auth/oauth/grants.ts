@@ -34,6 +34,12 @@ export interface TokenSet {
   scope?: string;
 }
 
+/** When the access token of a response expires (epoch ms), if Wise said so with a usable `expires_in`. */
+export function expiresAtOf(response: Pick<TokenResponse, 'expires_in'>, now: number): number | undefined {
+  const expiresIn = Number(response.expires_in);
+  return Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : undefined;
+}
+
 export function toTokenSet(response: TokenResponse, now: number): TokenSet {
   const expiresIn = Number(response.expires_in);
   return selfRedacting<TokenSet>(

@@ -1,5 +1,5 @@
 import { loadClientForGrant } from '../../auth/oauth/client-config.js';
-import { clientCredentials } from '../../auth/oauth/grants.js';
+import { clientCredentials, expiresAtOf } from '../../auth/oauth/grants.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { createClient } from '../../http/factory.js';
@@ -12,9 +12,11 @@ export async function oauthClientToken(ctx: Context): Promise<void> {
   const started = ctx.clock.now();
   const tokens = await clientCredentials(createClient(ctx, env), client);
   if (ctx.options.json) {
-    const expiresIn = Number(tokens.expires_in);
-    const expiresAt = Number.isFinite(expiresIn) && expiresIn > 0 ? new Date(started + expiresIn * 1000) : null;
-    printJson(ctx, { token: tokens.access_token, expiresAt: expiresAt?.toISOString() ?? null });
+    const expiresAt = expiresAtOf(tokens, started);
+    printJson(ctx, {
+      token: tokens.access_token,
+      expiresAt: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+    });
     return;
   }
   ctx.io.out(`${tokens.access_token}\n`);
