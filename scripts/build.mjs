@@ -3,8 +3,11 @@
 // feature for a tool that shell loops call thousands of times: one file loaded with require() starts ~10 ms faster
 // than a graph of ES modules. Modules reached through import() stay lazy inside the bundle: a command's code runs
 // only when that command does.
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -44,12 +47,47 @@ const emulatorAsItsOwnBundle = {
   },
 };
 
+// Start-up: commander loads node:child_process (and with it dgram) at the top of its command module, for
+// stand-alone executable subcommands, which this tool has none of; it is loaded when first called instead (~1 ms).
+const commanderWithoutEagerChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(eager))
+        throw new Error(`${args.path}: the require of node:child_process moved; update the build`);
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: text.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+// Start-up: the sources are ES modules and use createRequire(import.meta.url) for CommonJS packages and lazily
+// loaded built-ins; in the CommonJS bundle the bundle's own require does that, without loading node:module (~0.6 ms).
+const requireWithoutNodeModule = {
+  name: 'require-without-node-module',
+  setup(b) {
+    b.onResolve({ filter: /^node:module$/ }, () => ({ path: 'node:module', namespace: 'bundle-require' }));
+    b.onLoad({ filter: /.*/, namespace: 'bundle-require' }, () => ({
+      contents: 'export const createRequire = () => require;',
+      loader: 'js',
+    }));
+  },
+};
+
 await build({ ...common, entryPoints: ['src/mock/server.ts'], outfile: 'dist/mock.cjs', external: ['jose'] });
 await build({
   ...common,
+  // bin/wise compiles the bundle with node:vm (to use a code cache), where import() needs a flag on Node 20: the
+  // bundle's dynamic imports go through a function bin/wise passes in.
+  banner: {
+    js: `${common.banner.js}
+const __wiseImport = (s) => __wiseLoaderImport(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`,
+  },
   entryPoints: ['src/main.ts'],
   outfile: 'dist/wise.cjs',
-  plugins: [emulatorAsItsOwnBundle],
+  plugins: [emulatorAsItsOwnBundle, commanderWithoutEagerChildProcess, requireWithoutNodeModule],
   // Dependencies stay in node_modules, except commander, which every run loads: bundled and minified it is a third
   // of its published size (mostly JSDoc), and parse time grows with size.
   external: [
@@ -66,3 +104,38 @@ await build({
     'http-proxy-agent',
   ],
 });
+
+// dist/wise.cjs is the bundle as a function expression, which bin/wise compiles with node:vm and calls with the
+// CommonJS arguments (wrapped here, not at every start, where the copy costs time). Every import("...") goes through
+// __wiseImport (see the banner). The bundle ends with the id its code cache is named after.
+const bundlePath = join(root, 'dist/wise.cjs');
+const literalImport = /\bimport\((?=["'])/g;
+const rewritten = readFileSync(bundlePath, 'utf8').replace(literalImport, '__wiseImport(');
+if (/\bimport\(/.test(rewritten)) throw new Error('dist/wise.cjs: an import() the build could not route');
+if (/[\u0080-\uffff]/.test(rewritten)) throw new Error('dist/wise.cjs: not ASCII (bin/wise reads it as latin1)');
+writeFileSync(
+  bundlePath,
+  `(function (exports, require, module, __filename, __dirname, __wiseLoaderImport) {${rewritten}\n})\n//# wise-build=${randomBytes(16).toString('hex')}\n`,
+);
+
+// The code cache: one `wise api` call against a throwaway local server, whose run leaves V8's compiled code behind.
+if (!process.env.WISE_BUILD_NO_CODE_CACHE) {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const config = mkdtempSync(join(tmpdir(), 'wise-build-'));
+  const env = {
+    PATH: process.env.PATH,
+    HOME: config,
+    WISE_CONFIG_DIR: config,
+    WISE_API_URL: `http://127.0.0.1:${server.address().port}`,
+    WISE_TOKEN: 'build-time-token',
+  };
+  const child = spawn(process.execPath, [join(root, 'scripts/train-code-cache.cjs'), 'api', '/v2/profiles'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  server.close();
+  rmSync(config, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`making the code cache failed (exit ${code})`);
+}

@@ -243,10 +243,11 @@ async function createSecretStore(ctx: Context, choice: string): Promise<SecretSt
     if (process.platform === 'linux') {
       const { checkSessionBus } = await import('./store/dbus-probe.js');
       busChecked ??= checkSessionBus(ctx.env.DBUS_SESSION_BUS_ADDRESS, process.getuid?.() ?? 0, timeoutMs);
-      await busChecked;
     }
-    // CommonJS with a large platform loader: require() costs ~3 ms where an ESM import costs ~25 ms.
-    return createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
+    // Loaded while the bus check waits for D-Bus's answer; the library's first call (which connects) waits for it.
+    const library = loadKeyring();
+    await busChecked;
+    return library;
   };
   const lister = async (service: string) =>
     (await (await keyring()).findCredentialsAsync(service)).map((c) => c.account);
@@ -264,6 +265,30 @@ async function createSecretStore(ctx: Context, choice: string): Promise<SecretSt
     lister,
   );
 }
+
+/**
+ * The keychain library. Its package entry is a platform loader (musl detection, a try per location) whose loading
+ * costs about 3 ms, so on the common platforms the native binary's package is loaded straight away; anywhere else,
+ * or if that fails, the library's own loader runs. require(), not import(): CommonJS loads ~20 ms faster here.
+ */
+function loadKeyring(): typeof import('@napi-rs/keyring') {
+  const load = createRequire(import.meta.url);
+  const binary = KEYRING_BINARIES[`${process.platform}-${process.arch}`];
+  if (binary) {
+    try {
+      return load(binary) as typeof import('@napi-rs/keyring');
+    } catch {}
+  }
+  return load('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
+}
+
+const KEYRING_BINARIES: Record<string, string> = {
+  'linux-x64': '@napi-rs/keyring-linux-x64-gnu',
+  'linux-arm64': '@napi-rs/keyring-linux-arm64-gnu',
+  'darwin-arm64': '@napi-rs/keyring-darwin-arm64',
+  'darwin-x64': '@napi-rs/keyring-darwin-x64',
+  'win32-x64': '@napi-rs/keyring-win32-x64-msvc',
+};
 
 /** Builds the real Context for this process. */
 export function createContext(options: GlobalOptions): Context {

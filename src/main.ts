@@ -8,6 +8,10 @@ import {
   authStatusSpec,
   authSwitchSpec,
   completionSpec,
+  configGetSpec,
+  configListSpec,
+  configSetSpec,
+  configUnsetSpec,
   doctorSpec,
   examples,
   keysGenerateSpec,
@@ -235,6 +239,16 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(fingerprint, scaFingerprintSetSpec()).action(
         lazy(async () => (await import('./commands/keys.js')).scaFingerprintSet),
       );
+    },
+    config: () => {
+      const config = program
+        .command('config')
+        .description('per-account settings (API version)')
+        .addHelpText('after', examples('wise config list', 'wise config set api-version 2026Q4'));
+      attach(config, configGetSpec()).action(lazy(async () => (await import('./commands/config.js')).configGet));
+      attach(config, configSetSpec()).action(lazy(async () => (await import('./commands/config.js')).configSet));
+      attach(config, configUnsetSpec()).action(lazy(async () => (await import('./commands/config.js')).configUnset));
+      attach(config, configListSpec()).action(lazy(async () => (await import('./commands/config.js')).configList));
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

@@ -93,23 +93,28 @@ export async function resolveCredential(ctx: Context, target: Target): Promise<A
   const store = await accountStore(ctx, target);
   if (stored.type === 'personal') {
     const name = accountSecretName(target.account, target.env, 'personal-token');
+    const read = async () => {
+      const token = await store.get(name);
+      if (!token) {
+        throw new AuthError(
+          `The personal token of account "${target.account}" (${target.env}) is missing from the ${store.description}.`,
+          {
+            hint: 'Store it again with `wise token add`.',
+          },
+        );
+      }
+      ctx.redactor.add(token);
+      return token;
+    };
+    // Read now, not at the first request: the keychain answers on another thread while the client is being built
+    // and the HTTP modules load. A failure surfaces when the token is asked for.
+    const token = read();
+    token.catch(() => {});
     return {
       source: 'stored',
       kind: 'personal',
       origin: store.description,
-      async accessToken() {
-        const token = await store.get(name);
-        if (!token) {
-          throw new AuthError(
-            `The personal token of account "${target.account}" (${target.env}) is missing from the ${store.description}.`,
-            {
-              hint: 'Store it again with `wise token add`.',
-            },
-          );
-        }
-        ctx.redactor.add(token);
-        return token;
-      },
+      accessToken: () => token,
     };
   }
   let expiresAt: number | undefined;

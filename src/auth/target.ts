@@ -28,11 +28,14 @@ export function accountStore(ctx: Context, target: Pick<Target, 'account' | 'con
   return ctx.secrets(target.config.accounts[target.account]?.store);
 }
 
+/** The account a command acts on: --account, else WISE_ACCOUNT, else the default account, else `default`. */
+export function accountName(ctx: Pick<Context, 'options' | 'env'>, config: ConfigData): string {
+  return checkAccountName(ctx.options.account ?? ctx.env.WISE_ACCOUNT ?? config.defaultAccount ?? DEFAULT_ACCOUNT);
+}
+
 export async function resolveTarget(ctx: Context): Promise<Target> {
   const config = await ctx.config.read();
-  const account = checkAccountName(
-    ctx.options.account ?? ctx.env.WISE_ACCOUNT ?? config.defaultAccount ?? DEFAULT_ACCOUNT,
-  );
+  const account = accountName(ctx, config);
   const rawEnv = ctx.options.env ?? ctx.env.WISE_ENV;
   const env = rawEnv
     ? parseEnv(rawEnv, ctx.options.env ? '--env' : 'WISE_ENV')

@@ -101,6 +101,33 @@ export const logoutSpec = () =>
     .option('--all', 'delete everything wise stored: every account and the OAuth clients');
 export type LogoutOptions = OptionsOf<typeof logoutSpec>;
 
+export const configGetSpec = () =>
+  new Command('get')
+    .description("print one of the account's settings (exit 1 when it is not set)")
+    .addHelpText('after', examples('wise config get api-version', 'wise --account shop config get api-version'))
+    .argument('<key>', 'setting name (see `wise config list`)');
+
+export const configSetSpec = () =>
+  new Command('set')
+    .description("change one of the account's settings")
+    .addHelpText(
+      'after',
+      examples('wise config set api-version 2026Q4', 'wise --account shop config set api-version 2026Q3'),
+    )
+    .argument('<key>', 'setting name (see `wise config list`)')
+    .argument('<value>', 'the new value');
+
+export const configUnsetSpec = () =>
+  new Command('unset')
+    .description("remove one of the account's settings (back to the default)")
+    .addHelpText('after', examples('wise config unset api-version'))
+    .argument('<key>', 'setting name (see `wise config list`)');
+
+export const configListSpec = () =>
+  new Command('list')
+    .description('every setting of the account, with its value and what it does')
+    .addHelpText('after', examples('wise config list', 'wise --json config list'));
+
 export const apiSpec = () =>
   new Command('api')
     .description('make an authenticated request to the Wise API, like `gh api`')

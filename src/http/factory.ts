@@ -1,9 +1,10 @@
+import { type Resolved, resolveApiVersion } from '../account/settings.js';
 import type { ActiveCredential } from '../auth/credentials.js';
-import type { Target } from '../auth/target.js';
+import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import type { WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
-import { API_URLS, parseApiVersion, parseBaseUrl } from './endpoints.js';
+import { API_URLS, parseBaseUrl } from './endpoints.js';
 
 /** The API base for an environment: --api-url, else WISE_API_URL, else Wise's host. */
 export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
@@ -12,11 +13,15 @@ export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
   return new URL(`${API_URLS[env]}/`);
 }
 
-/** The API version for built-in paths: --api-version, else WISE_API_VERSION; undefined means the classic paths. */
-export function apiVersion(ctx: Context): string | undefined {
-  if (ctx.options.apiVersion) return parseApiVersion(ctx.options.apiVersion, '--api-version');
-  if (ctx.env.WISE_API_VERSION) return parseApiVersion(ctx.env.WISE_API_VERSION, 'WISE_API_VERSION');
-  return undefined;
+/**
+ * The API version for built-in paths and where it comes from: --api-version, else WISE_API_VERSION, else the
+ * account's `api-version` setting (the config is read only when neither is set); undefined means the classic paths.
+ */
+export function apiVersion(ctx: Context, target?: Pick<Target, 'account' | 'config'>): Resolved | undefined {
+  return resolveApiVersion(ctx, () => {
+    const config = target?.config ?? ctx.config.readSync();
+    return { name: target?.account ?? accountName(ctx, config), config };
+  });
 }
 
 /**
@@ -30,9 +35,11 @@ export function createClient(
   target?: Target,
 ): WiseClient {
   const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
-  const version = apiVersion(ctx);
+  const version = apiVersion(ctx, target)?.value;
+  const baseUrl = apiBaseUrl(ctx, env);
+  ctx.transport.warm?.(baseUrl);
   const client: WiseClient = new WiseClient({
-    baseUrl: apiBaseUrl(ctx, env),
+    baseUrl,
     transport: ctx.transport,
     redactor: ctx.redactor,
     debug: (line) => ctx.debug(line),

@@ -20,7 +20,13 @@ export interface TransportResponse {
 }
 
 /** Sends one HTTP request; rejects with a `TransportError` when no HTTP answer came back. */
-export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+export type Transport = ((request: TransportRequest) => Promise<TransportResponse>) & {
+  /**
+   * Says a request to this URL is coming: the transport may get ready for it (load modules) while the process would
+   * otherwise wait, for instance for a keychain read.
+   */
+  warm?: (url: URL) => void;
+};
 
 export class TransportError extends Error {
   /** The proxy the request went through (its origin, never its credentials), when one was used. */
@@ -103,7 +109,7 @@ function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 export function createTransport(env: Readonly<Record<string, string | undefined>>): Transport {
   const load = createRequire(import.meta.url);
   const proxySet = PROXY_VARIABLES.some((name) => env[name]);
-  return async (request) => {
+  const transport: Transport = async (request) => {
     const isHttps = request.url.protocol === 'https:';
     const mod = load(isHttps ? 'node:https' : 'node:http') as typeof Http;
     const proxy = proxySet ? await proxyFor(request.url, load) : undefined;
@@ -151,4 +157,11 @@ export function createTransport(env: Readonly<Record<string, string | undefined>
       req.end(request.body);
     });
   };
+  // Loaded when the event loop next waits (setImmediate), not now: the modules take ~3 ms to load, which then
+  // overlap with I/O in flight, such as the keychain read a stored token needs. A request before that loads them
+  // itself.
+  transport.warm = (url) => {
+    setImmediate(() => load(url.protocol === 'https:' ? 'node:https' : 'node:http')).unref();
+  };
+  return transport;
 }

@@ -28,8 +28,15 @@ export interface EnvCredentials {
   userId?: number;
 }
 
+/** Per-account settings, set with `wise config set`. */
+export interface AccountSettings {
+  /** The Wise API version (YYYYQn) for built-in paths, unless --api-version or WISE_API_VERSION says otherwise. */
+  apiVersion?: string;
+}
+
 export interface AccountConfig {
   env: WiseEnv;
+  settings?: AccountSettings;
   /** Where this account's secrets are (remembered, so a later call without WISE_STORE finds them). */
   store?: StoreBackend;
   credentials: Partial<Record<WiseEnv, EnvCredentials>>;
@@ -81,8 +88,12 @@ export class ConfigFile {
   }
 
   async read(): Promise<ConfigData> {
+    return this.readSync();
+  }
+
+  /** Synchronous on purpose: one small file, and start-up time matters more than the event loop here. */
+  readSync(): ConfigData {
     this.checkDir();
-    // Synchronous on purpose: one small file, and start-up time matters more than the event loop here.
     const text = readPrivateFileSync(this.path, 'config file', this.warn, this.repair);
     return text === undefined ? emptyConfig() : parseConfig(text, this.path);
   }
@@ -167,6 +178,8 @@ const recordOf =
   };
 
 const backend = optional(oneOf('keychain', 'file'));
+const apiVersionText: Check = (v, where) =>
+  typeof v === 'string' && /^20\d\dQ[1-4]$/.test(v) ? undefined : `${where} is not an API version such as 2026Q4`;
 
 const envCredentials = object({
   type: oneOf('personal', 'oauth'),
@@ -182,7 +195,14 @@ const configShape = object({
   version: integer,
   defaultAccount: optional(string),
   accounts: optional(
-    recordOf(object({ env: oneOf(...WISE_ENVS), store: backend, credentials: recordOf(envCredentials, WISE_ENVS) })),
+    recordOf(
+      object({
+        env: oneOf(...WISE_ENVS),
+        store: backend,
+        settings: optional(object({ apiVersion: optional(apiVersionText) })),
+        credentials: recordOf(envCredentials, WISE_ENVS),
+      }),
+    ),
   ),
   clients: optional(recordOf(object({ clientId: string, redirectUri: string, store: backend }), WISE_ENVS)),
 });

@@ -144,7 +144,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
   }
 
   const client = config.clients[target.env];
-  const version = apiVersion(ctx);
+  const version = apiVersion(ctx, target);
   const active = {
     account: target.account,
     env: target.env,
@@ -160,7 +160,8 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
       store: storeOfActive ? { backend: storeOfActive.backend, location: storeOfActive.description } : null,
       storeError: activeStore?.error ? activeStore.error.message : null,
       defaultAccount: config.defaultAccount ?? null,
-      apiVersion: version ?? null,
+      apiVersion: version?.value ?? null,
+      apiVersionSource: version?.source ?? null,
       oauthClient: client ? { env: target.env, clientId: client.clientId, redirectUri: client.redirectUri } : null,
       accounts,
     });
@@ -207,7 +208,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     lines.push(`Active: account ${target.account} in ${target.env}, credentials: ${source}`);
     lines.push(
       version
-        ? `API version: ${version} (${ctx.options.apiVersion ? '--api-version' : 'WISE_API_VERSION'}), for the paths Wise versions`
+        ? `API version: ${version.value} (${version.source}), for the paths Wise versions`
         : 'API version: none chosen (classic /v1-/v4 paths)',
     );
     const style = await ctx.io.style('out');
