@@ -14,10 +14,13 @@ import {
   configUnsetSpec,
   doctorSpec,
   examples,
+  keysActivateSpec,
   keysGenerateSpec,
   keysImportSpec,
   keysListSpec,
   keysPublicSpec,
+  keysRegisterSpec,
+  keysRemoveSpec,
   logoutSpec,
   mockSpec,
   oauthAuthorizeSpec,
@@ -218,12 +221,18 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
     keys: () => {
       const keys = program
         .command('keys')
-        .description('keys for Strong Customer Authentication (and, later, JOSE)')
-        .addHelpText('after', examples('wise keys generate --use sca'));
+        .description('keys for Strong Customer Authentication and JOSE (signed and encrypted calls)')
+        .addHelpText(
+          'after',
+          examples('wise keys generate --use sca', 'wise keys generate --use signing', 'wise keys list'),
+        );
       attach(keys, keysGenerateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysGenerate));
       attach(keys, keysImportSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysImport));
       attach(keys, keysListSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysList));
       attach(keys, keysPublicSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysPublic));
+      attach(keys, keysRegisterSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysRegister));
+      attach(keys, keysActivateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysActivate));
+      attach(keys, keysRemoveSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysRemove));
     },
     sca: () => {
       const sca = program

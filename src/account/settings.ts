@@ -19,6 +19,19 @@ export const SETTINGS: readonly SettingSpec[] = [
     describe: "Wise API version (YYYYQn) for the built-in commands' paths; --api-version and WISE_API_VERSION win",
     parse: (value) => parseApiVersion(value, 'api-version'),
   },
+  {
+    key: 'jose',
+    field: 'jose',
+    describe: "JOSE for the account's calls: jws, jwe or jws+jwe (keys: wise keys generate); wise api --jose wins",
+    parse: (value) => {
+      if (!['jws', 'jwe', 'jws+jwe'].includes(value)) {
+        throw new UsageError(`jose must be jws, jwe or jws+jwe, not "${value}".`, {
+          hint: 'To turn it off: wise config unset jose.',
+        });
+      }
+      return value;
+    },
+  },
 ];
 
 export function settingSpec(key: string): SettingSpec {

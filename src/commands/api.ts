@@ -73,7 +73,7 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
 
   const target = await resolveTarget(ctx);
   const credential = headers.authorization ? undefined : await resolveCredential(ctx, target);
-  const client = createClient(ctx, target.env, credential, target);
+  const client = createClient(ctx, target.env, credential, target, opts.jose ? { jose: opts.jose } : {});
   const response = await client.send({ method, path, headers, ...(body ? { body } : {}) });
 
   if (opts.include) {

@@ -5,6 +5,7 @@ import {
   checkConfigFiles,
   checkConnectivity,
   checkCredentials,
+  checkJoseKeys,
   checkNode,
   checkScaKey,
   checkSecretStore,
@@ -29,6 +30,7 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<void> {
   if (target) {
     rows.push(await checkCredentials(ctx, target, opts.offline === true));
     rows.push(await checkScaKey(ctx, target));
+    rows.push(...(await checkJoseKeys(ctx, target)));
     if (opts.offline) rows.push({ check: 'connectivity', status: 'skip', detail: 'not checked (--offline)' });
     else rows.push(...(await checkConnectivity(ctx, target)));
   }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
@@ -10,45 +11,101 @@ import {
   scaKeyName,
   uploadPlace,
 } from '../sca/keys.js';
+import type { JoseKeyRecord, JoseUse } from '../store/config.js';
 import { printJson } from '../util/output.js';
-import type { KeysGenerateOptions, KeysImportOptions, KeysPublicOptions } from './specs.js';
+import type { KeysGenerateOptions, KeysImportOptions, KeysPublicOptions, KeysRegisterOptions } from './specs.js';
 
-function checkUse(use: string): void {
-  if (use !== 'sca') {
-    throw new UsageError(`--use ${use} is not available yet; this version of wise makes keys for --use sca.`);
-  }
-}
-
-async function storeKey(ctx: Context, privatePem: string, publicPem: string, bits: number, made: string) {
+/** The SCA key's bookkeeping in config (when made, size, how), next to the key itself in the secret store. */
+async function storeScaKey(
+  ctx: Context,
+  privatePem: string,
+  publicPem: string,
+  bits: number,
+  made: 'generated' | 'imported',
+) {
   const target = await resolveTarget(ctx);
   ctx.redactor.add(privatePem);
   const store = await accountStore(ctx, target);
   await store.set(scaKeyName(target), privatePem);
+  const createdAt = new Date(ctx.clock.now()).toISOString();
+  await ctx.config.update((config) => {
+    const account = config.accounts[target.account] ?? { env: target.env, credentials: {} };
+    account.scaKeys = { ...account.scaKeys, [target.env]: { createdAt, bits, source: made } };
+    if (!account.store) account.store = store.backend;
+    config.accounts[target.account] = account;
+  });
   if (ctx.options.json) {
-    printJson(ctx, { account: target.account, env: target.env, use: 'sca', bits, publicKey: publicPem });
+    printJson(ctx, { account: target.account, env: target.env, use: 'sca', bits, createdAt, publicKey: publicPem });
     return;
   }
   ctx.io.out(publicPem);
   ctx.io.err(
-    `${made} an RSA ${bits} SCA key for account "${target.account}" (${target.env}); the private key is in the ${store.description}.\n` +
+    `${made === 'generated' ? 'Made' : 'Imported'} an RSA ${bits} SCA key for account "${target.account}" (${target.env}); the private key is in the ${store.description}.\n` +
       `Upload the public key printed above at ${uploadPlace(target.env)}.`,
   );
 }
 
-/** `wise keys generate --use sca`: a new RSA key; the private half to the secret store, the public half printed. */
-export async function keysGenerate(ctx: Context, opts: KeysGenerateOptions): Promise<void> {
-  checkUse(opts.use);
-  const bits = Number(opts.bits);
-  if (!(SCA_KEY_SIZES as readonly number[]).includes(bits)) {
-    throw new UsageError(`--bits must be one of ${SCA_KEY_SIZES.join(', ')}, not "${opts.bits}".`);
+/** A JOSE key of the environment's partner client: private half to the secret store, public facts to config. */
+async function storeJoseKey(ctx: Context, use: JoseUse, alg: string, key: KeyObject, source: 'generated' | 'imported') {
+  const { joseSecretName, newKid, thumbprintOf } = await import('../jose/keys.js');
+  const { createPublicKey } = await import('node:crypto');
+  const target = await resolveTarget(ctx);
+  const kid = newKid();
+  const privatePem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
+  ctx.redactor.add(privatePem);
+  const store = await ctx.secrets(target.config.clients[target.env]?.store);
+  await store.set(joseSecretName(target.env, kid), privatePem);
+  const record: JoseKeyRecord = {
+    kid,
+    use,
+    alg,
+    createdAt: new Date(ctx.clock.now()).toISOString(),
+    thumbprint: await thumbprintOf(key),
+    active: false,
+    source,
+    store: store.backend,
+  };
+  await ctx.config.update((config) => {
+    const keys = config.jose?.[target.env] ?? [];
+    // The first key of a use is active at once; a later one waits for `wise keys activate` (after registering).
+    record.active = !keys.some((k) => k.use === use && k.active);
+    config.jose = { ...config.jose, [target.env]: [...keys, record] };
+  });
+  const publicPem = createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
+  if (ctx.options.json) {
+    printJson(ctx, { env: target.env, ...record, publicKey: publicPem });
+    return;
   }
-  const { privatePem, publicPem } = generateScaKeyPair(bits);
-  await storeKey(ctx, privatePem, publicPem, bits, 'Made');
+  ctx.io.out(publicPem);
+  ctx.io.err(
+    `${source === 'generated' ? 'Made' : 'Imported'} ${alg} ${use} key ${kid} for the ${target.env} partner client; the private key is in the ${store.description}.\n` +
+      `Register it with Wise: wise keys register --use ${use}${record.active ? '' : ` --kid ${kid}`}` +
+      (record.active ? '' : `\nThen make it the one in use: wise keys activate ${kid}`),
+  );
 }
 
-/** `wise keys import --use sca <file|->`: an existing RSA private key (PEM), checked, then stored. */
+/** `wise keys generate --use <sca|signing|encryption>`: a new key; the private half to the secret store. */
+export async function keysGenerate(ctx: Context, opts: KeysGenerateOptions): Promise<void> {
+  const bits = Number(opts.bits);
+  if (opts.use === 'sca') {
+    if (opts.alg) throw new UsageError('--alg is for JOSE keys; an SCA key is RSA (SHA256withRSA).');
+    if (!(SCA_KEY_SIZES as readonly number[]).includes(bits)) {
+      throw new UsageError(`--bits must be one of ${SCA_KEY_SIZES.join(', ')}, not "${opts.bits}".`);
+    }
+    const { privatePem, publicPem } = generateScaKeyPair(bits);
+    await storeScaKey(ctx, privatePem, publicPem, bits, 'generated');
+    return;
+  }
+  const { checkAlg, generateJoseKeyPair, RSA_SIZES } = await import('../jose/keys.js');
+  const alg = checkAlg(opts.use, opts.alg);
+  if (!alg.startsWith('ES') && !(RSA_SIZES as readonly number[]).includes(bits)) {
+    throw new UsageError(`--bits must be one of ${RSA_SIZES.join(', ')}, not "${opts.bits}".`);
+  }
+  await storeJoseKey(ctx, opts.use, alg, generateJoseKeyPair(alg, bits), 'generated');
+}
+
+/** `wise keys import --use <use> <file|->`: an existing private key (PEM), checked, then stored. */
 export async function keysImport(ctx: Context, source: string, opts: KeysImportOptions): Promise<void> {
-  checkUse(opts.use);
   let pem: string;
   try {
     pem = source === '-' ? (await ctx.io.readStdin(64 * 1024)).toString('utf8') : readFileSync(source, 'utf8');
@@ -57,9 +114,21 @@ export async function keysImport(ctx: Context, source: string, opts: KeysImportO
     throw new UsageError(`Cannot read the key file ${source}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
   }
   ctx.redactor.add(pem.trim());
-  const key = parseScaPrivateKey(pem, source === '-' ? 'standard input' : source);
-  const privatePem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
-  await storeKey(ctx, privatePem, publicPemOf(key), key.asymmetricKeyDetails?.modulusLength ?? 0, 'Imported');
+  const where = source === '-' ? 'standard input' : source;
+  if (opts.use === 'sca') {
+    const key = parseScaPrivateKey(pem, where);
+    const privatePem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
+    await storeScaKey(ctx, privatePem, publicPemOf(key), key.asymmetricKeyDetails?.modulusLength ?? 0, 'imported');
+    return;
+  }
+  const { checkAlg, checkKeyFitsAlg, parsePrivateKey } = await import('../jose/keys.js');
+  const key = parsePrivateKey(pem, where);
+  const { createPublicKey } = await import('node:crypto');
+  const curve = key.asymmetricKeyType === 'ec' ? createPublicKey(key).export({ format: 'jwk' }).crv : undefined;
+  const implied = curve ? { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[curve] : 'PS256';
+  const alg = checkAlg(opts.use, opts.alg ?? (opts.use === 'signing' ? implied : undefined));
+  checkKeyFitsAlg(key, alg, where);
+  await storeJoseKey(ctx, opts.use, alg, key, 'imported');
 }
 
 /** `wise sca sign <ott>`: the base64 SHA256withRSA signature of a one-time token, with the account's SCA key. */
@@ -76,7 +145,7 @@ export async function scaSign(ctx: Context, ott: string): Promise<void> {
   ctx.io.out(`${signOneTimeToken(key, ott)}\n`);
 }
 
-/** The account's SCA key as `keys list` shows it: where it is, its size, and the fingerprint of its public key. */
+/** The account's SCA key as `keys list` shows it: where it is, its size, when made, and its public key's hash. */
 async function describeScaKey(ctx: Context) {
   const { loadScaKey } = await import('../sca/keys.js');
   const { createHash, createPublicKey } = await import('node:crypto');
@@ -84,54 +153,174 @@ async function describeScaKey(ctx: Context) {
   const key = await loadScaKey(ctx, target);
   if (!key) return { target, key: undefined, row: undefined };
   const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const fromEnv = Boolean(ctx.env.WISE_SCA_PRIVATE_KEY);
+  const made = fromEnv ? undefined : target.config.accounts[target.account]?.scaKeys?.[target.env];
   const row = {
     use: 'sca',
     algorithm: 'RSA',
     bits: key.asymmetricKeyDetails?.modulusLength ?? 0,
-    source: ctx.env.WISE_SCA_PRIVATE_KEY ? 'WISE_SCA_PRIVATE_KEY' : 'secret store',
+    source: fromEnv ? 'WISE_SCA_PRIVATE_KEY' : 'secret store',
+    createdAt: made?.createdAt ?? null,
     sha256: createHash('sha256').update(der).digest('hex'),
   };
   return { target, key, row };
 }
 
-/** `wise keys list`: the keys of the account and environment, public facts only. */
+const day = (iso: string | undefined | null) => (iso ? iso.slice(0, 10) : '-');
+
+/** `wise keys list`: the account's SCA key and the environment's JOSE keys, public facts only. */
 export async function keysList(ctx: Context): Promise<void> {
   const { target, row } = await describeScaKey(ctx);
-  const rows = row ? [row] : [];
+  const jose = target.config.jose?.[target.env] ?? [];
   if (ctx.options.json) {
-    printJson(ctx, { account: target.account, env: target.env, keys: rows });
+    printJson(ctx, { account: target.account, env: target.env, sca: row ?? null, jose });
     return;
   }
-  if (!rows.length) {
+  if (!row && !jose.length) {
     ctx.io.err(
-      `No keys for account "${target.account}" (${target.env}). Make one with \`wise keys generate --use sca\`.`,
+      `No keys for account "${target.account}" (${target.env}). Make one with \`wise keys generate --use sca|signing|encryption\`.`,
     );
     return;
   }
   const { formatTable } = await import('../util/output.js');
-  ctx.io.out(
-    formatTable(
-      ['USE', 'KEY', 'FROM', 'SHA-256 OF THE PUBLIC KEY'],
-      rows.map((r) => [r.use, `${r.algorithm} ${r.bits}`, r.source, r.sha256]),
-    ),
-  );
+  const rows: string[][] = [];
+  if (row)
+    rows.push(['sca', `RSA ${row.bits}`, '-', day(row.createdAt), '-', 'yes', `sha256:${row.sha256.slice(0, 16)}…`]);
+  for (const k of jose) {
+    rows.push([
+      k.use,
+      k.alg,
+      k.kid,
+      day(k.createdAt),
+      k.registered ? `until ${day(k.registered.validTill)}` : 'no',
+      k.active ? 'yes' : 'no',
+      k.thumbprint,
+    ]);
+  }
+  ctx.io.out(formatTable(['USE', 'ALG', 'KID', 'CREATED', 'REGISTERED', 'ACTIVE', 'THUMBPRINT'], rows));
 }
 
-/** `wise keys public --use sca`: the public key in PEM, base64 DER (as Wise's key APIs carry it) or JWK. */
+/** `wise keys public --use <use> [--kid]`: the public key in PEM, base64 DER (as Wise's key APIs carry it) or JWK. */
 export async function keysPublic(ctx: Context, opts: KeysPublicOptions): Promise<void> {
-  checkUse(opts.use);
-  const { target, key } = await describeScaKey(ctx);
-  if (!key) {
-    throw new UsageError(`Account "${target.account}" (${target.env}) has no SCA key.`, {
-      hint: 'Run `wise keys generate --use sca`, or set WISE_SCA_PRIVATE_KEY.',
-    });
-  }
   const { createPublicKey } = await import('node:crypto');
-  const publicKey = createPublicKey(key);
-  if (opts.format === 'jwk') ctx.io.out(`${JSON.stringify(publicKey.export({ format: 'jwk' }))}\n`);
+  let publicKey: KeyObject;
+  let jwkExtra: Record<string, string> = {};
+  if (opts.use === 'sca') {
+    const { target, key } = await describeScaKey(ctx);
+    if (!key) {
+      throw new UsageError(`Account "${target.account}" (${target.env}) has no SCA key.`, {
+        hint: 'Run `wise keys generate --use sca`, or set WISE_SCA_PRIVATE_KEY.',
+      });
+    }
+    publicKey = createPublicKey(key);
+  } else {
+    const { findKey, loadPrivateKey } = await import('../jose/keys.js');
+    const target = await resolveTarget(ctx);
+    const record = findKey(target.config, target.env, opts.use, opts.kid);
+    publicKey = createPublicKey(await loadPrivateKey(ctx, target.env, record));
+    jwkExtra = { kid: record.kid, alg: record.alg, use: record.use === 'signing' ? 'sig' : 'enc' };
+  }
+  if (opts.format === 'jwk') ctx.io.out(`${JSON.stringify({ ...publicKey.export({ format: 'jwk' }), ...jwkExtra })}\n`);
   else if (opts.format === 'der-base64') {
     ctx.io.out(`${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}\n`);
   } else ctx.io.out(publicKey.export({ type: 'spki', format: 'pem' }) as string);
+}
+
+/**
+ * `wise keys register --use <signing|encryption> [--kid] [--valid-days]`: the public key to Wise
+ * (`POST /v1/auth/jose/request/public-keys`) with a client-credentials token of the environment's partner client.
+ */
+export async function keysRegister(ctx: Context, opts: KeysRegisterOptions): Promise<void> {
+  const [{ findKey, loadPrivateKey, wiseAlgorithmName, wiseDate }, { clientCredentialsToken }, { createClient }] =
+    await Promise.all([import('../jose/keys.js'), import('../jose/wise-keys.js'), import('../http/factory.js')]);
+  const { createPublicKey } = await import('node:crypto');
+  const days = Number(opts.validDays);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new UsageError(`--valid-days must be a whole number of days from 1 to 3650, not "${opts.validDays}".`);
+  }
+  const target = await resolveTarget(ctx);
+  const record = findKey(target.config, target.env, opts.use, opts.kid);
+  const key = await loadPrivateKey(ctx, target.env, record);
+  const token = await clientCredentialsToken(ctx, target.env, 'Registering a JOSE key');
+  const client = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
+  const now = ctx.clock.now();
+  const validFrom = wiseDate(now);
+  const validTill = wiseDate(now + days * 86_400_000);
+  const body = {
+    keyId: record.kid,
+    validFrom,
+    validTill,
+    scope: record.use === 'signing' ? 'PAYLOAD_SIGNING' : 'PAYLOAD_ENCRYPTION',
+    publicKeyMaterial: {
+      algorithm: wiseAlgorithmName(record.alg),
+      keyMaterial: createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64'),
+    },
+  };
+  await client.request({
+    method: 'POST',
+    path: '/v1/auth/jose/request/public-keys',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const registered = { at: new Date(now).toISOString(), validFrom, validTill };
+  await ctx.config.update((config) => {
+    const keys = config.jose?.[target.env] ?? [];
+    const mine = keys.find((k) => k.kid === record.kid);
+    if (mine) mine.registered = registered;
+  });
+  if (ctx.options.json) {
+    printJson(ctx, { env: target.env, kid: record.kid, use: record.use, registered });
+    return;
+  }
+  ctx.io.err(
+    `Wise accepted ${record.use} key ${record.kid} (${record.alg}) for ${target.env}, valid until ${validTill} UTC.` +
+      (record.active ? '' : `\nMake it the one in use with: wise keys activate ${record.kid}`),
+  );
+}
+
+/** `wise keys activate <kid>`: the key new requests use for its use (the others of that use stay, inactive). */
+export async function keysActivate(ctx: Context, kid: string): Promise<void> {
+  const target = await resolveTarget(ctx);
+  const { findKey } = await import('../jose/keys.js');
+  const record = findKey(target.config, target.env, undefined, kid);
+  await ctx.config.update((config) => {
+    for (const k of config.jose?.[target.env] ?? []) if (k.use === record.use) k.active = k.kid === kid;
+  });
+  if (ctx.options.json) {
+    printJson(ctx, { env: target.env, kid, use: record.use, active: true });
+    return;
+  }
+  ctx.io.err(`${record.use} key ${kid} is now the one in use for ${target.env}.`);
+  if (!record.registered)
+    ctx.io.err(`It is not registered with Wise yet: wise keys register --use ${record.use} --kid ${kid}`);
+}
+
+/**
+ * `wise keys remove <kid>`: deletes the private key and its record. Replies Wise encrypted to it can no longer be
+ * opened; Wise keeps the registration until its end date.
+ */
+export async function keysRemove(ctx: Context, kid: string): Promise<void> {
+  const target = await resolveTarget(ctx);
+  const { findKey, joseSecretName } = await import('../jose/keys.js');
+  const record = findKey(target.config, target.env, undefined, kid);
+  const store = await ctx.secrets(record.store);
+  await store.delete(joseSecretName(target.env, kid));
+  await ctx.config.update((config) => {
+    const keys = (config.jose?.[target.env] ?? []).filter((k) => k.kid !== kid);
+    config.jose = { ...config.jose, [target.env]: keys };
+    if (!keys.length) delete config.jose[target.env];
+    if (!Object.keys(config.jose).length) delete config.jose;
+  });
+  if (ctx.options.json) {
+    printJson(ctx, { env: target.env, kid, removed: true });
+    return;
+  }
+  ctx.io.err(`Removed ${record.use} key ${kid} (${record.alg}) of ${target.env}.`);
+  if (record.active) {
+    ctx.io.err(
+      `It was the active ${record.use} key: until you activate another (wise keys list, wise keys activate <kid>), JOSE calls that need one fail.`,
+    );
+  }
 }
 
 /** `wise sca status <ott>`: the action a one-time token approves and its challenges, as Wise lists them. */

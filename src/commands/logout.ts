@@ -19,6 +19,7 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
     ? [
         ...Object.values(target.config.accounts).map((a) => a.store),
         ...Object.values(target.config.clients).map((c) => c?.store),
+        ...Object.values(target.config.jose ?? {}).flatMap((keys) => (keys ?? []).map((k) => k.store)),
       ]
     : [target.config.accounts[target.account]?.store];
   const stores: SecretStore[] = [];
@@ -51,6 +52,7 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
     if (opts.all) {
       config.accounts = {};
       config.clients = {};
+      delete config.jose;
       delete config.defaultAccount;
       return;
     }
@@ -70,7 +72,7 @@ export async function logout(ctx: Context, opts: LogoutOptions): Promise<void> {
   const removed = accounts.length === 1 ? '1 stored account' : `${accounts.length} stored accounts`;
   ctx.io.err(
     opts.all
-      ? `Removed ${removed} and the OAuth clients; ${secrets}.`
+      ? `Removed ${removed}, the OAuth clients and their JOSE keys; ${secrets}.`
       : `Logged out of account "${target.account}"; ${secrets}.`,
   );
 }

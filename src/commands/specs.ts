@@ -138,13 +138,20 @@ export const apiSpec = () =>
         "wise api '/v4/profiles/<id>/balances?types=STANDARD'",
         'wise api -X POST /v3/profiles/<id>/quotes -d @quote.json',
         'wise api -i /v1/me',
+        'wise api --jose jws -X POST /v1/auth/jose/playground/jws -d \'{"hello":"wise"}\'',
       ),
     )
     .argument('<path>', 'API path, e.g. /v2/profiles')
     .option('-X, --method <method>', 'HTTP method (default GET, or POST with --data)')
     .option('-d, --data <data>', 'request body: text, @file, or @- for stdin')
     .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect)
-    .option('-i, --include', 'print the status line and response headers too');
+    .option('-i, --include', 'print the status line and response headers too')
+    .addOption(
+      new Option(
+        '--jose <mode>',
+        'sign (jws), encrypt (jwe) or both (jws+jwe) the request, and verify/decrypt the reply; none turns off the account default',
+      ).choices(['jws', 'jwe', 'jws+jwe', 'none'] as const),
+    );
 export type ApiOptions = OptionsOf<typeof apiSpec>;
 
 export const mockSpec = () =>
@@ -186,29 +193,54 @@ export const completionSpec = () =>
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] as const));
 
 const useOption = () =>
-  new Option('--use <use>', 'what the key is for: sca (signing one-time tokens); signing and encryption come with JOSE')
+  new Option(
+    '--use <use>',
+    "what the key is for: sca (signing one-time tokens, the account's), signing or encryption (JOSE, the partner client's)",
+  )
     .choices(['sca', 'signing', 'encryption'] as const)
     .makeOptionMandatory();
+
+const joseUseOption = () =>
+  new Option('--use <use>', 'signing (JWS) or encryption (JWE)')
+    .choices(['signing', 'encryption'] as const)
+    .makeOptionMandatory();
+
+const algOption = () =>
+  new Option(
+    '--alg <alg>',
+    'JOSE algorithm: ES256 (default), ES384, ES512, PS256, PS384, PS512; RSA-OAEP-256 for encryption',
+  ).choices(['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RSA-OAEP-256'] as const);
 
 export const keysGenerateSpec = () =>
   new Command('generate')
     .description('make a key pair: the private key goes to the secret store, the public key is printed to upload')
     .addHelpText(
       'after',
-      examples('wise keys generate --use sca', 'wise keys generate --use sca --bits 4096 > sca.pub'),
+      examples(
+        'wise keys generate --use sca',
+        'wise keys generate --use sca --bits 4096 > sca.pub',
+        'wise keys generate --use signing --alg ES256',
+        'wise keys generate --use encryption',
+      ),
     )
     .addOption(useOption())
+    .addOption(algOption())
     .option('--bits <bits>', 'RSA key size: 2048, 3072 or 4096', '2048');
 export type KeysGenerateOptions = OptionsOf<typeof keysGenerateSpec>;
 
 export const keysImportSpec = () =>
   new Command('import')
-    .description('store an existing RSA private key (PEM) from a file, or - for stdin')
+    .description('store an existing private key (PEM) from a file, or - for stdin')
     .addHelpText(
       'after',
-      examples('wise keys import --use sca private.pem', 'pass show wise/sca | wise keys import --use sca -'),
+      examples(
+        'wise keys import --use sca private.pem',
+        'pass show wise/sca | wise keys import --use sca -',
+        'wise keys import --use signing --alg PS256 signing.pem',
+      ),
     )
     .addOption(useOption())
+    .addOption(algOption())
     .argument('<file>', 'PEM private key file, or - for standard input');
 export type KeysImportOptions = OptionsOf<typeof keysImportSpec>;
 
@@ -220,20 +252,52 @@ export const scaSignSpec = () =>
 
 export const keysListSpec = () =>
   new Command('list')
-    .description('show the keys of the account (never private material)')
+    .description("show the account's SCA key and the environment's JOSE keys (never private material)")
     .addHelpText('after', examples('wise keys list', 'wise --json keys list'));
 
 export const keysPublicSpec = () =>
   new Command('public')
     .description('print the public half of a stored key, to upload or to check')
-    .addHelpText('after', examples('wise keys public --use sca', 'wise keys public --use sca --format jwk'))
+    .addHelpText(
+      'after',
+      examples(
+        'wise keys public --use sca',
+        'wise keys public --use signing --format jwk',
+        'wise keys public --use encryption --kid <kid>',
+      ),
+    )
     .addOption(useOption())
+    .option('--kid <kid>', 'which JOSE key (default: the active one of the use)')
     .addOption(
       new Option('--format <format>', 'pem, der-base64 (the SPKI DER in base64) or jwk')
         .choices(['pem', 'der-base64', 'jwk'] as const)
         .default('pem' as const),
     );
 export type KeysPublicOptions = OptionsOf<typeof keysPublicSpec>;
+
+export const keysRegisterSpec = () =>
+  new Command('register')
+    .description("register a JOSE public key with Wise for the environment's partner client")
+    .addHelpText(
+      'after',
+      examples('wise keys register --use signing', 'wise keys register --use encryption --kid <kid> --valid-days 90'),
+    )
+    .addOption(joseUseOption())
+    .option('--kid <kid>', 'which key (default: the active one of the use)')
+    .option('--valid-days <days>', 'how long Wise accepts it, from now', '365');
+export type KeysRegisterOptions = OptionsOf<typeof keysRegisterSpec>;
+
+export const keysActivateSpec = () =>
+  new Command('activate')
+    .description('make a JOSE key the one new requests use (for its use)')
+    .addHelpText('after', examples('wise keys activate 8f14e45f-ceea-4e7a-9c1d-2b1f0f7a9c11'))
+    .argument('<kid>', 'the key id, from `wise keys list`');
+
+export const keysRemoveSpec = () =>
+  new Command('remove')
+    .description('delete a JOSE key (its private half too); replies encrypted to it can no longer be opened')
+    .addHelpText('after', examples('wise keys remove 8f14e45f-ceea-4e7a-9c1d-2b1f0f7a9c11'))
+    .argument('<kid>', 'the key id, from `wise keys list`');
 
 export const scaStatusSpec = () =>
   new Command('status')

@@ -222,8 +222,14 @@ export async function checkScaKey(ctx: Context, target: Target): Promise<CheckRo
       };
     }
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-    const from = ctx.env.WISE_SCA_PRIVATE_KEY ? 'WISE_SCA_PRIVATE_KEY' : 'the secret store';
-    return { check: 'sca key', status: 'pass', detail: `RSA ${bits} from ${from}` };
+    const fromEnv = Boolean(ctx.env.WISE_SCA_PRIVATE_KEY);
+    const made = fromEnv ? undefined : target.config.accounts[target.account]?.scaKeys?.[target.env];
+    const when = made ? `, ${made.source} ${made.createdAt.slice(0, 10)}` : '';
+    return {
+      check: 'sca key',
+      status: 'pass',
+      detail: `RSA ${bits} from ${fromEnv ? 'WISE_SCA_PRIVATE_KEY' : 'the secret store'}${when}`,
+    };
   } catch (error) {
     return {
       check: 'sca key',
@@ -232,6 +238,90 @@ export async function checkScaKey(ctx: Context, target: Target): Promise<CheckRo
       fix: 'Make a new one with `wise keys generate --use sca` (and upload its public key), or fix WISE_SCA_PRIVATE_KEY.',
     };
   }
+}
+
+const EXPIRY_WARNING_DAYS = 30;
+
+/**
+ * The JOSE keys of the environment's partner client: for each use with keys, is one active, is its private half
+ * in the secret store, is it registered with Wise, and does the registration end within 30 days.
+ */
+export async function checkJoseKeys(ctx: Context, target: Target): Promise<CheckRow[]> {
+  const keys = target.config.jose?.[target.env] ?? [];
+  if (!keys.length)
+    return [{ check: 'jose keys', status: 'skip', detail: `none for ${target.env} (JOSE is optional)` }];
+  const { joseSecretName } = await import('../jose/keys.js');
+  const rows: CheckRow[] = [];
+  for (const use of ['signing', 'encryption'] as const) {
+    const ofUse = keys.filter((k) => k.use === use);
+    if (!ofUse.length) continue;
+    const check = `jose ${use} key`;
+    const active = ofUse.find((k) => k.active);
+    if (!active) {
+      rows.push({
+        check,
+        status: 'fail',
+        detail: `${ofUse.length} key(s), none active`,
+        fix: 'wise keys activate <kid>',
+      });
+      continue;
+    }
+    const name = `${active.alg} ${active.kid}`;
+    let present: boolean;
+    try {
+      present = Boolean(await (await ctx.secrets(active.store)).get(joseSecretName(target.env, active.kid)));
+    } catch (error) {
+      rows.push({
+        check,
+        status: 'fail',
+        detail: `${name}: ${(error as Error).message}`,
+        fix: 'See the secret store row.',
+      });
+      continue;
+    }
+    if (!present) {
+      rows.push({
+        check,
+        status: 'fail',
+        detail: `${name}: its private half is missing from the secret store`,
+        fix: `wise keys remove ${active.kid}, then wise keys generate --use ${use}`,
+      });
+      continue;
+    }
+    if (!active.registered) {
+      rows.push({
+        check,
+        status: 'warn',
+        detail: `${name}: not registered with Wise`,
+        fix: `wise keys register --use ${use}`,
+      });
+      continue;
+    }
+    const till = Date.parse(`${active.registered.validTill.replace(' ', 'T')}Z`);
+    const daysLeft = Math.floor((till - ctx.clock.now()) / 86_400_000);
+    if (daysLeft < 0) {
+      rows.push({
+        check,
+        status: 'fail',
+        detail: `${name}: its registration ended ${active.registered.validTill} UTC`,
+        fix: `wise keys generate --use ${use}, register it, activate it`,
+      });
+    } else if (daysLeft < EXPIRY_WARNING_DAYS) {
+      rows.push({
+        check,
+        status: 'warn',
+        detail: `${name}: registered, ends in ${daysLeft} days (${active.registered.validTill} UTC)`,
+        fix: `Rotate: wise keys generate --use ${use}, wise keys register --use ${use} --kid <new>, wise keys activate <new>`,
+      });
+    } else {
+      rows.push({
+        check,
+        status: 'pass',
+        detail: `${name}: registered until ${active.registered.validTill} UTC (${daysLeft} days)`,
+      });
+    }
+  }
+  return rows;
 }
 
 const MAX_SKEW_MS = 60_000;

@@ -69,6 +69,8 @@ export interface WiseClientOptions {
   apiVersion?: string;
   /** Answers SCA challenges (the `sca` layer); without it a challenge is reported as exit 5. */
   scaSolver?: ScaSolver;
+  /** Fills the body-codec slot (JOSE); without it bodies pass as they are. */
+  bodyCodec?: Layer;
 }
 
 /** The default layers, outermost first (see src/http/pipeline.ts for what each one does). */
@@ -81,7 +83,7 @@ export function defaultLayers(o: WiseClientOptions): Layer[] {
       ...(o.accessToken ? { accessToken: o.accessToken } : {}),
       ...(o.renewToken ? { renewToken: o.renewToken } : {}),
     }),
-    passThrough('body codec'),
+    o.bodyCodec ?? passThrough('body codec'),
     scaLayer(o.scaSolver, o.debug),
     retryLayer({
       clock: o.clock,

@@ -2,9 +2,11 @@ import { type Resolved, resolveApiVersion } from '../account/settings.js';
 import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
+import type { JoseMode } from '../jose/codec.js';
 import type { WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
 import { API_URLS, parseBaseUrl } from './endpoints.js';
+import type { Layer } from './pipeline.js';
 
 /** The API base for an environment: --api-url, else WISE_API_URL, else Wise's host. */
 export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
@@ -28,12 +30,53 @@ export function apiVersion(ctx: Context, target?: Pick<Target, 'account' | 'conf
  * A client for the environment, authenticated with `credential` when given. With the `target` account, a personal
  * token's SCA challenges are answered with the account's SCA key (loaded only when Wise asks).
  */
+/**
+ * JOSE for the call: `--jose` of `wise api` (`none` turns it off), else the account's `jose` setting for the
+ * account's calls; undefined means plain JSON.
+ */
+export function joseModeFor(
+  requested: string | undefined,
+  target: Pick<Target, 'account' | 'config'> | undefined,
+): JoseMode | undefined {
+  if (requested === 'none') return undefined;
+  if (requested) return requested as JoseMode;
+  return target?.config.accounts[target.account]?.settings?.jose;
+}
+
+/** The body-codec layer for JOSE, loading the JOSE code and keys only when the first request goes through it. */
+function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode): Layer {
+  let layer: Promise<Layer> | undefined;
+  return {
+    name: 'body codec',
+    async handle(request, next) {
+      layer ??= Promise.all([import('../jose/codec.js'), import('../jose/material.js')]).then(
+        ([{ joseLayer }, { loadJoseMaterial }]) => {
+          let material: ReturnType<typeof loadJoseMaterial> | undefined;
+          return joseLayer({
+            mode,
+            material: () => {
+              material ??= loadJoseMaterial(ctx, env, mode);
+              return material;
+            },
+            redactor: ctx.redactor,
+            debug: (line) => ctx.debug(line),
+            debugEnabled: ctx.debugEnabled,
+          });
+        },
+      );
+      return (await layer).handle(request, next);
+    },
+  };
+}
+
 export function createClient(
   ctx: Context,
   env: WiseEnv,
   credential?: Pick<ActiveCredential, 'kind' | 'accessToken' | 'renew'>,
   target?: Target,
+  options: { jose?: JoseMode | 'none' } = {},
 ): WiseClient {
+  const jose = joseModeFor(options.jose, target);
   const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
   const version = apiVersion(ctx, target)?.value;
   const baseUrl = apiBaseUrl(ctx, env);
@@ -46,6 +89,7 @@ export function createClient(
     debugEnabled: ctx.debugEnabled,
     clock: ctx.clock,
     ...(version ? { apiVersion: version } : {}),
+    ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),
     ...(personal && target

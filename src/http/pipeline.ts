@@ -226,6 +226,9 @@ export interface TraceLayerOptions {
 /** 5. The --debug trace of each attempt as it goes to the transport: plaintext bodies, every secret redacted. */
 export function traceLayer(o: TraceLayerOptions): Layer {
   const body = (text: string, type: string | undefined) => {
+    // A JWS carries its payload in base64url, which redaction cannot see into: the body codec traces the plaintext
+    // (redacted) instead, and the compact form is only counted here.
+    if (/^application\/jose\+json/i.test(type ?? '')) return `(compact JOSE, ${text.length} chars)`;
     const redacted = o.redactor.body(text, type);
     return redacted.length > DEBUG_BODY_LIMIT
       ? `${redacted.slice(0, DEBUG_BODY_LIMIT)}… (${redacted.length} chars)`

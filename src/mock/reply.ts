@@ -4,6 +4,8 @@ export interface Reply {
   body?: unknown;
   /** A body sent as is (HTML), instead of JSON. */
   html?: string;
+  /** A compact JWS or JWE, sent as application/jose+json. */
+  jose?: string;
   headers?: Record<string, string>;
 }
 

@@ -5,6 +5,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  createJoseState,
+  hasClientEncryptionKey,
+  type OpenedRequest,
+  openJoseRequest,
+  playground,
+  registerClientKey,
+  rotateSigningKey,
+  sealJoseReply,
+  wiseSigningKey,
+} from './jose.js';
 import { handleAuthorize, handleSignup, handleToken, type OAuthOptions } from './oauth.js';
 import { createQuote } from './quotes.js';
 import { errors, json, type Reply } from './reply.js';
@@ -109,6 +120,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
   const faults: Fault[] = [];
   const sca = createScaState();
   const challenges = createChallengeState();
+  const jose = createJoseState();
   for (const pem of options.scaPublicKeys ?? []) registerScaKey(sca, 1001, pem);
   const requests: RecordedRequest[] = [];
 
@@ -162,6 +174,9 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       return json(200, { id: target.id, psd2: target.psd2, pin: challenges.pins.has(target.id) });
     }
     if (path === '/__mock/rotate-encryption-key' && method === 'POST') return rotateEncryptionKey(challenges);
+    if (path === '/__mock/rotate-signing-key' && method === 'POST') {
+      return rotateSigningKey(jose, url.searchParams.get('algorithm') ?? 'ES256');
+    }
     userControl = /^\/__mock\/users\/(\d+)\/sca-keys$/.exec(path);
     if (userControl && method === 'POST') return registerScaKey(sca, Number(userControl[1]), body.toString('utf8'));
     if (path === '/__mock/revoke-access-tokens' && method === 'POST') {
@@ -187,101 +202,134 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
 
     const auth = authenticate(req);
     if ('status' in auth) return auth;
-    if (path === '/v1/user/signup/registration_code' && method === 'POST') return handleSignup(state, auth, body);
-    if (path === '/v1/auth/jose/response/public-keys' && method === 'GET') return wiseEncryptionKey(challenges, url);
-    if (auth.kind === 'client') {
-      return errors(403, 'FORBIDDEN', 'This endpoint needs a user access token, not a client credentials token');
-    }
-    const user = state.users.find((u) => u.id === auth.userId);
-    if (!user) return errors(404, 'NOT_FOUND', 'User not found');
-    const mine = state.profiles.filter((p) => p.userId === user.id);
-
-    if (method === 'GET' && path === '/v2/profiles')
-      return json(
-        200,
-        mine.map((p) => p.v2()),
-      );
-    if (method === 'GET' && path === '/v1/profiles')
-      return json(
-        200,
-        mine.map((p) => p.v1()),
-      );
-    if (method === 'GET' && path === '/v1/me') {
-      return json(200, { id: user.id, name: user.name, email: user.email, active: true, details: user.details });
-    }
-
-    if (method === 'GET' && path === '/v1/one-time-token/status')
-      return oneTimeTokenStatus(sca, challenges, req, user.id);
-    const fingerprintPath = /^\/v2\/profiles\/([^/]+)\/device-fingerprints\/verify$/.exec(path);
-    if (fingerprintPath && method === 'POST') {
-      const denied = ownProfile(auth, fingerprintPath[1] ?? '');
-      if (denied) return denied;
-      return verifyFingerprint(sca, challenges, req, user.id, body);
-    }
-    const pinPath = /^\/v2\/profiles\/([^/]+)\/pin(\/verify)?$/.exec(path);
-    if (pinPath && method === 'POST') {
-      const denied = ownProfile(auth, pinPath[1] ?? '');
-      if (denied) return denied;
-      return pinPath[2] ? verifyPin(sca, challenges, req, user.id, body) : setPin(challenges, req, user.id, body);
-    }
-
-    let m = /^\/v4\/profiles\/([^/]+)\/balances$/.exec(path);
-    if (m && method === 'GET') {
-      const denied = ownProfile(auth, m[1] ?? '');
-      if (denied) return denied;
-      const types = url.searchParams.get('types');
-      if (!types) return errors(400, 'NotNull', 'types: must not be null (use types=STANDARD or SAVINGS)');
-      const wanted = new Set(types.split(','));
-      return json(
-        200,
-        state.balances.filter((b) => String(b.profileId) === m?.[1] && wanted.has(b.type)).map((b) => b.json()),
-      );
-    }
-
-    m = /^\/v3\/profiles\/([^/]+)\/quotes$/.exec(path);
-    if (m && method === 'POST') {
-      const denied = ownProfile(auth, m[1] ?? '');
-      if (denied) return denied;
-      return createQuote(state, Number(m[1]), user.id, body);
-    }
-    m = /^\/v3\/profiles\/([^/]+)\/quotes\/([^/]+)$/.exec(path);
-    if (m && method === 'GET') {
-      const denied = ownProfile(auth, m[1] ?? '');
-      if (denied) return denied;
-      const quote = state.quotes.get(m[2] ?? '');
-      return quote && String(quote.profile) === m[1] ? json(200, quote) : errors(404, 'NOT_FOUND', 'Quote not found');
-    }
-
-    // Balance statements and funding are refused to personal tokens of EU/UK (PSD2) users.
-    m = /^\/v1\/profiles\/([^/]+)\/balance-statements\/([^/]+)\/statement\.(json|csv|pdf)$/.exec(path);
-    const funding = /^\/v3\/profiles\/([^/]+)\/transfers\/([^/]+)\/payments$/.exec(path);
-    if ((m && method === 'GET') || (funding && method === 'POST')) {
-      const denied = ownProfile(auth, (m ?? funding)?.[1] ?? '');
-      if (denied) return denied;
-      if (auth.kind === 'personal' && user.psd2) {
-        return errors(403, 'FORBIDDEN', 'This action is not available with a personal API token for your region');
+    /** The routes behind authentication; `opened` is the request's JOSE, already checked and removed. */
+    const authed = async (auth: TokenInfo, body: Buffer, opened: OpenedRequest | undefined): Promise<Reply> => {
+      if (path === '/v1/user/signup/registration_code' && method === 'POST') return handleSignup(state, auth, body);
+      if (path === '/v1/auth/jose/response/public-keys' && method === 'GET') {
+        return url.searchParams.get('scope') === 'PAYLOAD_SIGNING'
+          ? wiseSigningKey(jose, url)
+          : wiseEncryptionKey(challenges, url);
       }
-      // Elsewhere a personal token may do it, with the one-time token signed by the user's key. (The challenge
-      // flow of OAuth users is not emulated yet: their calls pass.)
-      const action = m ? 'BALANCE__GET_STATEMENT' : 'TRANSFER__FUND';
-      const refused =
-        auth.kind === 'personal'
-          ? requirePersonalSignature(sca, req, user.id, action)
-          : requireChallenges(sca, challenges, req, user.id, action);
-      if (refused) return refused;
-      const checked = auth.kind === 'personal' || hasChallenges(challenges, user.id);
-      const approved = checked ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
-      if (m) {
+      if (path === '/v1/auth/jose/request/public-keys' && method === 'POST') {
+        if (auth.kind !== 'client') return errors(403, 'FORBIDDEN', 'Register keys with a client credentials token');
+        return registerClientKey(jose, body);
+      }
+      if (path === '/v1/auth/jose/playground/jws' && method === 'POST') return playground('jws', opened, method);
+      if (path === '/v1/auth/jose/playground/jwe' && (method === 'POST' || method === 'GET')) {
+        return playground('jwe', opened, method);
+      }
+      if (auth.kind === 'client') {
+        return errors(403, 'FORBIDDEN', 'This endpoint needs a user access token, not a client credentials token');
+      }
+      const user = state.users.find((u) => u.id === auth.userId);
+      if (!user) return errors(404, 'NOT_FOUND', 'User not found');
+      const mine = state.profiles.filter((p) => p.userId === user.id);
+
+      if (method === 'GET' && path === '/v2/profiles')
         return json(
           200,
-          { accountHolder: { type: 'PERSONAL' }, transactions: [], startOfStatementBalance: { value: 0 } },
-          approved,
+          mine.map((p) => p.v2()),
+        );
+      if (method === 'GET' && path === '/v1/profiles')
+        return json(
+          200,
+          mine.map((p) => p.v1()),
+        );
+      if (method === 'GET' && path === '/v1/me') {
+        return json(200, { id: user.id, name: user.name, email: user.email, active: true, details: user.details });
+      }
+
+      if (method === 'GET' && path === '/v1/one-time-token/status')
+        return oneTimeTokenStatus(sca, challenges, req, user.id);
+      const fingerprintPath = /^\/v2\/profiles\/([^/]+)\/device-fingerprints\/verify$/.exec(path);
+      if (fingerprintPath && method === 'POST') {
+        const denied = ownProfile(auth, fingerprintPath[1] ?? '');
+        if (denied) return denied;
+        return verifyFingerprint(sca, challenges, req, user.id, body);
+      }
+      const pinPath = /^\/v2\/profiles\/([^/]+)\/pin(\/verify)?$/.exec(path);
+      if (pinPath && method === 'POST') {
+        const denied = ownProfile(auth, pinPath[1] ?? '');
+        if (denied) return denied;
+        return pinPath[2] ? verifyPin(sca, challenges, req, user.id, body) : setPin(challenges, req, user.id, body);
+      }
+
+      let m = /^\/v4\/profiles\/([^/]+)\/balances$/.exec(path);
+      if (m && method === 'GET') {
+        const denied = ownProfile(auth, m[1] ?? '');
+        if (denied) return denied;
+        const types = url.searchParams.get('types');
+        if (!types) return errors(400, 'NotNull', 'types: must not be null (use types=STANDARD or SAVINGS)');
+        const wanted = new Set(types.split(','));
+        return json(
+          200,
+          state.balances.filter((b) => String(b.profileId) === m?.[1] && wanted.has(b.type)).map((b) => b.json()),
         );
       }
-      return json(200, { type: 'BALANCE', status: 'COMPLETED', errorCode: null }, approved);
-    }
 
-    return errors(404, 'NOT_FOUND', `No handler found for ${method} ${url.pathname}`);
+      m = /^\/v3\/profiles\/([^/]+)\/quotes$/.exec(path);
+      if (m && method === 'POST') {
+        const denied = ownProfile(auth, m[1] ?? '');
+        if (denied) return denied;
+        return createQuote(state, Number(m[1]), user.id, body);
+      }
+      m = /^\/v3\/profiles\/([^/]+)\/quotes\/([^/]+)$/.exec(path);
+      if (m && method === 'GET') {
+        const denied = ownProfile(auth, m[1] ?? '');
+        if (denied) return denied;
+        const quote = state.quotes.get(m[2] ?? '');
+        return quote && String(quote.profile) === m[1] ? json(200, quote) : errors(404, 'NOT_FOUND', 'Quote not found');
+      }
+
+      // Balance statements and funding are refused to personal tokens of EU/UK (PSD2) users.
+      m = /^\/v1\/profiles\/([^/]+)\/balance-statements\/([^/]+)\/statement\.(json|csv|pdf)$/.exec(path);
+      const funding = /^\/v3\/profiles\/([^/]+)\/transfers\/([^/]+)\/payments$/.exec(path);
+      if ((m && method === 'GET') || (funding && method === 'POST')) {
+        const denied = ownProfile(auth, (m ?? funding)?.[1] ?? '');
+        if (denied) return denied;
+        if (auth.kind === 'personal' && user.psd2) {
+          return errors(403, 'FORBIDDEN', 'This action is not available with a personal API token for your region');
+        }
+        // Elsewhere a personal token may do it, with the one-time token signed by the user's key. (The challenge
+        // flow of OAuth users is not emulated yet: their calls pass.)
+        const action = m ? 'BALANCE__GET_STATEMENT' : 'TRANSFER__FUND';
+        const refused =
+          auth.kind === 'personal'
+            ? requirePersonalSignature(sca, req, user.id, action)
+            : requireChallenges(sca, challenges, req, user.id, action);
+        if (refused) return refused;
+        const checked = auth.kind === 'personal' || hasChallenges(challenges, user.id);
+        const approved = checked ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
+        if (m) {
+          return json(
+            200,
+            { accountHolder: { type: 'PERSONAL' }, transactions: [], startOfStatementBalance: { value: 0 } },
+            approved,
+          );
+        }
+        return json(200, { type: 'BALANCE', status: 'COMPLETED', errorCode: null }, approved);
+      }
+
+      return errors(404, 'NOT_FOUND', `No handler found for ${method} ${url.pathname}`);
+    };
+
+    // JOSE: a request with X-TW-JOSE-Method is checked and opened here, answered by the routes above as usual, and
+    // its reply signed and/or encrypted as the request was. The SCA answers carry their own JWE (their handlers check
+    // it); their replies are encrypted when the partner registered an encryption key.
+    const scaAnswer = /^\/v2\/profiles\/[^/]+\/(pin\/verify|device-fingerprints\/verify)$/.test(path);
+    if (req.headers['x-tw-jose-method'] !== undefined && !scaAnswer) {
+      if (auth.kind === 'personal') {
+        return errors(403, 'FORBIDDEN', 'JOSE is for partner clients (OAuth tokens), not personal tokens');
+      }
+      const opened = await openJoseRequest(jose, challenges.encryption.privateKey, req, path, body);
+      if ('status' in opened) return opened;
+      return sealJoseReply(jose, opened, await authed(auth, opened.body, opened));
+    }
+    const reply = await authed(auth, body, undefined);
+    if (scaAnswer && auth.kind !== 'personal' && hasClientEncryptionKey(jose) && reply.status < 400) {
+      return sealJoseReply(jose, { signs: false, encrypts: true }, reply);
+    }
+    return reply;
   }
 
   function takeFault(method: string, path: string): Fault | undefined {
@@ -342,6 +390,10 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       ...(correlationId ? { 'x-external-correlation-id': correlationId } : {}),
       ...reply.headers,
     };
+    if (reply.jose !== undefined) {
+      res.writeHead(reply.status, { ...headers, 'content-type': 'application/jose+json' }).end(reply.jose);
+      return;
+    }
     if (reply.html !== undefined) {
       res.writeHead(reply.status, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(reply.html);
       return;

@@ -3,16 +3,11 @@
  * each required challenge, then let the caller send the call again with `x-2fa-approval`. A PIN goes as a JWE
  * (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION key, which is fetched with a client-credentials token.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadClientForGrant } from '../auth/oauth/client-config.js';
-import { clientCredentials } from '../auth/oauth/grants.js';
 import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { AuthError, isWiseError, ScaRequiredError } from '../errors.js';
 import { parseJson, type WiseClient } from '../http/client.js';
-import { endpoint } from '../http/endpoints.js';
-import { apiBaseUrl, createClient } from '../http/factory.js';
+import { cachedWiseKey, fetchWiseKey, type WiseKey } from '../jose/wise-keys.js';
 
 interface Challenge {
   primaryChallenge?: { type?: string };
@@ -54,49 +49,10 @@ async function readPin(ctx: Context): Promise<string> {
   });
 }
 
-interface WiseKey {
-  version: number | null;
-  /** Base64 DER (SPKI), as Wise sends it. */
-  der: string;
-}
-
-/** Wise's public keys, cached in the config folder by environment and API host (public material, no secret). */
-function keyCachePath(ctx: Context): string {
-  return join(ctx.configDir, 'wise-public-keys.json');
-}
-
-function cacheKey(ctx: Context, target: Target): string {
-  return `${target.env} ${apiBaseUrl(ctx, target.env).origin} PAYLOAD_ENCRYPTION`;
-}
-
-/** Every cached key; an absent or damaged cache reads as empty (its keys are fetched again). */
-async function readKeyCache(ctx: Context): Promise<Record<string, WiseKey>> {
+/** Wise's PAYLOAD_ENCRYPTION key; without a partner client set up, exit 5 with the set-up hint. */
+async function fetchEncryptionKey(ctx: Context, target: Target): Promise<WiseKey> {
   try {
-    const all = JSON.parse(await readFile(keyCachePath(ctx), 'utf8')) as unknown;
-    return all && typeof all === 'object' && !Array.isArray(all) ? (all as Record<string, WiseKey>) : {};
-  } catch {
-    return {};
-  }
-}
-
-async function cachedWiseKey(ctx: Context, target: Target): Promise<WiseKey | undefined> {
-  const entry = (await readKeyCache(ctx))[cacheKey(ctx, target)];
-  return entry && typeof entry.der === 'string' ? entry : undefined;
-}
-
-async function cacheWiseKey(ctx: Context, target: Target, key: WiseKey): Promise<void> {
-  const { ensurePrivateDir, writeFileAtomic } = await import('../store/atomic.js');
-  const all = await readKeyCache(ctx);
-  all[cacheKey(ctx, target)] = key;
-  await ensurePrivateDir(ctx.configDir);
-  await writeFileAtomic(keyCachePath(ctx), `${JSON.stringify(all, null, 2)}\n`);
-}
-
-/** Wise's PAYLOAD_ENCRYPTION key, fetched with a client-credentials token of the environment's client. */
-async function fetchWiseKey(ctx: Context, target: Target): Promise<WiseKey> {
-  let oauth: Awaited<ReturnType<typeof loadClientForGrant>>;
-  try {
-    oauth = await loadClientForGrant(ctx, target.env);
+    return await fetchWiseKey(ctx, target.env, 'PAYLOAD_ENCRYPTION', 'RSA_OAEP_256');
   } catch (error) {
     if (error instanceof AuthError) {
       throw new ScaRequiredError('Answering the PIN challenge needs the partner client of the environment.', {
@@ -105,19 +61,6 @@ async function fetchWiseKey(ctx: Context, target: Target): Promise<WiseKey> {
     }
     throw error;
   }
-  const api = createClient(ctx, target.env);
-  const token = (await clientCredentials(api, oauth)).access_token;
-  ctx.redactor.add(token);
-  const keys = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
-  const path = `${endpoint('joseResponseKeys', keys.apiVersion)}?algorithm=RSA_OAEP_256&scope=PAYLOAD_ENCRYPTION`;
-  const body = parseJson<{ version?: number; keyMaterial?: { keyMaterial?: string } }>(
-    await keys.request({ method: 'GET', path }),
-  );
-  const der = body.keyMaterial?.keyMaterial;
-  if (typeof der !== 'string') throw new ScaRequiredError('Wise did not send its encryption key for the PIN.');
-  const key = { version: typeof body.version === 'number' ? body.version : null, der };
-  await cacheWiseKey(ctx, target, key);
-  return key;
 }
 
 /** A challenge answer as Wise wants it: a compact JWE of a JSON object, RSA-OAEP-256 / A256GCM, naming the path. */
@@ -201,13 +144,13 @@ export async function answerChallenges(
         },
         body: await encryptFor(key.der, { [answer.field]: value }, path),
       });
-    const cached = await cachedWiseKey(ctx, target);
-    let key = cached ?? (await fetchWiseKey(ctx, target));
+    const cached = await cachedWiseKey(ctx, target.env, 'PAYLOAD_ENCRYPTION', 'RSA_OAEP_256');
+    let key = cached ?? (await fetchEncryptionKey(ctx, target));
     let response = await send(key);
     // A cached key Wise may have rotated: fetched again once, and the answer sent again only if the key changed (a
     // wrong PIN must not count twice towards Wise's limit of five).
     if (cached && response.status === 400) {
-      const fresh = await fetchWiseKey(ctx, target);
+      const fresh = await fetchEncryptionKey(ctx, target);
       if (fresh.der !== key.der) {
         ctx.debug(
           `  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): sending the ${answer.name} again`,

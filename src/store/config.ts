@@ -32,11 +32,15 @@ export interface EnvCredentials {
 export interface AccountSettings {
   /** The Wise API version (YYYYQn) for built-in paths, unless --api-version or WISE_API_VERSION says otherwise. */
   apiVersion?: string;
+  /** JOSE for the account's calls (`wise api --jose` wins). */
+  jose?: 'jws' | 'jwe' | 'jws+jwe';
 }
 
 export interface AccountConfig {
   env: WiseEnv;
   settings?: AccountSettings;
+  /** The account's SCA key, by environment. */
+  scaKeys?: Partial<Record<WiseEnv, ScaKeyRecord>>;
   /** Where this account's secrets are (remembered, so a later call without WISE_STORE finds them). */
   store?: StoreBackend;
   credentials: Partial<Record<WiseEnv, EnvCredentials>>;
@@ -49,11 +53,40 @@ export interface ClientConfig {
   store?: StoreBackend;
 }
 
+export type JoseUse = 'signing' | 'encryption';
+
+/** The public facts of one JOSE key of the environment's partner client (the private half is in the secret store). */
+export interface JoseKeyRecord {
+  /** The key id (a UUID), `kid` in JOSE headers and `keyId` at Wise. */
+  kid: string;
+  use: JoseUse;
+  /** ES256..ES512, PS256..PS512, or RSA-OAEP-256. */
+  alg: string;
+  createdAt: string;
+  /** RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key. */
+  thumbprint: string;
+  /** The key used for new requests (one per use). */
+  active: boolean;
+  source: 'generated' | 'imported';
+  store?: StoreBackend;
+  /** Set once Wise accepted the key (`POST /v1/auth/jose/request/public-keys`); dates in Wise's format. */
+  registered?: { at: string; validFrom: string; validTill: string };
+}
+
+/** When and how an account's SCA key was made (the key is in the secret store). */
+export interface ScaKeyRecord {
+  createdAt: string;
+  bits: number;
+  source: 'generated' | 'imported';
+}
+
 export interface ConfigData {
   version: number;
   defaultAccount?: string;
   accounts: Record<string, AccountConfig>;
   clients: Partial<Record<WiseEnv, ClientConfig>>;
+  /** The partner client's JOSE keys, by environment. */
+  jose?: Partial<Record<WiseEnv, JoseKeyRecord[]>>;
 }
 
 export function emptyConfig(): ConfigData {
@@ -136,6 +169,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** Field checks: each returns why the value is wrong, or undefined. Unknown fields are kept as they are. */
 const string: Check = (v, where) => (typeof v === 'string' ? undefined : `${where} is not a string`);
+const boolean: Check = (v, where) => (typeof v === 'boolean' ? undefined : `${where} is not true or false`);
 const integer: Check = (v, where) => (Number.isSafeInteger(v) ? undefined : `${where} is not a whole number`);
 const oneOf =
   (...allowed: string[]): Check =>
@@ -199,12 +233,35 @@ const configShape = object({
       object({
         env: oneOf(...WISE_ENVS),
         store: backend,
-        settings: optional(object({ apiVersion: optional(apiVersionText) })),
+        settings: optional(
+          object({ apiVersion: optional(apiVersionText), jose: optional(oneOf('jws', 'jwe', 'jws+jwe')) }),
+        ),
+        scaKeys: optional(
+          recordOf(object({ createdAt: string, bits: integer, source: oneOf('generated', 'imported') }), WISE_ENVS),
+        ),
         credentials: recordOf(envCredentials, WISE_ENVS),
       }),
     ),
   ),
   clients: optional(recordOf(object({ clientId: string, redirectUri: string, store: backend }), WISE_ENVS)),
+  jose: optional(
+    recordOf(
+      arrayOf(
+        object({
+          kid: string,
+          use: oneOf('signing', 'encryption'),
+          alg: oneOf('ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RSA-OAEP-256'),
+          createdAt: string,
+          thumbprint: string,
+          active: boolean,
+          source: oneOf('generated', 'imported'),
+          store: backend,
+          registered: optional(object({ at: string, validFrom: string, validTill: string })),
+        }),
+      ),
+      WISE_ENVS,
+    ),
+  ),
 });
 
 /** Parses and checks every field of config.json: a file of the wrong shape is damaged, never half used. */

@@ -87,10 +87,10 @@ describe('messages that pointed the wrong way', () => {
   it('logout --all counts what it removed in plain words', async () => {
     const { sb } = await fresh();
     const none = await sb.run(['logout', '--all']);
-    expect(none.stderr).toContain('Removed 0 stored accounts and the OAuth clients');
+    expect(none.stderr).toContain('Removed 0 stored accounts, the OAuth clients and their JOSE keys');
     await sb.run(['token', 'add', '--no-verify'], { input: 'tok-123456789' });
     const one = await sb.run(['logout', '--all']);
-    expect(one.stderr).toContain('Removed 1 stored account and the OAuth clients; 1 secret deleted');
+    expect(one.stderr).toContain('Removed 1 stored account, the OAuth clients and their JOSE keys; 1 secret deleted');
   });
 });
 

@@ -1,0 +1,212 @@
+/**
+ * The body-codec layer of the request pipeline for JOSE (src/http/pipeline.ts, layer 2). On the way out the body is
+ * signed (compact JWS: `alg`, `kid`, `url` = the request path) and/or encrypted (compact JWE, RSA-OAEP-256 / A256GCM,
+ * `url`, to Wise's PAYLOAD_ENCRYPTION key); on the way back Wise's reply is decrypted with our encryption key (by
+ * `kid`) and/or verified with Wise's PAYLOAD_SIGNING key, and the layers outside see the plain JSON. A successful
+ * reply that is not JOSE, or does not verify, is refused (exit 1) and its payload never shown: that is the point of
+ * asking for it. Wise's keys are cached; one that fails is fetched once more.
+ */
+import type { KeyObject } from 'node:crypto';
+import { WiseError } from '../errors.js';
+import type { Layer, PipelineRequest, WiseResponse } from '../http/pipeline.js';
+import type { Redactor } from '../util/redact.js';
+import { CONTENT_ENCRYPTION, ENCRYPTION_ALG, SIGNING_ALGS } from './keys.js';
+import type { WiseKey } from './wise-keys.js';
+
+export type JoseMode = 'jws' | 'jwe' | 'jws+jwe';
+export const JOSE_MODES: readonly JoseMode[] = ['jws', 'jwe', 'jws+jwe'];
+const JOSE_TYPE = 'application/jose+json';
+
+/** What the layer needs, loaded on the first request that uses it. */
+export interface JoseMaterial {
+  /** Our active signing key (for `jws`, `jws+jwe`). */
+  signing?: { kid: string; alg: string; key: KeyObject };
+  /** Our encryption keys by kid, to open replies (the active one and older ones not yet removed). */
+  decryption: Map<string, KeyObject>;
+  /** Wise's key of a scope and algorithm: cached, or fetched when `fresh`. */
+  wiseKey(scope: 'PAYLOAD_SIGNING' | 'PAYLOAD_ENCRYPTION', algorithm: string, fresh: boolean): Promise<WiseKey>;
+}
+
+export class JoseReplyError extends WiseError {}
+
+function publicKey(key: WiseKey): Promise<KeyObject> {
+  return import('node:crypto').then(({ createPublicKey }) =>
+    createPublicKey({ key: Buffer.from(key.der, 'base64'), format: 'der', type: 'spki' }),
+  );
+}
+
+function isCompactJws(text: string): boolean {
+  return /^[\w-]+\.[\w-]*\.[\w-]+$/.test(text);
+}
+
+export interface JoseLayerOptions {
+  mode: JoseMode;
+  material: () => Promise<JoseMaterial>;
+  redactor: Redactor;
+  debug: (line: string) => void;
+  debugEnabled: boolean;
+}
+
+export function joseLayer(o: JoseLayerOptions): Layer {
+  const signs = o.mode !== 'jwe';
+  const encrypts = o.mode !== 'jws';
+  return {
+    name: 'body codec',
+    async handle(request, next) {
+      // A body its caller already made JOSE (an SCA answer) goes as it is.
+      if (/^application\/jose\+json/i.test(request.headers['content-type'] ?? '')) return next(request);
+      const jose = await import('jose');
+      const m = await o.material();
+      if (signs && !m.signing) throw new WiseError('JWS needs an active signing key.');
+      const url = request.url.pathname;
+      const plaintext = request.body?.byteLength ? request.body : undefined;
+      if (o.debugEnabled && plaintext) {
+        o.debug(
+          `  ${o.mode.toUpperCase()} request, url ${url}; plaintext: ${o.redactor.body(Buffer.from(plaintext).toString('utf8'), 'application/json')}`,
+        );
+      }
+      let signed: string | undefined;
+      if (plaintext && signs && m.signing) {
+        signed = await new jose.CompactSign(plaintext)
+          .setProtectedHeader({ alg: m.signing.alg, kid: m.signing.kid, url })
+          .sign(m.signing.key);
+      }
+      const headers: Record<string, string> = {
+        ...request.headers,
+        accept: JOSE_TYPE,
+        'accept-encoding': 'identity',
+        'x-tw-jose-method': encrypts ? 'jwe' : 'jws',
+      };
+      const encryptFor = async (key: WiseKey) =>
+        new jose.CompactEncrypt(signed ? new TextEncoder().encode(signed) : (plaintext as Uint8Array))
+          .setProtectedHeader({ alg: ENCRYPTION_ALG, enc: CONTENT_ENCRYPTION, url, ...(signed ? { cty: 'JWT' } : {}) })
+          .encrypt(await publicKey(key));
+      const build = async (wiseEncryptionKey?: WiseKey): Promise<PipelineRequest> => {
+        const body = plaintext
+          ? encrypts
+            ? await encryptFor(wiseEncryptionKey as WiseKey)
+            : (signed as string)
+          : undefined;
+        return {
+          ...request,
+          headers: {
+            ...headers,
+            ...(body ? { 'content-type': JOSE_TYPE } : {}),
+            ...(body && encrypts ? { 'content-encoding': 'identity' } : {}),
+          },
+          ...(body ? { body: new TextEncoder().encode(body) } : { body: undefined }),
+        } as PipelineRequest;
+      };
+
+      let response: WiseResponse;
+      if (plaintext && encrypts) {
+        const cached = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', false);
+        response = await next(await build(cached));
+        // Wise may have rotated its key: fetched once more, and the request sent again only if the key changed.
+        if (response.status === 400 && /JWE|decrypt/i.test(response.body.toString('utf8'))) {
+          const fresh = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', true);
+          if (fresh.der !== cached.der) {
+            o.debug(`  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): encrypting again`);
+            response = await next(await build(fresh));
+          }
+        }
+      } else {
+        response = await next(await build());
+      }
+      return openReply(response, o, m, signs, encrypts);
+    },
+  };
+}
+
+async function openReply(
+  response: WiseResponse,
+  o: JoseLayerOptions,
+  m: JoseMaterial,
+  signs: boolean,
+  encrypts: boolean,
+): Promise<WiseResponse> {
+  const isJose = (response.headers['content-type'] ?? '').toLowerCase().startsWith(JOSE_TYPE);
+  const ok = response.status >= 200 && response.status < 300;
+  if (!response.body.byteLength) return response;
+  if (!isJose) {
+    if (!ok) return response; // Wise's errors may come as plain JSON.
+    throw new JoseReplyError(
+      `Wise's reply was not ${signs ? 'signed' : 'encrypted'} (content-type ${response.headers['content-type'] ?? 'none'}), though ${o.mode.toUpperCase()} was asked for; it is not shown.`,
+      { hint: 'Something between you and Wise may have changed the reply; try again with --debug.' },
+    );
+  }
+  const jose = await import('jose');
+  let text = response.body.toString('utf8').trim();
+  if (encrypts || !isCompactJws(text)) {
+    const header = (() => {
+      try {
+        return jose.decodeProtectedHeader(text);
+      } catch {
+        return {};
+      }
+    })();
+    const candidates = header.kid ? [m.decryption.get(header.kid)].filter(Boolean) : [...m.decryption.values()];
+    if (!candidates.length) {
+      throw new JoseReplyError(
+        header.kid
+          ? `Wise's reply is encrypted to key ${header.kid}, which is not among this environment's encryption keys.`
+          : "Wise's reply is encrypted, and this environment has no encryption key to open it.",
+        {
+          hint: 'Make and register one: `wise keys generate --use encryption` then `wise keys register --use encryption`.',
+        },
+      );
+    }
+    let opened: Uint8Array | undefined;
+    for (const key of candidates) {
+      try {
+        const { plaintext, protectedHeader } = await jose.compactDecrypt(text, key as KeyObject, {
+          keyManagementAlgorithms: [ENCRYPTION_ALG],
+          contentEncryptionAlgorithms: [CONTENT_ENCRYPTION],
+        });
+        if (protectedHeader.alg === ENCRYPTION_ALG) opened = plaintext;
+        break;
+      } catch {}
+    }
+    if (!opened)
+      throw new JoseReplyError("Wise's reply could not be decrypted with the key it names: it is not shown.");
+    text = new TextDecoder().decode(opened);
+    o.debug('  reply decrypted');
+  }
+  if (signs || isCompactJws(text)) {
+    if (!isCompactJws(text))
+      throw new JoseReplyError("Wise's reply is not signed, though JWS was asked for; it is not shown.");
+    const header = jose.decodeProtectedHeader(text);
+    const alg = String(header.alg);
+    if (!(SIGNING_ALGS as readonly string[]).includes(alg)) {
+      throw new JoseReplyError(`Wise's reply is signed with ${alg}, which is not allowed: it is not shown.`);
+    }
+    const verify = async (fresh: boolean) => {
+      const key = await m.wiseKey('PAYLOAD_SIGNING', alg, fresh);
+      try {
+        return { key, result: await jose.compactVerify(text, await publicKey(key), { algorithms: [alg] }) };
+      } catch {
+        return { key, result: undefined };
+      }
+    };
+    let attempt = await verify(false);
+    // As Wise asks: a verification failure fetches its key once more, then tries once more.
+    if (!attempt.result) attempt = await verify(true);
+    if (!attempt.result) {
+      throw new JoseReplyError(
+        "Wise's reply does not verify with Wise's signing key: it may have been changed on the way, and is not shown.",
+        {
+          hint: 'Try again; if it persists, check what sits between you and Wise (proxy, TLS inspection).',
+          details: { status: response.status },
+        },
+      );
+    }
+    text = new TextDecoder().decode(attempt.result.payload);
+    o.debug(`  reply signature verified (${alg}, Wise key version ${attempt.key.version ?? 'unknown'})`);
+  }
+  if (o.debugEnabled) o.debug(`  plaintext reply: ${o.redactor.body(text, 'application/json')}`);
+  return {
+    ...response,
+    headers: { ...response.headers, 'content-type': 'application/json' },
+    body: Buffer.from(text, 'utf8'),
+  };
+}

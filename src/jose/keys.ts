@@ -1,0 +1,143 @@
+/**
+ * The partner client's JOSE keys for one environment: signing keys (ES256/384/512 or PS256/384/512) for JWS requests
+ * and encryption keys (RSA, for RSA-OAEP-256) that Wise encrypts its replies to. Each key has a UUID key id (`kid`);
+ * the private half lives in the secret store only, its public facts (use, algorithm, dates, thumbprint,
+ * registration) in config.json. Several keys per use may exist; one per use is active. Rotation: generate, register,
+ * activate, and later remove the old key (replies made for it stay readable until then).
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import type { Context } from '../context.js';
+import { AuthError, UsageError } from '../errors.js';
+import type { ConfigData, JoseKeyRecord, JoseUse, WiseEnv } from '../store/config.js';
+import type { SecretStore } from '../store/secret-store.js';
+
+export const SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+export const ENCRYPTION_ALG = 'RSA-OAEP-256';
+export const CONTENT_ENCRYPTION = 'A256GCM';
+export const RSA_SIZES = [2048, 3072, 4096] as const;
+
+const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+const CURVE_OF_ALG: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+
+/** Wise's name for an algorithm in its key APIs (`RSA_OAEP_256` for RSA-OAEP-256). */
+export function wiseAlgorithmName(alg: string): string {
+  return alg === ENCRYPTION_ALG ? 'RSA_OAEP_256' : alg;
+}
+
+export function joseSecretName(env: WiseEnv, kid: string): string {
+  return `@client:${env}:jose:${kid}`;
+}
+
+export function checkAlg(use: JoseUse, alg: string | undefined): string {
+  if (use === 'encryption') {
+    if (alg && alg !== ENCRYPTION_ALG) {
+      throw new UsageError(`Encryption keys are for ${ENCRYPTION_ALG}, the only algorithm Wise accepts; not ${alg}.`);
+    }
+    return ENCRYPTION_ALG;
+  }
+  const chosen = alg ?? 'ES256';
+  if (!(SIGNING_ALGS as readonly string[]).includes(chosen)) {
+    throw new UsageError(
+      `--alg must be one of ${SIGNING_ALGS.join(', ')} for signing (Wise allows no other), not ${chosen}.`,
+    );
+  }
+  return chosen;
+}
+
+/** A new key pair for the use and algorithm; RSA keys take `bits`. */
+export function generateJoseKeyPair(alg: string, bits: number): KeyObject {
+  const curve = CURVES[alg];
+  const { privateKey } = curve
+    ? generateKeyPairSync('ec', { namedCurve: curve })
+    : generateKeyPairSync('rsa', { modulusLength: bits });
+  return privateKey;
+}
+
+/** Checks that a private key fits the algorithm (curve, or RSA of 2048 bits or more). */
+export function checkKeyFitsAlg(key: KeyObject, alg: string, where: string): void {
+  const curve = CURVE_OF_ALG[alg];
+  if (curve) {
+    const jwk = createPublicKey(key).export({ format: 'jwk' });
+    if (key.asymmetricKeyType !== 'ec' || jwk.crv !== curve) {
+      throw new UsageError(`${where} is not an EC ${curve} key, which ${alg} needs.`);
+    }
+    return;
+  }
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new UsageError(`${where} is not an RSA key of 2048 bits or more, which ${alg} needs.`);
+  }
+}
+
+export function parsePrivateKey(pem: string, where: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    throw new UsageError(`${where} is not a PEM private key (an encrypted key must be decrypted first).`);
+  }
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key. */
+export async function thumbprintOf(key: KeyObject): Promise<string> {
+  const { calculateJwkThumbprint } = await import('jose');
+  return calculateJwkThumbprint(
+    createPublicKey(key).export({ format: 'jwk' }) as Parameters<typeof calculateJwkThumbprint>[0],
+  );
+}
+
+export function newKid(): string {
+  return randomUUID();
+}
+
+export function joseKeys(config: ConfigData, env: WiseEnv): JoseKeyRecord[] {
+  return config.jose?.[env] ?? [];
+}
+
+/** The key with that id, or the active key of the use when no id is given; a usage error names what is missing. */
+export function findKey(
+  config: ConfigData,
+  env: WiseEnv,
+  use: JoseUse | undefined,
+  kid: string | undefined,
+): JoseKeyRecord {
+  const keys = joseKeys(config, env);
+  if (kid) {
+    const found = keys.find((k) => k.kid === kid);
+    if (!found) throw new UsageError(`There is no JOSE key ${kid} for ${env}.`, { hint: 'See `wise keys list`.' });
+    if (use && found.use !== use) throw new UsageError(`Key ${kid} is a ${found.use} key, not a ${use} key.`);
+    return found;
+  }
+  const active = keys.find((k) => k.use === use && k.active);
+  if (!active) {
+    throw new UsageError(`There is no active ${use} key for ${env}.`, {
+      hint: `Make one with \`wise keys generate --use ${use}\`${keys.some((k) => k.use === use) ? ', or activate one with `wise keys activate <kid>`' : ''}.`,
+    });
+  }
+  return active;
+}
+
+/** The secret store of the environment's JOSE keys: where each key was stored, unless WISE_STORE says otherwise. */
+export function keyStore(ctx: Context, record?: Pick<JoseKeyRecord, 'store'>): Promise<SecretStore> {
+  return ctx.secrets(record?.store);
+}
+
+/** The private key of a record, from the secret store. */
+export async function loadPrivateKey(ctx: Context, env: WiseEnv, record: JoseKeyRecord): Promise<KeyObject> {
+  const store = await keyStore(ctx, record);
+  const pem = await store.get(joseSecretName(env, record.kid));
+  if (!pem) {
+    throw new AuthError(
+      `The private half of ${record.use} key ${record.kid} is missing from the ${store.description}.`,
+      {
+        hint: 'Remove it with `wise keys remove <kid>` and make a new one with `wise keys generate`.',
+      },
+    );
+  }
+  ctx.redactor.add(pem);
+  return createPrivateKey(pem);
+}
+
+/** Wise's date format for key validity (`yyyy-MM-dd HH:mm:ss`, UTC). */
+export function wiseDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}

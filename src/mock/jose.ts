@@ -1,0 +1,344 @@
+/**
+ * JOSE in the emulator, from Wise's JOSE guides and API reference: partners register public keys
+ * (`POST /v1/auth/jose/request/public-keys`, client-credentials token), fetch Wise's keys
+ * (`GET /v1/auth/jose/response/public-keys`), and send JWS (ES256..ES512, PS256..PS512; `kid`, `url` in the protected
+ * header, `url` checked against the request path) or JWE (RSA-OAEP-256 / A256GCM to Wise's PAYLOAD_ENCRYPTION key,
+ * `url` checked) request bodies with `X-TW-JOSE-Method`. Replies are signed with Wise's signing key of the request's
+ * algorithm and/or encrypted to the partner's registered encryption key (`kid`); a JWS inside a JWE (`cty: JWT`) is
+ * sign-then-encrypt, answered the same way. Empty replies and errors are sent plain.
+ */
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { errors, json, type Reply } from './reply.js';
+
+export const JWS_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'];
+const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+const JWK_CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const WISE_DATE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+
+interface ClientKey {
+  keyId: string;
+  scope: 'PAYLOAD_SIGNING' | 'PAYLOAD_ENCRYPTION';
+  algorithm: string;
+  key: KeyObject;
+  validFrom: number;
+  validTill: number;
+  registeredAt: number;
+}
+
+export interface JoseState {
+  /** Keys the partner client registered, by key id. */
+  clientKeys: Map<string, ClientKey>;
+  /** Wise's signing keys, one per algorithm, made on first use. */
+  signing: Map<string, { privateKey: KeyObject; publicDer: Buffer; version: number }>;
+}
+
+export function createJoseState(): JoseState {
+  return { clientKeys: new Map(), signing: new Map() };
+}
+
+function signingKey(state: JoseState, alg: string) {
+  let key = state.signing.get(alg);
+  if (!key) {
+    const curve = CURVES[alg];
+    const { privateKey, publicKey } = curve
+      ? generateKeyPairSync('ec', { namedCurve: curve })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    key = { privateKey, publicDer: publicKey.export({ type: 'spki', format: 'der' }), version: 1 };
+    state.signing.set(alg, key);
+  }
+  return key;
+}
+
+/** Rotates Wise's signing key of an algorithm (a test control): replies are signed with the new one from then on. */
+export function rotateSigningKey(state: JoseState, alg: string): Reply {
+  if (!JWS_ALGS.includes(alg)) return errors(400, 'INVALID_ALGORITHM', `Unknown algorithm ${alg}`);
+  const version = (state.signing.get(alg)?.version ?? 0) + 1;
+  state.signing.delete(alg);
+  const key = signingKey(state, alg);
+  key.version = version;
+  return json(200, { algorithm: alg, version });
+}
+
+/** `GET /v1/auth/jose/response/public-keys?algorithm=ES256..PS512&scope=PAYLOAD_SIGNING`. */
+export function wiseSigningKey(state: JoseState, url: URL): Reply {
+  const alg = url.searchParams.get('algorithm') ?? '';
+  if (!JWS_ALGS.includes(alg)) {
+    return errors(400, 'INVALID_ALGORITHM', `algorithm must be one of ${JWS_ALGS.join(', ')} for PAYLOAD_SIGNING`);
+  }
+  const key = signingKey(state, alg);
+  return json(200, {
+    version: key.version,
+    keyMaterial: { algorithm: alg, keyMaterial: key.publicDer.toString('base64') },
+    scope: 'PAYLOAD_SIGNING',
+  });
+}
+
+function parseWiseDate(text: unknown): number | undefined {
+  const m = typeof text === 'string' ? WISE_DATE.exec(text) : null;
+  if (!m) return undefined;
+  const ms = Date.UTC(
+    +(m[1] as string),
+    +(m[2] as string) - 1,
+    +(m[3] as string),
+    +(m[4] as string),
+    +(m[5] as string),
+    +(m[6] as string),
+  );
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** `POST /v1/auth/jose/request/public-keys`: a partner's public key, checked field by field. */
+export function registerClientKey(state: JoseState, body: Buffer): Reply {
+  let input: {
+    keyId?: unknown;
+    validFrom?: unknown;
+    validTill?: unknown;
+    scope?: unknown;
+    publicKeyMaterial?: { algorithm?: unknown; keyMaterial?: unknown };
+  };
+  try {
+    input = JSON.parse(body.toString('utf8'));
+  } catch {
+    return errors(400, 'INVALID_JSON', 'The body is not JSON');
+  }
+  const bad = (field: string, why: string) => errors(400, 'INVALID_FIELD', `${field}: ${why}`);
+  if (typeof input.keyId !== 'string' || !UUID.test(input.keyId)) return bad('keyId', 'must be a UUID');
+  if (state.clientKeys.has(input.keyId)) return errors(409, 'KEY_EXISTS', `Key ${input.keyId} is already registered`);
+  if (input.scope !== 'PAYLOAD_SIGNING' && input.scope !== 'PAYLOAD_ENCRYPTION') {
+    return bad('scope', 'must be PAYLOAD_SIGNING or PAYLOAD_ENCRYPTION');
+  }
+  const validFrom = parseWiseDate(input.validFrom);
+  const validTill = parseWiseDate(input.validTill);
+  if (validFrom === undefined) return bad('validFrom', 'must be yyyy-MM-dd HH:mm:ss');
+  if (validTill === undefined) return bad('validTill', 'must be yyyy-MM-dd HH:mm:ss');
+  if (validTill <= validFrom) return bad('validTill', 'must be after validFrom');
+  const algorithm = input.publicKeyMaterial?.algorithm;
+  const allowed = input.scope === 'PAYLOAD_SIGNING' ? JWS_ALGS : ['RSA_OAEP_256'];
+  if (typeof algorithm !== 'string' || !allowed.includes(algorithm)) {
+    return bad('publicKeyMaterial.algorithm', `must be one of ${allowed.join(', ')} for ${input.scope}`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({
+      key: Buffer.from(String(input.publicKeyMaterial?.keyMaterial), 'base64'),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    return bad('publicKeyMaterial.keyMaterial', 'must be a base64 DER (SPKI) public key');
+  }
+  const curve = JWK_CURVES[algorithm];
+  const fits = curve
+    ? key.asymmetricKeyType === 'ec' && key.export({ format: 'jwk' }).crv === curve
+    : key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+  if (!fits) return bad('publicKeyMaterial.keyMaterial', `is not a key for ${algorithm}`);
+  state.clientKeys.set(input.keyId, {
+    keyId: input.keyId,
+    scope: input.scope,
+    algorithm,
+    key,
+    validFrom,
+    validTill,
+    registeredAt: Date.now(),
+  });
+  return json(201, {
+    keyId: input.keyId,
+    scope: input.scope,
+    algorithm,
+    validFrom: input.validFrom,
+    validTill: input.validTill,
+  });
+}
+
+function validKeys(state: JoseState, scope: ClientKey['scope']): ClientKey[] {
+  const now = Date.now();
+  return [...state.clientKeys.values()].filter(
+    (k) => k.scope === scope && k.validFrom <= now + 60_000 && now < k.validTill,
+  );
+}
+
+/** The partner's newest valid encryption key, which replies are encrypted to. */
+function clientEncryptionKey(state: JoseState): ClientKey | undefined {
+  return validKeys(state, 'PAYLOAD_ENCRYPTION').sort((a, b) => b.registeredAt - a.registeredAt)[0];
+}
+
+export function hasClientEncryptionKey(state: JoseState): boolean {
+  return clientEncryptionKey(state) !== undefined;
+}
+
+/** A request body as the route sees it once its JOSE is checked and removed. */
+export interface OpenedRequest {
+  body: Buffer;
+  signs: boolean;
+  encrypts: boolean;
+  /** The algorithm of the request's JWS, which Wise's reply signature uses. */
+  alg?: string;
+}
+
+const decodeHeader = (compact: string): Record<string, unknown> | undefined => {
+  try {
+    return JSON.parse(Buffer.from(compact.split('.')[0] ?? '', 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+async function verifyJws(state: JoseState, compact: string, path: string): Promise<Buffer | Reply> {
+  const { compactVerify } = await import('jose');
+  const header = decodeHeader(compact);
+  if (!header || !/^[\w-]+\.[\w-]*\.[\w-]+$/.test(compact))
+    return errors(400, 'JOSE_INVALID_JWS', 'The body is not a compact JWS');
+  const alg = String(header.alg);
+  if (!JWS_ALGS.includes(alg)) {
+    return errors(
+      400,
+      'JOSE_ALGORITHM_NOT_ALLOWED',
+      `JWS algorithm ${alg} is not allowed; use one of ${JWS_ALGS.join(', ')}`,
+    );
+  }
+  const keys = validKeys(state, 'PAYLOAD_SIGNING');
+  let key: ClientKey | undefined;
+  if (header.kid !== undefined) {
+    key = keys.find((k) => k.keyId === header.kid);
+    if (!key)
+      return errors(400, 'JOSE_UNKNOWN_KEY', `No valid signing key with kid ${String(header.kid)} is registered`);
+  } else if (keys.length === 1) {
+    key = keys[0];
+  } else {
+    return errors(400, 'JOSE_KID_REQUIRED', `${keys.length} signing keys are registered: name one with kid`);
+  }
+  if (!key || key.algorithm !== alg) {
+    return errors(400, 'JOSE_ALGORITHM_MISMATCH', `Key ${key?.keyId} is registered for ${key?.algorithm}, not ${alg}`);
+  }
+  let payload: Uint8Array;
+  try {
+    payload = (await compactVerify(compact, key.key, { algorithms: [alg] })).payload;
+  } catch {
+    return errors(400, 'JOSE_INVALID_SIGNATURE', 'The JWS signature does not verify with the registered key');
+  }
+  if (header.url !== path) {
+    return errors(
+      400,
+      'JOSE_URL_MISMATCH',
+      `The JWS header url ${JSON.stringify(header.url)} is not the request path ${path}`,
+    );
+  }
+  return Buffer.from(payload);
+}
+
+/**
+ * Checks and removes the JOSE of a request with `X-TW-JOSE-Method`; a reply (400) when it does not pass. A JWE
+ * request needs a registered encryption key of the partner as well, for the reply.
+ */
+export async function openJoseRequest(
+  state: JoseState,
+  wiseEncryption: KeyObject,
+  req: IncomingMessage,
+  path: string,
+  body: Buffer,
+): Promise<OpenedRequest | Reply> {
+  const method = String(req.headers['x-tw-jose-method'] ?? '').toLowerCase();
+  if (method !== 'jws' && method !== 'jwe') {
+    return errors(400, 'JOSE_INVALID_METHOD', 'X-TW-JOSE-Method must be jws or jwe');
+  }
+  const text = body.toString('utf8').trim();
+  if (text && !/^application\/jose\+json/i.test(req.headers['content-type'] ?? '')) {
+    return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'A JOSE body is sent as Content-Type: application/jose+json');
+  }
+  if (method === 'jws') {
+    if (!text) return { body, signs: true, encrypts: false };
+    const opened = await verifyJws(state, text, path);
+    if (!Buffer.isBuffer(opened)) return opened;
+    return { body: opened, signs: true, encrypts: false, alg: String(decodeHeader(text)?.alg) };
+  }
+  if (!clientEncryptionKey(state)) {
+    return errors(
+      400,
+      'JOSE_NO_ENCRYPTION_KEY',
+      'Register a PAYLOAD_ENCRYPTION key first: replies are encrypted to it',
+    );
+  }
+  if (!text) return { body, signs: false, encrypts: true };
+  const header = decodeHeader(text);
+  if (header?.alg !== 'RSA-OAEP-256' || header?.enc !== 'A256GCM') {
+    return errors(400, 'JOSE_ALGORITHM_NOT_ALLOWED', 'JWE must use alg RSA-OAEP-256 and enc A256GCM');
+  }
+  const { compactDecrypt } = await import('jose');
+  let plaintext: Uint8Array;
+  try {
+    plaintext = (await compactDecrypt(text, wiseEncryption)).plaintext;
+  } catch {
+    return errors(400, 'JOSE_DECRYPTION_FAILED', 'The JWE cannot be decrypted with our current key (fetch it again)');
+  }
+  if (header.url !== path) {
+    return errors(
+      400,
+      'JOSE_URL_MISMATCH',
+      `The JWE header url ${JSON.stringify(header.url)} is not the request path ${path}`,
+    );
+  }
+  const inner = Buffer.from(plaintext).toString('utf8');
+  if (header.cty === 'JWT' || /^[\w-]+\.[\w-]*\.[\w-]+$/.test(inner)) {
+    const verified = await verifyJws(state, inner, path);
+    if (!Buffer.isBuffer(verified)) return verified;
+    return { body: verified, signs: true, encrypts: true, alg: String(decodeHeader(inner)?.alg) };
+  }
+  return { body: Buffer.from(plaintext), signs: false, encrypts: true };
+}
+
+/** The reply to a JOSE request: signed and/or encrypted as the request was; errors and empty replies stay plain. */
+export async function sealJoseReply(
+  state: JoseState,
+  opened: Pick<OpenedRequest, 'signs' | 'encrypts' | 'alg'>,
+  reply: Reply,
+): Promise<Reply> {
+  if (reply.body === undefined || reply.status >= 400) return reply;
+  const jose = await import('jose');
+  let text = JSON.stringify(reply.body);
+  if (opened.signs) {
+    const alg = opened.alg ?? newestSigningAlg(state);
+    const key = signingKey(state, alg);
+    text = await new jose.CompactSign(new TextEncoder().encode(text)).setProtectedHeader({ alg }).sign(key.privateKey);
+  }
+  if (opened.encrypts) {
+    const to = clientEncryptionKey(state);
+    if (!to) return errors(400, 'JOSE_NO_ENCRYPTION_KEY', 'No PAYLOAD_ENCRYPTION key is registered for the reply');
+    text = await new jose.CompactEncrypt(new TextEncoder().encode(text))
+      .setProtectedHeader({
+        alg: 'RSA-OAEP-256',
+        enc: 'A256GCM',
+        kid: to.keyId,
+        ...(opened.signs ? { cty: 'JWT' } : {}),
+      })
+      .encrypt(to.key);
+  }
+  return { status: reply.status, jose: text, ...(reply.headers ? { headers: reply.headers } : {}) };
+}
+
+/** A reply to a GET with `jws`: signed with the algorithm of the partner's newest signing key (ES256 without one). */
+function newestSigningAlg(state: JoseState): string {
+  return validKeys(state, 'PAYLOAD_SIGNING').sort((a, b) => b.registeredAt - a.registeredAt)[0]?.algorithm ?? 'ES256';
+}
+
+/** `/v1/auth/jose/playground/jws` and `/jwe`: what Wise made of the request, for a partner to test an integration. */
+export function playground(kind: 'jws' | 'jwe', opened: OpenedRequest | undefined, method: string): Reply {
+  if (!opened || (kind === 'jws' ? !opened.signs : !opened.encrypts)) {
+    return errors(400, 'JOSE_REQUIRED', `Send this with X-TW-JOSE-Method: ${kind} (and a ${kind.toUpperCase()} body)`);
+  }
+  let payload: unknown = null;
+  const text = opened.body.toString('utf8');
+  if (text) {
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      payload = text;
+    }
+  }
+  return json(200, {
+    message: kind === 'jws' ? 'Signature verified' : method === 'GET' ? 'Reply encrypted' : 'Payload decrypted',
+    method,
+    payload,
+  });
+}
