@@ -14,6 +14,10 @@ import {
   configUnsetSpec,
   doctorSpec,
   examples,
+  joseDecryptSpec,
+  joseEncryptSpec,
+  joseSignSpec,
+  joseVerifySpec,
   keysActivateSpec,
   keysGenerateSpec,
   keysImportSpec,
@@ -258,6 +262,16 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(config, configSetSpec()).action(lazy(async () => (await import('./commands/config.js')).configSet));
       attach(config, configUnsetSpec()).action(lazy(async () => (await import('./commands/config.js')).configUnset));
       attach(config, configListSpec()).action(lazy(async () => (await import('./commands/config.js')).configList));
+    },
+    jose: () => {
+      const jose = program
+        .command('jose')
+        .description('offline JOSE with the environment keys: sign, verify, encrypt, decrypt')
+        .addHelpText('after', examples('wise jose sign --url /v1/auth/jose/playground/jws < body.json'));
+      attach(jose, joseSignSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseSign));
+      attach(jose, joseVerifySpec()).action(lazy(async () => (await import('./commands/jose.js')).joseVerify));
+      attach(jose, joseEncryptSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseEncrypt));
+      attach(jose, joseDecryptSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseDecrypt));
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

@@ -275,6 +275,55 @@ export const keysPublicSpec = () =>
     );
 export type KeysPublicOptions = OptionsOf<typeof keysPublicSpec>;
 
+const inputArgument = () => new Argument('[file]', 'input file, or - (the default) for standard input');
+
+export const joseSignSpec = () =>
+  new Command('sign')
+    .description('sign the input as a compact JWS with the active signing key (alg, kid, and url if given)')
+    .addHelpText(
+      'after',
+      examples(
+        'echo \'{"hello":"wise"}\' | wise jose sign --url /v1/auth/jose/playground/jws > body.jws',
+        'wise jose sign payload.json --kid <kid>',
+      ),
+    )
+    .addArgument(inputArgument())
+    .option('--url <path>', 'the request path to put in the protected header, as Wise checks it')
+    .option('--kid <kid>', 'which signing key (default: the active one)');
+export type JoseSignOptions = OptionsOf<typeof joseSignSpec>;
+
+export const joseVerifySpec = () =>
+  new Command('verify')
+    .description("print the payload of a compact JWS if it verifies (exit 1 if not) with --key, or Wise's signing key")
+    .addHelpText('after', examples('wise jose verify reply.jws', 'wise jose verify --key partner.pem < body.jws'))
+    .addArgument(inputArgument())
+    .option('--key <file>', "the signer's public key (PEM or JWK); default: Wise's signing key for the JWS's alg");
+export type JoseVerifyOptions = OptionsOf<typeof joseVerifySpec>;
+
+export const joseEncryptSpec = () =>
+  new Command('encrypt')
+    .description("encrypt the input as a compact JWE (RSA-OAEP-256 / A256GCM) to --key, or to Wise's encryption key")
+    .addHelpText(
+      'after',
+      examples(
+        'wise jose encrypt --url /v1/auth/jose/playground/jwe payload.json',
+        'wise jose encrypt --key recipient.pem < secret.txt',
+      ),
+    )
+    .addArgument(inputArgument())
+    .option('--key <file>', "the recipient's RSA public key (PEM or JWK); default: Wise's encryption key")
+    .option('--url <path>', 'the request path to put in the protected header, as Wise checks it')
+    .option('--kid <kid>', "the recipient key's id, to put in the header");
+export type JoseEncryptOptions = OptionsOf<typeof joseEncryptSpec>;
+
+export const joseDecryptSpec = () =>
+  new Command('decrypt')
+    .description("print the plaintext of a compact JWE made for one of this environment's encryption keys")
+    .addHelpText('after', examples('wise jose decrypt reply.jwe', 'wise jose decrypt --kid <kid> < reply.jwe'))
+    .addArgument(inputArgument())
+    .option('--kid <kid>', "which key (default: the one the JWE's kid names, else each in turn)");
+export type JoseDecryptOptions = OptionsOf<typeof joseDecryptSpec>;
+
 export const keysRegisterSpec = () =>
   new Command('register')
     .description("register a JOSE public key with Wise for the environment's partner client")

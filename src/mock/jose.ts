@@ -260,7 +260,9 @@ export async function openJoseRequest(
       'Register a PAYLOAD_ENCRYPTION key first: replies are encrypted to it',
     );
   }
-  if (!text) return { body, signs: false, encrypts: true };
+  // A JWE call without a body (a GET): the reply is signed, then encrypted, when the partner has installed a
+  // signing key too (Wise's JWS+JWE set-up), else only encrypted.
+  if (!text) return { body, signs: validKeys(state, 'PAYLOAD_SIGNING').length > 0, encrypts: true };
   const header = decodeHeader(text);
   if (header?.alg !== 'RSA-OAEP-256' || header?.enc !== 'A256GCM') {
     return errors(400, 'JOSE_ALGORITHM_NOT_ALLOWED', 'JWE must use alg RSA-OAEP-256 and enc A256GCM');

@@ -6,7 +6,7 @@
 import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { AuthError, isWiseError, ScaRequiredError } from '../errors.js';
-import { parseJson, type WiseClient } from '../http/client.js';
+import { parseJson, type WiseClient, type WiseResponse } from '../http/client.js';
 import { cachedWiseKey, fetchWiseKey, type WiseKey } from '../jose/wise-keys.js';
 
 interface Challenge {
@@ -73,7 +73,38 @@ async function encryptFor(der: string, payload: Record<string, string>, url: str
     .encrypt(key);
 }
 
-/** Answers the required challenges of a one-time token; returns the header that approves the call. */
+/**
+ * Wise encrypts its answer to the partner's registered encryption key: opened with the environment's keys (the one
+ * its `kid` names), else exit 5 naming the key to make.
+ */
+async function openEncryptedReply(ctx: Context, target: Target, response: WiseResponse, what: string): Promise<void> {
+  const { compactDecrypt, decodeProtectedHeader } = await import('jose');
+  const { joseKeys, loadPrivateKey } = await import('../jose/keys.js');
+  const text = response.body.toString('utf8').trim();
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(text).kid;
+  } catch {}
+  const records = joseKeys(await ctx.config.read(), target.env).filter(
+    (k) => k.use === 'encryption' && (kid === undefined || k.kid === kid),
+  );
+  for (const record of records) {
+    try {
+      const { plaintext } = await compactDecrypt(text, await loadPrivateKey(ctx, target.env, record));
+      ctx.debug(
+        `  ${what} reply decrypted with key ${record.kid}: ${ctx.redactor.body(new TextDecoder().decode(plaintext), 'application/json')}`,
+      );
+      return;
+    } catch {}
+  }
+  throw new ScaRequiredError(
+    `Wise answered the ${what} with an encrypted reply, and there is no key here to open it.`,
+    {
+      hint: `Make and register an encryption key: \`wise keys generate --use encryption\`${typeof kid === 'string' ? ` (Wise used key ${kid})` : ''}.`,
+    },
+  );
+}
+
 /** The answers this tool can give: what each challenge sends, where, and how it is read. */
 const ANSWERS: Record<
   string,
@@ -159,12 +190,8 @@ export async function answerChallenges(
         response = await send(key);
       }
     }
-    if (/jose/i.test(response.headers['content-type'] ?? '')) {
-      throw new ScaRequiredError(
-        `Wise answered the ${answer.name} with an encrypted reply, and there is no key here to open it.`,
-        { hint: 'Make and register an encryption key: `wise keys generate --use encryption`.' },
-      );
-    }
+    if (/jose/i.test(response.headers['content-type'] ?? ''))
+      await openEncryptedReply(ctx, target, response, answer.name);
     if (response.status === 400) {
       throw new ScaRequiredError(`Wise did not accept the ${answer.name}.`, {
         hint:

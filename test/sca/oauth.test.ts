@@ -34,7 +34,7 @@ describe('SCA for OAuth users (challenge flow)', () => {
     expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200]);
     // The PIN travels encrypted and never shows: not in the trace, not in the JWE's place.
     expect(r.stderr).toContain('> content-type: application/jose+json');
-    expect(r.stderr).toContain('[REDACTED] (');
+    expect(r.stderr).toContain('(compact JOSE, ');
     expect(r.stderr).not.toContain('2468');
     expect(r.stderr).toContain('> one-time-token: [REDACTED]');
   });

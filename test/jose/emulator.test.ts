@@ -1,0 +1,276 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CompactSign, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STACK_TRACE } from '../helpers/cli.js';
+import { recordedRequests } from '../helpers/mock.js';
+import { loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
+
+const PLAY_JWS = '/v1/auth/jose/playground/jws';
+const PLAY_JWE = '/v1/auth/jose/playground/jwe';
+
+/** A "Wise" between the tool and the emulator that changes the replies of one path: tampered or unsigned. */
+async function tamperingProxy(
+  target: string,
+  path: string,
+  how: 'tamper' | 'unsigned',
+): Promise<{ url: string; server: Server }> {
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          const body: Buffer[] = [];
+          up.on('data', (c: Buffer) => body.push(c));
+          up.on('end', () => {
+            let text = Buffer.concat(body).toString('utf8');
+            const headers = { ...up.headers };
+            delete headers['content-length'];
+            if (req.url?.split('?')[0] === path && up.statusCode === 200) {
+              if (how === 'unsigned') {
+                const [, payload] = text.split('.');
+                text = Buffer.from(payload ?? '', 'base64url').toString('utf8');
+                headers['content-type'] = 'application/json';
+              } else {
+                const [h, payload, sig] = text.split('.');
+                const changed = Buffer.from(payload ?? '', 'base64url')
+                  .toString('utf8')
+                  .replace('Signature verified', 'Signature verifiet');
+                text = `${h}.${Buffer.from(changed).toString('base64url')}.${sig}`;
+              }
+            }
+            res.writeHead(up.statusCode ?? 502, headers).end(text);
+          });
+        },
+      );
+      forward.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('JOSE calls against the emulator', () => {
+  let world: OAuthWorld;
+  let signingKid: string;
+  let encryptionKid: string;
+  const wise = (args: string[], env: Record<string, string> = {}, input?: string) =>
+    world.sb.run(args, { env, ...(input !== undefined ? { input } : {}) });
+
+  beforeAll(async () => {
+    world = await loggedIn();
+    const signing = await wise(['--json', 'keys', 'generate', '--use', 'signing', '--alg', 'ES256']);
+    expect(signing.code, signing.stderr).toBe(0);
+    signingKid = JSON.parse(signing.stdout).kid;
+    const encryption = await wise(['--json', 'keys', 'generate', '--use', 'encryption']);
+    expect(encryption.code, encryption.stderr).toBe(0);
+    encryptionKid = JSON.parse(encryption.stdout).kid;
+    for (const use of ['signing', 'encryption']) {
+      const r = await wise(['keys', 'register', '--use', use]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('Wise accepted');
+    }
+  });
+  afterAll(async () => {
+    await world?.cleanup();
+  });
+
+  it('JWS, JWE and JWS+JWE round-trip: the body goes signed and/or encrypted, the reply comes back verified/decrypted', async () => {
+    const jws = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"hello":"jws"}']);
+    expect(jws.code, jws.stderr).toBe(0);
+    expect(JSON.parse(jws.stdout)).toEqual({
+      message: 'Signature verified',
+      method: 'POST',
+      payload: { hello: 'jws' },
+    });
+    expect(jws.stderr).toContain('> x-tw-jose-method: jws');
+    expect(jws.stderr).toContain('> content-type: application/jose+json');
+    expect(jws.stderr).toContain('> accept: application/jose+json');
+    expect(jws.stderr).toContain('> accept-encoding: identity');
+    expect(jws.stderr).toContain('< content-type: application/jose+json');
+    expect(jws.stderr).toContain('reply signature verified (ES256');
+
+    const jwe = await wise(['--debug', 'api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"hello":"jwe"}']);
+    expect(jwe.code, jwe.stderr).toBe(0);
+    expect(JSON.parse(jwe.stdout).payload).toEqual({ hello: 'jwe' });
+    expect(jwe.stderr).toContain('> x-tw-jose-method: jwe');
+    expect(jwe.stderr).toContain('> content-encoding: identity');
+    expect(jwe.stderr).toContain('reply decrypted');
+
+    const both = await wise(['--debug', 'api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{"hello":"both"}']);
+    expect(both.code, both.stderr).toBe(0);
+    expect(JSON.parse(both.stdout).payload).toEqual({ hello: 'both' });
+    expect(both.stderr).toContain('reply decrypted');
+    expect(both.stderr).toContain('reply signature verified');
+
+    // A GET gets response-only encryption; any endpoint speaks JOSE.
+    const get = await wise(['api', '--jose', 'jwe', PLAY_JWE]);
+    expect(JSON.parse(get.stdout)).toMatchObject({ message: 'Reply encrypted', method: 'GET' });
+    const profiles = await wise(['api', '--jose', 'jws', '/v2/profiles']);
+    expect(profiles.code, profiles.stderr).toBe(0);
+    expect(JSON.parse(profiles.stdout)[0].id).toBe(2001);
+  });
+
+  it("the account's jose setting applies to its commands; --jose none turns it off for one call", async () => {
+    expect((await wise(['config', 'set', 'jose', 'jws+jwe'])).code).toBe(0);
+    const list = await wise(['--debug', 'profiles', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('2001');
+    expect(list.stderr).toContain('> x-tw-jose-method: jwe');
+    const plain = await wise(['--debug', 'api', '--jose', 'none', '/v2/profiles']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain('x-tw-jose-method');
+    expect((await wise(['config', 'unset', 'jose'])).code).toBe(0);
+    const bad = await wise(['config', 'set', 'jose', 'rs256']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('Wise refuses a wrong url, an unknown kid and a disallowed alg, each with a clear message', async () => {
+    const post = (body: string) =>
+      wise([
+        'api',
+        '-X',
+        'POST',
+        PLAY_JWS,
+        '-H',
+        'Content-Type: application/jose+json',
+        '-H',
+        'X-TW-JOSE-Method: jws',
+        '-d',
+        body,
+      ]);
+    const wrongUrl = (await wise(['jose', 'sign', '--url', '/v1/transfers'], {}, '{"a":1}')).stdout.trim();
+    let r = await post(wrongUrl);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('JOSE_URL_MISMATCH');
+    expect(r.stderr).toContain('is not the request path /v1/auth/jose/playground/jws');
+
+    const unregistered = JSON.parse((await wise(['--json', 'keys', 'generate', '--use', 'signing'])).stdout).kid;
+    const unknownKid = (
+      await wise(['jose', 'sign', '--kid', unregistered, '--url', PLAY_JWS], {}, '{"a":1}')
+    ).stdout.trim();
+    r = await post(unknownKid);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`No valid signing key with kid ${unregistered} is registered`);
+    expect((await wise(['keys', 'remove', unregistered])).code).toBe(0);
+
+    // RS256 (PKCS#1 v1.5) is not among Wise's algorithms, whoever signs it.
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const rs256 = await new CompactSign(new TextEncoder().encode('{"a":1}'))
+      .setProtectedHeader({ alg: 'RS256', kid: signingKid, url: PLAY_JWS })
+      .sign(privateKey);
+    r = await post(rs256);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('JWS algorithm RS256 is not allowed');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it('a tampered reply, or an unsigned one, is refused with exit 1 and its payload is not printed', async () => {
+    for (const how of ['tamper', 'unsigned'] as const) {
+      const proxy = await tamperingProxy(world.mock.url, PLAY_JWS, how);
+      try {
+        const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"hello":"x"}'], {
+          WISE_API_URL: proxy.url,
+        });
+        expect(r.code, how).toBe(1);
+        expect(r.stdout, how).toBe('');
+        expect(r.stderr).toContain(how === 'tamper' ? 'does not verify' : 'was not signed');
+        expect(r.stderr).not.toMatch(STACK_TRACE);
+      } finally {
+        proxy.server.close();
+      }
+    }
+  });
+
+  it("rotation: old replies stay readable until the old key goes; Wise's new signing key is fetched once", async () => {
+    // A reply encrypted to the current (old) key, kept as it came.
+    const raw = await wise(['api', PLAY_JWE, '-H', 'X-TW-JOSE-Method: jwe', '-H', 'Accept: application/jose+json']);
+    expect(raw.code, raw.stderr).toBe(0);
+    const oldReply = join(world.sb.dir, 'old-reply.jwe');
+    await writeFile(oldReply, raw.stdout);
+    expect(raw.stdout.split('.')).toHaveLength(5);
+
+    const fresh = JSON.parse((await wise(['--json', 'keys', 'generate', '--use', 'encryption'])).stdout);
+    expect(fresh.active).toBe(false);
+    expect((await wise(['keys', 'register', '--use', 'encryption', '--kid', fresh.kid])).code).toBe(0);
+    expect((await wise(['keys', 'activate', fresh.kid])).code).toBe(0);
+    const list = JSON.parse((await wise(['--json', 'keys', 'list'])).stdout);
+    const enc = list.jose.filter((k: { use: string }) => k.use === 'encryption');
+    expect(enc.map((k: { kid: string; active: boolean }) => [k.kid, k.active])).toEqual([
+      [encryptionKid, false],
+      [fresh.kid, true],
+    ]);
+    // Wise now encrypts to the new key; the old reply still opens with the old one.
+    const now = await wise(['--debug', 'api', '--jose', 'jwe', PLAY_JWE]);
+    expect(now.code, now.stderr).toBe(0);
+    const old = await wise(['jose', 'decrypt', oldReply]);
+    expect(old.code, old.stderr).toBe(0);
+    // Signed, then encrypted (a signing key is installed too): the inner JWS verifies with Wise's key.
+    expect(old.stdout.split('.')).toHaveLength(3);
+    const inner = await wise(['jose', 'verify'], {}, old.stdout);
+    expect(inner.code, inner.stderr).toBe(0);
+    expect(JSON.parse(inner.stdout).message).toBe('Reply encrypted');
+    expect((await wise(['keys', 'remove', encryptionKid])).code).toBe(0);
+    const gone = await wise(['jose', 'decrypt', oldReply]);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain(`There is no JOSE key ${encryptionKid}`);
+
+    // Wise rotates its signing key: the cached one fails once, the new one is fetched and verifies.
+    await fetch(`${world.mock.url}/__mock/rotate-signing-key?algorithm=ES256`, { method: 'POST' });
+    const before = (await recordedRequests(world.mock)).filter((q) => q.path.includes('scope=PAYLOAD_SIGNING')).length;
+    const rotated = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stderr).toContain('Wise key version 2');
+    const after = (await recordedRequests(world.mock)).filter((q) => q.path.includes('scope=PAYLOAD_SIGNING')).length;
+    expect(after - before).toBe(1);
+  });
+
+  it('an encrypted answer to a PIN is opened with the encryption key', async () => {
+    await fetch(`${world.mock.url}/__mock/users/1001`, { method: 'POST', body: JSON.stringify({ pin: '2468' }) });
+    const r = await wise(['--debug', 'api', '/v1/profiles/2001/balance-statements/3001/statement.json'], {
+      WISE_SCA_PIN: '2468',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('PIN reply decrypted with key');
+    expect(r.stderr).not.toContain('2468');
+  });
+
+  it('public facts only: no private key in config, keys list, or a --debug JOSE call', async () => {
+    const config = await readFile(join(world.sb.configDir, 'config.json'), 'utf8');
+    expect(config).not.toMatch(/PRIVATE KEY|"d":/);
+    const list = await wise(['--json', 'keys', 'list']);
+    expect(list.stdout).not.toMatch(/PRIVATE KEY|"d":/);
+    const debug = await wise(['--debug', 'api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{"a":1}']);
+    expect(debug.code, debug.stderr).toBe(0);
+    expect(debug.stderr).not.toMatch(/PRIVATE KEY/);
+    const jwk = JSON.parse((await wise(['keys', 'public', '--use', 'signing', '--format', 'jwk'])).stdout);
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', kid: signingKid, alg: 'ES256', use: 'sig' });
+    expect(jwk.d).toBeUndefined();
+  });
+});
+
+describe('JOSE keys and the partner client', () => {
+  it('registering without an OAuth client set up is exit 4 with the hint; JWS without a key is exit 2', async () => {
+    const world = await oauthWorld({ setup: false });
+    try {
+      expect((await world.sb.run(['keys', 'generate', '--use', 'signing', '--alg', 'PS256'])).code).toBe(0);
+      const r = await world.sb.run(['keys', 'register', '--use', 'signing']);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('wise oauth setup');
+      const none = await world.sb.run(['api', '--jose', 'jwe', '/v2/profiles'], {
+        env: { WISE_TOKEN: world.mock.personalToken },
+      });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('needs an encryption key');
+      const badAlg = await world.sb.run(['keys', 'generate', '--use', 'encryption', '--alg', 'ES256']);
+      expect(badAlg.code).toBe(2);
+    } finally {
+      await world.cleanup();
+    }
+  });
+});
