@@ -38,7 +38,7 @@ function step(title, shown, args, { input, expect = 0, extraEnv = {} } = {}) {
     input: input ?? '',
     encoding: 'utf8',
   });
-  if (r.stdout) process.stdout.write(r.stdout);
+  if (r.stdout) process.stdout.write(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`);
   if (r.stderr) process.stdout.write(r.stderr);
   if (r.status !== expect) {
     console.log(`!! expected exit ${expect}, got ${r.status}`);
@@ -176,6 +176,58 @@ step(
   'wise --account partner oauth refresh',
   ['--account', 'partner', 'oauth', 'refresh'],
 );
+console.log(`\n${bold('JOSE: signed (JWS) and encrypted (JWE) calls')}`);
+step(
+  'A signing key (ES256) for the partner client: the private half in the secret store, the public half printed',
+  'wise keys generate --use signing --alg ES256',
+  ['keys', 'generate', '--use', 'signing', '--alg', 'ES256'],
+);
+step(
+  'An encryption key (RSA, for RSA-OAEP-256): Wise encrypts its replies to it',
+  'wise keys generate --use encryption',
+  ['keys', 'generate', '--use', 'encryption'],
+);
+step('Register both with Wise (client-credentials token)', 'wise keys register --use signing', [
+  'keys',
+  'register',
+  '--use',
+  'signing',
+]);
+step('And the encryption key', 'wise keys register --use encryption', ['keys', 'register', '--use', 'encryption']);
+step('The keys: public facts only', 'wise keys list', ['keys', 'list']);
+step(
+  "A signed call: the body goes as a JWS (alg, kid, url); Wise's signed reply is verified before it is shown",
+  `wise --account partner api --jose jws -X POST /v1/auth/jose/playground/jws -d '{"hello":"wise"}'`,
+  [
+    '--account',
+    'partner',
+    'api',
+    '--jose',
+    'jws',
+    '-X',
+    'POST',
+    '/v1/auth/jose/playground/jws',
+    '-d',
+    '{"hello":"wise"}',
+  ],
+);
+step(
+  "An encrypted call: signed, then encrypted to Wise's key; the reply is decrypted with ours, then verified",
+  `wise --account partner api --jose jws+jwe -X POST /v1/auth/jose/playground/jwe -d '{"hello":"wise"}'`,
+  [
+    '--account',
+    'partner',
+    'api',
+    '--jose',
+    'jws+jwe',
+    '-X',
+    'POST',
+    '/v1/auth/jose/playground/jwe',
+    '-d',
+    '{"hello":"wise"}',
+  ],
+);
+
 step(
   'A user created over the API (registration_code)',
   'wise --account alice oauth create-user --email alice@example.com',

@@ -18,6 +18,9 @@ describe('npm run demo', () => {
     // The SCA-protected statement, signed with the key the demo made.
     expect(r.stdout).toContain('signing the one-time token with the SCA key');
     expect(r.stdout).toContain('"transactions":[]');
+    // A signed and an encrypted call, their replies verified and decrypted.
+    expect(r.stdout).toContain('{"message":"Signature verified","method":"POST","payload":{"hello":"wise"}}');
+    expect(r.stdout).toContain('{"message":"Payload decrypted","method":"POST","payload":{"hello":"wise"}}');
     expect(r.stdout).toContain('The demo finished');
     const folder = /(\/[^\s]*wise-demo-\w+)\//.exec(r.stdout)?.[1];
     expect(folder).toBeDefined();
