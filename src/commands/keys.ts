@@ -47,14 +47,16 @@ async function storeScaKey(
 
 /** A JOSE key of the environment's partner client: private half to the secret store, public facts to config. */
 async function storeJoseKey(ctx: Context, use: JoseUse, alg: string, key: KeyObject, source: 'generated' | 'imported') {
-  const { joseSecretName, newKid, thumbprintOf } = await import('../jose/keys.js');
+  const { changeKeyBundle, newKid, thumbprintOf } = await import('../jose/keys.js');
   const { createPublicKey } = await import('node:crypto');
   const target = await resolveTarget(ctx);
   const kid = newKid();
   const privatePem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
   ctx.redactor.add(privatePem);
   const store = await ctx.secrets(target.config.clients[target.env]?.store);
-  await store.set(joseSecretName(target.env, kid), privatePem);
+  await changeKeyBundle(ctx, target.env, store, (bundle) => {
+    bundle[kid] = privatePem;
+  });
   const record: JoseKeyRecord = {
     kid,
     use,
@@ -301,10 +303,11 @@ export async function keysActivate(ctx: Context, kid: string): Promise<void> {
  */
 export async function keysRemove(ctx: Context, kid: string): Promise<void> {
   const target = await resolveTarget(ctx);
-  const { findKey, joseSecretName } = await import('../jose/keys.js');
+  const { changeKeyBundle, findKey } = await import('../jose/keys.js');
   const record = findKey(target.config, target.env, undefined, kid);
-  const store = await ctx.secrets(record.store);
-  await store.delete(joseSecretName(target.env, kid));
+  await changeKeyBundle(ctx, target.env, await ctx.secrets(record.store), (bundle) => {
+    delete bundle[kid];
+  });
   await ctx.config.update((config) => {
     const keys = (config.jose?.[target.env] ?? []).filter((k) => k.kid !== kid);
     config.jose = { ...config.jose, [target.env]: keys };

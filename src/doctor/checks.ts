@@ -250,7 +250,7 @@ export async function checkJoseKeys(ctx: Context, target: Target): Promise<Check
   const keys = target.config.jose?.[target.env] ?? [];
   if (!keys.length)
     return [{ check: 'jose keys', status: 'skip', detail: `none for ${target.env} (JOSE is optional)` }];
-  const { joseSecretName } = await import('../jose/keys.js');
+  const { privatePem } = await import('../jose/keys.js');
   const rows: CheckRow[] = [];
   for (const use of ['signing', 'encryption'] as const) {
     const ofUse = keys.filter((k) => k.use === use);
@@ -269,7 +269,7 @@ export async function checkJoseKeys(ctx: Context, target: Target): Promise<Check
     const name = `${active.alg} ${active.kid}`;
     let present: boolean;
     try {
-      present = Boolean(await (await ctx.secrets(active.store)).get(joseSecretName(target.env, active.kid)));
+      present = Boolean(await privatePem(ctx, target.env, active));
     } catch (error) {
       rows.push({
         check,

@@ -25,8 +25,68 @@ export function wiseAlgorithmName(alg: string): string {
   return alg === ENCRYPTION_ALG ? 'RSA_OAEP_256' : alg;
 }
 
-export function joseSecretName(env: WiseEnv, kid: string): string {
-  return `@client:${env}:jose:${kid}`;
+/**
+ * The environment's JOSE private keys are one secret (a JSON object of PEMs by key id): a call that signs and
+ * encrypts reads the secret store once, not once per key (a keychain read opens a D-Bus session, ~10 ms each).
+ */
+export function joseSecretName(env: WiseEnv): string {
+  return `@client:${env}:jose-keys`;
+}
+
+type KeyBundle = Record<string, string>;
+const bundles = new WeakMap<Context, Map<string, Promise<KeyBundle>>>();
+
+async function readBundle(store: SecretStore, env: WiseEnv): Promise<KeyBundle> {
+  const text = await store.get(joseSecretName(env));
+  if (!text) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as KeyBundle) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Adds or removes one key of the environment's bundle, under a lock so that parallel changes are all kept. */
+export async function changeKeyBundle(
+  ctx: Context,
+  env: WiseEnv,
+  store: SecretStore,
+  change: (bundle: KeyBundle) => void,
+): Promise<void> {
+  const [{ withLock }, { join }, { ensurePrivateDir }] = await Promise.all([
+    import('../store/lock.js'),
+    import('node:path'),
+    import('../store/atomic.js'),
+  ]);
+  await ensurePrivateDir(ctx.configDir);
+  await withLock(join(ctx.configDir, 'jose-keys.lock'), async () => {
+    store.invalidate?.();
+    const bundle = await readBundle(store, env);
+    change(bundle);
+    if (Object.keys(bundle).length) await store.set(joseSecretName(env), JSON.stringify(bundle));
+    else await store.delete(joseSecretName(env));
+  });
+  bundles.get(ctx)?.delete(env);
+}
+
+/** The PEM of one key, from the environment's bundle (read once per process). */
+export async function privatePem(
+  ctx: Context,
+  env: WiseEnv,
+  record: Pick<JoseKeyRecord, 'kid' | 'store'>,
+): Promise<string | undefined> {
+  let mine = bundles.get(ctx);
+  if (!mine) {
+    mine = new Map();
+    bundles.set(ctx, mine);
+  }
+  let bundle = mine.get(env);
+  if (!bundle) {
+    bundle = keyStore(ctx, record).then((store) => readBundle(store, env));
+    mine.set(env, bundle);
+  }
+  return (await bundle)[record.kid];
 }
 
 export function checkAlg(use: JoseUse, alg: string | undefined): string {
@@ -123,9 +183,9 @@ export function keyStore(ctx: Context, record?: Pick<JoseKeyRecord, 'store'>): P
 
 /** The private key of a record, from the secret store. */
 export async function loadPrivateKey(ctx: Context, env: WiseEnv, record: JoseKeyRecord): Promise<KeyObject> {
-  const store = await keyStore(ctx, record);
-  const pem = await store.get(joseSecretName(env, record.kid));
+  const pem = await privatePem(ctx, env, record);
   if (!pem) {
+    const store = await keyStore(ctx, record);
     throw new AuthError(
       `The private half of ${record.use} key ${record.kid} is missing from the ${store.description}.`,
       {

@@ -49,13 +49,15 @@ describe('wise doctor', () => {
       'file store',
       'credentials',
       'sca key',
+      'jose keys',
       'connectivity',
       'clock',
     ]);
-    for (const c of doc.checks.filter((c) => c.check !== 'sca key')) {
+    for (const c of doc.checks.filter((c) => c.check !== 'sca key' && c.check !== 'jose keys')) {
       expect(c.status, `${c.check}: ${c.detail}`).toBe('pass');
     }
     expect(row('sca key')).toMatchObject({ status: 'skip', detail: expect.stringContaining('none') });
+    expect(row('jose keys')).toMatchObject({ status: 'skip', detail: 'none for sandbox (JOSE is optional)' });
     expect(row('credentials')?.detail).toContain('accepted by Wise (2 profiles)');
     const text = await sb.run(['doctor']);
     expect(text.code).toBe(0);
@@ -143,5 +145,60 @@ describe('wise doctor', () => {
     const { code, row } = await doctor(sb, ['--offline'], { WISE_STORE_PASSPHRASE: 'not-the-passphrase' });
     expect(code).toBe(1);
     expect(row('file store')).toMatchObject({ status: 'fail', detail: expect.stringContaining('Wrong passphrase') });
+  });
+
+  it('keys: the SCA key with its date; JOSE keys unregistered (warn), registered, ending soon (warn), missing (fail)', async () => {
+    const { sb, mock } = await healthy();
+    expect((await sb.run(['keys', 'generate', '--use', 'sca'])).code).toBe(0);
+    const today = new Date().toISOString().slice(0, 10);
+    let r = await doctor(sb, ['--offline']);
+    expect(r.row('sca key')).toMatchObject({
+      status: 'pass',
+      detail: `RSA 2048 from the secret store, generated ${today}`,
+    });
+
+    const setup = await sb.run(
+      [
+        'oauth',
+        'setup',
+        '--client-id',
+        mock.clientId,
+        '--redirect-uri',
+        'http://127.0.0.1:8765/callback',
+        '--client-secret-stdin',
+      ],
+      { input: mock.clientSecret },
+    );
+    expect(setup.code, setup.stderr).toBe(0);
+    const signing = JSON.parse((await sb.run(['--json', 'keys', 'generate', '--use', 'signing'])).stdout).kid;
+    expect((await sb.run(['keys', 'generate', '--use', 'encryption'])).code).toBe(0);
+    r = await doctor(sb, ['--offline']);
+    expect(r.code).toBe(0);
+    expect(r.row('jose signing key')).toMatchObject({ status: 'warn', fix: 'wise keys register --use signing' });
+    expect(r.row('jose encryption key')?.status).toBe('warn');
+
+    expect((await sb.run(['keys', 'register', '--use', 'signing'])).code).toBe(0);
+    expect((await sb.run(['keys', 'register', '--use', 'encryption', '--valid-days', '10'])).code).toBe(0);
+    r = await doctor(sb, ['--offline']);
+    expect(r.row('jose signing key')).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining(`ES256 ${signing}: registered until`),
+    });
+    expect(r.row('jose encryption key')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/ends in (9|10) days/),
+    });
+    expect(r.row('jose encryption key')?.fix).toContain('wise keys activate <new>');
+
+    // The private half gone from the secret store (a store restored from an old backup): fail, with the fix.
+    const { FileStore } = await import('../../src/store/file-store.js');
+    const store = new FileStore(join(sb.configDir, 'secrets.enc'), async () => sb.env.WISE_STORE_PASSPHRASE as string);
+    expect(await store.delete('@client:sandbox:jose-keys')).toBe(true);
+    r = await doctor(sb, ['--offline']);
+    expect(r.code).toBe(1);
+    expect(r.row('jose signing key')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('missing from the secret store'),
+    });
   });
 });
