@@ -100,7 +100,7 @@ const joseAsItsOwnBundle = {
   setup(b) {
     b.onResolve({ filter: /^jose$/ }, () => ({ path: 'jose', namespace: 'jose-cjs' }));
     b.onLoad({ filter: /.*/, namespace: 'jose-cjs' }, () => ({
-      contents: "module.exports = require(require('node:path').join(__dirname, 'jose.cjs'));",
+      contents: "module.exports = __wiseLoaderLoad('jose.cjs');",
       loader: 'js',
     }));
   },
@@ -134,20 +134,24 @@ const __wiseImport = (s) => __wiseLoaderImport(s.startsWith('./') ? require('nod
   ],
 });
 
-// dist/wise.cjs is the bundle as a function expression, which bin/wise compiles with node:vm and calls with the
-// CommonJS arguments (wrapped here, not at every start, where the copy costs time). Every import("...") goes through
-// __wiseImport (see the banner). The bundle ends with the id its code cache is named after.
-const bundlePath = join(root, 'dist/wise.cjs');
-const literalImport = /\bimport\((?=["'])/g;
-const rewritten = readFileSync(bundlePath, 'utf8').replace(literalImport, '__wiseImport(');
-if (/\bimport\(/.test(rewritten)) throw new Error('dist/wise.cjs: an import() the build could not route');
-if (/[\u0080-\uffff]/.test(rewritten)) throw new Error('dist/wise.cjs: not ASCII (bin/wise reads it as latin1)');
-writeFileSync(
-  bundlePath,
-  `(function (exports, require, module, __filename, __dirname, __wiseLoaderImport) {${rewritten}\n})\n//# wise-build=${randomBytes(16).toString('hex')}\n`,
-);
+// dist/wise.cjs and dist/jose.cjs are function expressions, which bin/wise compiles with node:vm and calls with the
+// CommonJS arguments and its loader functions (wrapped here, not at every start, where the copy costs time). Every
+// import("...") goes through __wiseImport (see the banner). Each ends with the id its code cache is named after.
+function wrapForLoader(name, rewrite = (text) => text) {
+  const path = join(root, 'dist', name);
+  const text = rewrite(readFileSync(path, 'utf8'));
+  if (/\bimport\(/.test(text)) throw new Error(`dist/${name}: an import() the build could not route`);
+  if (/[\u0080-\uffff]/.test(text)) throw new Error(`dist/${name}: not ASCII (bin/wise reads it as latin1)`);
+  writeFileSync(
+    path,
+    `(function (exports, require, module, __filename, __dirname, __wiseLoaderImport, __wiseLoaderLoad) {${text}\n})\n//# wise-build=${randomBytes(16).toString('hex')}\n`,
+  );
+}
+wrapForLoader('wise.cjs', (text) => text.replace(/\bimport\((?=["'])/g, '__wiseImport('));
+wrapForLoader('jose.cjs');
 
-// The code cache: one `wise api` call against a throwaway local server, whose run leaves V8's compiled code behind.
+// The code caches: one `wise api` call against a throwaway local server, whose run leaves V8's compiled code behind;
+// and one use of each JOSE operation for dist/jose.cjs.
 if (!process.env.WISE_BUILD_NO_CODE_CACHE) {
   const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -159,12 +163,19 @@ if (!process.env.WISE_BUILD_NO_CODE_CACHE) {
     WISE_API_URL: `http://127.0.0.1:${server.address().port}`,
     WISE_TOKEN: 'build-time-token',
   };
-  const child = spawn(process.execPath, [join(root, 'scripts/train-code-cache.cjs'), 'api', '/v2/profiles'], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const code = await new Promise((resolve) => child.on('exit', resolve));
-  server.close();
-  rmSync(config, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`making the code cache failed (exit ${code})`);
+  const train = async (...args) => {
+    const child = spawn(process.execPath, [join(root, 'scripts/train-code-cache.cjs'), ...args], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    if (code !== 0) throw new Error(`making the code cache of ${args[0]} failed (exit ${code})`);
+  };
+  try {
+    await train('wise.cjs', 'api', '/v2/profiles');
+    await train('jose.cjs');
+  } finally {
+    server.close();
+    rmSync(config, { recursive: true, force: true });
+  }
 }

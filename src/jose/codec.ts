@@ -55,8 +55,11 @@ export function joseLayer(o: JoseLayerOptions): Layer {
     async handle(request, next) {
       // A body its caller already made JOSE (an SCA answer) goes as it is.
       if (/^application\/jose\+json/i.test(request.headers['content-type'] ?? '')) return next(request);
+      // The keys first: the secret store answers on another thread while the JOSE code loads.
+      const material = o.material();
+      material.catch(() => {});
       const jose = await import('jose');
-      const m = await o.material();
+      const m = await material;
       if (signs && !m.signing) throw new WiseError('JWS needs an active signing key.');
       const url = request.url.pathname;
       const plaintext = request.body?.byteLength ? request.body : undefined;

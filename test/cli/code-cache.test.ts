@@ -29,22 +29,26 @@ function run(root: string, args: string[]) {
 }
 
 describe('the code cache of the bundle', () => {
-  it('is made by the build for this bundle, and V8 accepts it', async () => {
-    const source = await readFile(join(ROOT, 'dist/wise.cjs'), 'latin1');
+  it.each(['wise.cjs', 'jose.cjs'])('is made by the build for %s, and V8 accepts it', async (name) => {
+    const source = await readFile(join(ROOT, 'dist', name), 'latin1');
     const id = /\/\/# wise-build=([0-9a-f]+)\s*$/.exec(source)?.[1];
     expect(id).toMatch(/^[0-9a-f]{32}$/);
-    const caches = (await readdir(join(ROOT, 'dist'))).filter((name) => name.endsWith('.cache'));
-    expect(caches).toEqual([`wise.cjs.${id}.cache`]);
+    const caches = (await readdir(join(ROOT, 'dist'))).filter(
+      (file) => file.startsWith(`${name}.`) && file.endsWith('.cache'),
+    );
+    expect(caches).toEqual([`${name}.${id}.cache`]);
     const cachedData = await readFile(join(ROOT, 'dist', caches[0] as string));
-    expect(cachedData.byteLength).toBeGreaterThan(50_000);
+    expect(cachedData.byteLength).toBeGreaterThan(20_000);
     // Compiled as bin/wise compiles it: the same text and the same filename.
-    const script = new Script(source, { filename: join(ROOT, 'dist/wise.cjs'), cachedData });
+    const script = new Script(source, { filename: join(ROOT, 'dist', name), cachedData });
     expect(script.cachedDataRejected).toBe(false);
   });
 
   it('a missing, damaged or foreign cache costs only time: the tool runs as usual', async () => {
     const root = await copyOfTheTool();
-    const [cache] = (await readdir(join(root, 'dist'))).filter((name) => name.endsWith('.cache'));
+    const [cache] = (await readdir(join(root, 'dist'))).filter(
+      (name) => name.startsWith('wise.cjs.') && name.endsWith('.cache'),
+    );
     const cachePath = join(root, 'dist', cache as string);
     const good = await readFile(cachePath);
     const cases: Array<[string, () => Promise<void>]> = [
