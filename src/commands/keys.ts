@@ -187,19 +187,20 @@ export async function keysList(ctx: Context): Promise<void> {
   const { formatTable } = await import('../util/output.js');
   const rows: string[][] = [];
   if (row)
-    rows.push(['sca', `RSA ${row.bits}`, '-', day(row.createdAt), '-', 'yes', `sha256:${row.sha256.slice(0, 16)}…`]);
+    rows.push(['sca', `RSA ${row.bits}`, '-', day(row.createdAt), row.source, '-', 'yes', `sha256:${row.sha256}`]);
   for (const k of jose) {
     rows.push([
       k.use,
       k.alg,
       k.kid,
       day(k.createdAt),
+      'secret store',
       k.registered ? `until ${day(k.registered.validTill)}` : 'no',
       k.active ? 'yes' : 'no',
       k.thumbprint,
     ]);
   }
-  ctx.io.out(formatTable(['USE', 'ALG', 'KID', 'CREATED', 'REGISTERED', 'ACTIVE', 'THUMBPRINT'], rows));
+  ctx.io.out(formatTable(['USE', 'ALG', 'KID', 'CREATED', 'FROM', 'REGISTERED', 'ACTIVE', 'THUMBPRINT'], rows));
 }
 
 /** `wise keys public --use <use> [--kid]`: the public key in PEM, base64 DER (as Wise's key APIs carry it) or JWK. */

@@ -283,8 +283,8 @@ export const joseSignSpec = () =>
     .addHelpText(
       'after',
       examples(
-        'echo \'{"hello":"wise"}\' | wise jose sign --url /v1/auth/jose/playground/jws > body.jws',
-        'wise jose sign payload.json --kid <kid>',
+        'wise jose sign --url /v1/auth/jose/playground/jws payload.json > body.jws',
+        'echo \'{"hello":"wise"}\' | wise jose sign --kid <kid>',
       ),
     )
     .addArgument(inputArgument())

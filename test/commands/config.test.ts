@@ -19,7 +19,7 @@ describe('wise config: per-account settings', () => {
     expect((await sb.run(['config', 'get', 'api-version'])).stdout).toBe('2026Q4\n');
     expect((await sb.run(['--account', 'shop', 'config', 'get', 'api-version'])).code).toBe(1);
     const list = JSON.parse((await sb.run(['--json', 'config', 'list'])).stdout);
-    expect(list).toEqual({ account: 'default', settings: { 'api-version': '2026Q4' } });
+    expect(list).toEqual({ account: 'default', settings: { 'api-version': '2026Q4', jose: null } });
     const config = JSON.parse(await readFile(join(sb.configDir, 'config.json'), 'utf8'));
     expect(config.accounts.default.settings).toEqual({ apiVersion: '2026Q4' });
 

@@ -70,7 +70,7 @@ describe('SCA with a personal token (signature flow)', () => {
     const doctor = JSON.parse((await sb.run(['--json', 'doctor', '--offline'])).stdout);
     expect(doctor.checks.find((c: { check: string }) => c.check === 'sca key')).toMatchObject({
       status: 'pass',
-      detail: 'RSA 2048 from the secret store',
+      detail: `RSA 2048 from the secret store, generated ${new Date().toISOString().slice(0, 10)}`,
     });
   });
 
@@ -149,21 +149,20 @@ describe('SCA with a personal token (signature flow)', () => {
 describe('wise keys list and public', () => {
   it('show the SCA key without private material, in PEM, base64 DER and JWK', async () => {
     const none = await sb.run(['--json', 'keys', 'list']);
-    expect(JSON.parse(none.stdout).keys).toEqual([]);
+    expect(JSON.parse(none.stdout)).toMatchObject({ sca: null, jose: [] });
     const gen = await sb.run(['keys', 'generate', '--use', 'sca']);
     const list = JSON.parse((await sb.run(['--json', 'keys', 'list'])).stdout);
     const der = createPublicKey(gen.stdout).export({ type: 'spki', format: 'der' });
-    expect(list.keys).toEqual([
-      {
-        use: 'sca',
-        algorithm: 'RSA',
-        bits: 2048,
-        source: 'secret store',
-        sha256: createHash('sha256').update(der).digest('hex'),
-      },
-    ]);
+    expect(list.sca).toEqual({
+      use: 'sca',
+      algorithm: 'RSA',
+      bits: 2048,
+      source: 'secret store',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      sha256: createHash('sha256').update(der).digest('hex'),
+    });
     const text = await sb.run(['keys', 'list']);
-    expect(text.stdout).toMatch(/sca\s+RSA 2048\s+secret store\s+[0-9a-f]{64}/);
+    expect(text.stdout).toMatch(/sca\s+RSA 2048\s+-\s+\d{4}-\d\d-\d\d\s+secret store\s+-\s+yes\s+sha256:[0-9a-f]{64}/);
     expect((await sb.run(['keys', 'public', '--use', 'sca'])).stdout).toBe(gen.stdout);
     expect((await sb.run(['keys', 'public', '--use', 'sca', '--format', 'der-base64'])).stdout).toBe(
       `${der.toString('base64')}\n`,
