@@ -86,6 +86,8 @@ export interface RecordedRequest {
   grantType?: string;
   status: number;
   at: string;
+  /** How long the emulator took to answer, from the whole request received to the answer made (ms). */
+  durationMs: number;
 }
 
 type TokenInfo = MockToken;
@@ -345,6 +347,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
+    const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = req.method ?? 'GET';
     const correlation = req.headers['x-external-correlation-id'];
@@ -364,6 +367,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         ...(grantType ? { grantType } : {}),
         status,
         at: new Date().toISOString(),
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
       });
     };
     const fault = takeFault(method, url.pathname);
