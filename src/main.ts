@@ -35,6 +35,7 @@ import {
   scaSignSpec,
   scaStatusSpec,
   tokenAddSpec,
+  webhookVerifySpec,
 } from './commands/specs.js';
 import type { Context, GlobalOptions } from './context.js';
 import { isWiseError } from './errors.js';
@@ -272,6 +273,15 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(jose, joseVerifySpec()).action(lazy(async () => (await import('./commands/jose.js')).joseVerify));
       attach(jose, joseEncryptSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseEncrypt));
       attach(jose, joseDecryptSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseDecrypt));
+    },
+    webhook: () => {
+      const webhook = program
+        .command('webhook')
+        .description("Wise's webhooks: verify their signatures")
+        .addHelpText('after', examples('wise webhook verify --signature "$SIGNATURE" body.json'));
+      attach(webhook, webhookVerifySpec()).action(
+        lazy(async () => (await import('./commands/webhook.js')).webhookVerify),
+      );
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

@@ -324,6 +324,22 @@ export const joseDecryptSpec = () =>
     .option('--kid <kid>', "which key (default: the one the JWE's kid names, else each in turn)");
 export type JoseDecryptOptions = OptionsOf<typeof joseDecryptSpec>;
 
+export const webhookVerifySpec = () =>
+  new Command('verify')
+    .description("check a webhook's X-Signature-SHA256 over its raw body (exit 0 valid, 1 invalid, 2 bad input)")
+    .addHelpText(
+      'after',
+      examples(
+        'wise webhook verify --signature "$SIGNATURE" body.json',
+        'wise --env production webhook verify --signature "$SIGNATURE" < body.json',
+        'wise webhook verify --public-key emulator-webhook.pem --signature "$SIGNATURE" body.json',
+      ),
+    )
+    .addArgument(new Argument('[file]', 'the raw body, or - (the default) for standard input'))
+    .option('--signature <b64>', 'the X-Signature-SHA256 header of the delivery (base64)')
+    .option('--public-key <file>', "the signer's public key (PEM); default: Wise's published key for --env");
+export type WebhookVerifyOptions = OptionsOf<typeof webhookVerifySpec>;
+
 export const keysRegisterSpec = () =>
   new Command('register')
     .description("register a JOSE public key with Wise for the environment's partner client")
