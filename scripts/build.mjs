@@ -124,6 +124,7 @@ const __wiseImport = (s) => __wiseLoaderImport(s.startsWith('./') ? require('nod
     '@napi-rs/keyring',
     '@inquirer/*',
     '@peculiar/x509',
+    'reflect-metadata',
     'chalk',
     'open',
     'yocto-spinner',

@@ -27,6 +27,7 @@ import {
   keysRemoveSpec,
   logoutSpec,
   mockSpec,
+  mtlsCsrSpec,
   oauthAuthorizeSpec,
   oauthCreateUserSpec,
   oauthExportLoginSpec,
@@ -282,6 +283,13 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(webhook, webhookVerifySpec()).action(
         lazy(async () => (await import('./commands/webhook.js')).webhookVerify),
       );
+    },
+    mtls: () => {
+      const mtls = program
+        .command('mtls')
+        .description('mutual TLS with Wise: the key and certificate signing request')
+        .addHelpText('after', examples('wise mtls csr --org "Doe Trading GmbH" --country DE'));
+      attach(mtls, mtlsCsrSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsCsr));
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

@@ -340,6 +340,26 @@ export const webhookVerifySpec = () =>
     .option('--public-key <file>', "the signer's public key (PEM); default: Wise's published key for --env");
 export type WebhookVerifyOptions = OptionsOf<typeof webhookVerifySpec>;
 
+export const mtlsCsrSpec = () =>
+  new Command('csr')
+    .description('make a key (mode 0600) and a certificate signing request for Wise mTLS, as Wise asks (O, optional C)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise mtls csr --org "Doe Trading GmbH" --country DE',
+        'wise mtls csr --org "Doe Trading GmbH" --key-type ec-p256 --out ~/.config/wise-mtls',
+      ),
+    )
+    .requiredOption('--org <name>', 'your organisation, the O of the subject (required by Wise)')
+    .option('--country <cc>', 'two-letter country code, the C of the subject')
+    .addOption(
+      new Option('--key-type <type>', 'key to make')
+        .choices(['rsa2048', 'rsa4096', 'ec-p256'] as const)
+        .default('rsa2048' as const),
+    )
+    .option('--out <dir>', 'folder for <name>.key and <name>.csr (default: the current folder)');
+export type MtlsCsrOptions = OptionsOf<typeof mtlsCsrSpec>;
+
 export const keysRegisterSpec = () =>
   new Command('register')
     .description("register a JOSE public key with Wise for the environment's partner client")
