@@ -27,7 +27,9 @@ import {
   keysRemoveSpec,
   logoutSpec,
   mockSpec,
+  mtlsCheckSpec,
   mtlsCsrSpec,
+  mtlsSetupSpec,
   oauthAuthorizeSpec,
   oauthCreateUserSpec,
   oauthExportLoginSpec,
@@ -287,9 +289,11 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
     mtls: () => {
       const mtls = program
         .command('mtls')
-        .description('mutual TLS with Wise: the key and certificate signing request')
+        .description('mutual TLS with Wise: key and CSR, the client certificate, a handshake check')
         .addHelpText('after', examples('wise mtls csr --org "Doe Trading GmbH" --country DE'));
       attach(mtls, mtlsCsrSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsCsr));
+      attach(mtls, mtlsSetupSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsSetup));
+      attach(mtls, mtlsCheckSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsCheck));
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));

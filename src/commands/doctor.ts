@@ -6,6 +6,7 @@ import {
   checkConnectivity,
   checkCredentials,
   checkJoseKeys,
+  checkMtls,
   checkNode,
   checkScaKey,
   checkSecretStore,
@@ -31,6 +32,7 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<void> {
     rows.push(await checkCredentials(ctx, target, opts.offline === true));
     rows.push(await checkScaKey(ctx, target));
     rows.push(...(await checkJoseKeys(ctx, target)));
+    rows.push(...(await checkMtls(ctx, target, opts.offline === true)));
     if (opts.offline) rows.push({ check: 'connectivity', status: 'skip', detail: 'not checked (--offline)' });
     else rows.push(...(await checkConnectivity(ctx, target)));
   }

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printJson } from '../util/output.js';
-import type { MtlsCsrOptions } from './specs.js';
+import type { MtlsCsrOptions, MtlsSetupOptions } from './specs.js';
 
 const KEY_LABELS = { rsa2048: 'RSA 2048', rsa4096: 'RSA 4096', 'ec-p256': 'EC P-256' } as const;
 
@@ -54,5 +54,97 @@ export async function mtlsCsr(ctx: Context, opts: MtlsCsrOptions): Promise<void>
   ctx.io.out(`${keyPath}\n${csrPath}\n`);
   ctx.io.err(
     `Made an ${KEY_LABELS[opts.keyType]} key (mode 0600) and a CSR for ${made.subject}. Send ${name}.csr to Wise (Wise sets the common name when it signs); keep ${name}.key private.`,
+  );
+}
+
+/**
+ * `wise mtls setup --cert <file> --key <file> [--ca <file>] [--import-key]`: checks the pair and uses it for the
+ * environment's calls from then on.
+ */
+export async function mtlsSetup(ctx: Context, opts: MtlsSetupOptions): Promise<void> {
+  const { checkKeyFileMode, checkPair, EXPIRY_WARNING_DAYS, mtlsKeyName, parseCertificate, readText } = await import(
+    '../mtls/setup.js'
+  );
+  const { resolve } = await import('node:path');
+  const { resolveTarget } = await import('../auth/target.js');
+  const target = await resolveTarget(ctx);
+  const certPath = resolve(opts.cert);
+  const keyPath = resolve(opts.key);
+  const caPath = opts.ca ? resolve(opts.ca) : undefined;
+  const certPem = readText(certPath, 'certificate');
+  const keyPem = readText(keyPath, 'key');
+  ctx.redactor.add(keyPem.trim());
+  checkKeyFileMode(keyPath);
+  const facts = checkPair(certPem, keyPem, opts.cert, opts.key, ctx.clock.now());
+  if (caPath) parseCertificate(readText(caPath, 'CA certificate'), opts.ca as string);
+  let store: Awaited<ReturnType<Context['secrets']>> | undefined;
+  if (opts.importKey) {
+    store = await ctx.secrets(target.config.clients[target.env]?.store);
+    await store.set(mtlsKeyName(target.env), keyPem);
+  }
+  await ctx.config.update((config) => {
+    config.mtls = {
+      ...config.mtls,
+      [target.env]: {
+        cert: certPath,
+        ...(store ? { keyInStore: true, store: store.backend } : { key: keyPath }),
+        ...(caPath ? { ca: caPath } : {}),
+        subject: facts.subject,
+        notAfter: facts.validTo,
+      },
+    };
+  });
+  if (store) {
+    const { unlink } = await import('node:fs/promises');
+    await unlink(keyPath);
+  }
+  const { apiBaseUrl } = await import('../http/factory.js');
+  const host = apiBaseUrl(ctx, target.env, true).origin;
+  if (ctx.options.json) {
+    printJson(ctx, { env: target.env, ...facts, keyInStore: Boolean(store), host });
+    return;
+  }
+  ctx.io.err(
+    `✓ mTLS for ${target.env}: ${facts.subject}, issued by ${facts.issuer}, valid until ${facts.validTo} (${facts.daysLeft} days).\n` +
+      `Calls to ${target.env} now go to ${host} with this certificate.` +
+      (store ? `\nThe key is in the ${store.description}; ${keyPath} was removed.` : ''),
+  );
+  if (facts.daysLeft < EXPIRY_WARNING_DAYS) {
+    ctx.io.err(`warning: the certificate expires in ${facts.daysLeft} days: ask Wise for a new one (wise mtls csr).`);
+  }
+}
+
+/**
+ * `wise mtls check`: a request to the environment's API host with the certificate; prints the certificate's subject,
+ * issuer and expiry and whether the server accepted it.
+ */
+export async function mtlsCheck(ctx: Context): Promise<void> {
+  const { factsOf, loadTlsMaterial, parseCertificate } = await import('../mtls/setup.js');
+  const { resolveTarget } = await import('../auth/target.js');
+  const { createClient } = await import('../http/factory.js');
+  const target = await resolveTarget(ctx);
+  const settings = target.config.mtls?.[target.env];
+  if (!settings) {
+    throw new UsageError(`No client certificate is set up for ${target.env}.`, {
+      hint: 'Run `wise mtls setup --cert <file> --key <file>` (make the CSR with `wise mtls csr`).',
+    });
+  }
+  const material = await loadTlsMaterial(ctx, target.env, settings);
+  const facts = factsOf(parseCertificate(material.cert, settings.cert), ctx.clock.now());
+  const client = createClient(ctx, target.env, undefined, target);
+  // Any HTTP answer means the handshake, client certificate included, went through.
+  const response = await client.send({ method: 'GET', path: '/' });
+  if (ctx.options.json) {
+    printJson(ctx, { env: target.env, host: client.baseUrl.origin, accepted: true, status: response.status, ...facts });
+    return;
+  }
+  ctx.io.out(
+    [
+      `host      ${client.baseUrl.origin}`,
+      `subject   ${facts.subject}`,
+      `issuer    ${facts.issuer}`,
+      `expires   ${facts.validTo} (${facts.daysLeft} days)`,
+      `accepted  yes (the server answered HTTP ${response.status})`,
+    ].join('\n') + '\n',
   );
 }

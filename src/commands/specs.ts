@@ -360,6 +360,29 @@ export const mtlsCsrSpec = () =>
     .option('--out <dir>', 'folder for <name>.key and <name>.csr (default: the current folder)');
 export type MtlsCsrOptions = OptionsOf<typeof mtlsCsrSpec>;
 
+export const mtlsSetupSpec = () =>
+  new Command('setup')
+    .description("use a client certificate for the environment's calls (checked: key match, dates, key file mode)")
+    .addHelpText(
+      'after',
+      examples(
+        'wise mtls setup --cert doe-trading-gmbh.pem --key doe-trading-gmbh.key --ca wise-ca.pem',
+        'wise mtls setup --cert client.pem --key client.key --import-key',
+      ),
+    )
+    .requiredOption('--cert <file>', 'the client certificate Wise issued (PEM)')
+    .requiredOption('--key <file>', 'its private key (PEM, mode 0600)')
+    .option('--ca <file>', "a CA to trust for the API host (Wise's CA from the Developer Hub)")
+    .option('--import-key', 'move the key into the secret store (the key file is removed)');
+export type MtlsSetupOptions = OptionsOf<typeof mtlsSetupSpec>;
+
+export const mtlsCheckSpec = () =>
+  new Command('check')
+    .description(
+      "a handshake with the environment's mTLS host: the certificate's subject, issuer, expiry, and whether it is accepted",
+    )
+    .addHelpText('after', examples('wise mtls check', 'wise --env production --json mtls check'));
+
 export const keysRegisterSpec = () =>
   new Command('register')
     .description("register a JOSE public key with Wise for the environment's partner client")

@@ -324,6 +324,59 @@ export async function checkJoseKeys(ctx: Context, target: Target): Promise<Check
   return rows;
 }
 
+/** The client certificate (mTLS): found, matches its key, days left, and (unless offline) the handshake. */
+export async function checkMtls(ctx: Context, target: Target, offline: boolean): Promise<CheckRow[]> {
+  const settings = target.config.mtls?.[target.env];
+  if (!settings) return [{ check: 'mtls', status: 'skip', detail: `no client certificate set up for ${target.env}` }];
+  const { checkPair, EXPIRY_WARNING_DAYS, loadTlsMaterial } = await import('../mtls/setup.js');
+  let facts: ReturnType<typeof checkPair>;
+  try {
+    const material = await loadTlsMaterial(ctx, target.env, settings);
+    facts = checkPair(material.cert, material.key, settings.cert, settings.key ?? 'the stored key', ctx.clock.now());
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    return [
+      {
+        check: 'mtls certificate',
+        status: 'fail',
+        detail: error.message,
+        fix: error.hint ?? 'wise mtls setup --cert <file> --key <file>',
+      },
+    ];
+  }
+  const rows: CheckRow[] = [
+    facts.daysLeft < EXPIRY_WARNING_DAYS
+      ? {
+          check: 'mtls certificate',
+          status: 'warn',
+          detail: `${facts.subject}: matches its key, expires in ${facts.daysLeft} days`,
+          fix: 'Make a CSR (wise mtls csr), get a new certificate from Wise, then wise mtls setup',
+        }
+      : {
+          check: 'mtls certificate',
+          status: 'pass',
+          detail: `${facts.subject}: matches its key, ${facts.daysLeft} days left`,
+        },
+  ];
+  if (offline) {
+    rows.push({ check: 'mtls handshake', status: 'skip', detail: 'not checked (--offline)' });
+    return rows;
+  }
+  const client = createClient(ctx, target.env, undefined, target);
+  try {
+    const response = await client.send({ method: 'GET', path: '/' });
+    rows.push({
+      check: 'mtls handshake',
+      status: 'pass',
+      detail: `${client.baseUrl.origin} accepted it (HTTP ${response.status})`,
+    });
+  } catch (error) {
+    if (!isWiseError(error)) throw error;
+    rows.push({ check: 'mtls handshake', status: 'fail', detail: error.message, fix: error.hint ?? 'wise mtls check' });
+  }
+  return rows;
+}
+
 const MAX_SKEW_MS = 60_000;
 
 /** Connectivity and TLS to the environment's API host (through the proxy, if one is set), and the clock's skew. */

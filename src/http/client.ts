@@ -71,6 +71,8 @@ export interface WiseClientOptions {
   scaSolver?: ScaSolver;
   /** Fills the body-codec slot (JOSE); without it bodies pass as they are. */
   bodyCodec?: Layer;
+  /** The client certificate, key and extra CA for mTLS, loaded on the first request. */
+  tls?: () => Promise<{ cert?: string; key?: string; ca?: string }>;
 }
 
 /** The default layers, outermost first (see src/http/pipeline.ts for what each one does). */
@@ -115,7 +117,7 @@ export class WiseClient {
     this.#o = options;
     const defaults = defaultLayers(options);
     this.layers = options.layers ? options.layers(defaults) : defaults;
-    this.#send = compose(this.layers, transportStep(options.transport, options.timeoutMs ?? 30_000));
+    this.#send = compose(this.layers, transportStep(options.transport, options.timeoutMs ?? 30_000, options.tls));
   }
 
   /**
@@ -149,7 +151,7 @@ export class WiseClient {
     } catch (error) {
       if (error instanceof CredentialsElsewhereError) throw sameOriginError(error.url, error.base);
       if (isWiseError(error)) throw error;
-      throw networkError(error, url, correlationId);
+      throw networkError(error, url, correlationId, this.#o.tls !== undefined);
     }
   }
 
@@ -187,7 +189,7 @@ export function parseJson<T>(response: WiseResponse): T {
   }
 }
 
-function networkError(error: unknown, url: URL, correlationId: string): NetworkError {
+function networkError(error: unknown, url: URL, correlationId: string, mtls = false): NetworkError {
   const code = error instanceof TransportError ? error.code : 'EUNKNOWN';
   const host = url.host;
   const reasons: Record<string, string> = {
@@ -202,6 +204,22 @@ function networkError(error: unknown, url: URL, correlationId: string): NetworkE
     CERT_HAS_EXPIRED: `the certificate of ${host} has expired`,
     ERR_TLS_CERT_ALTNAME_INVALID: `the certificate does not match ${url.hostname}`,
   };
+  // A server that demands a client certificate (mTLS) ends the handshake with an alert when none, or one it does not
+  // trust, is presented.
+  // With a certificate presented, a reset is how a TLS 1.3 server refuses one it does not trust.
+  if (
+    /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN|EPROTO/.test(code) ||
+    (mtls && code === 'ECONNRESET')
+  ) {
+    return new NetworkError(
+      `Cannot reach Wise: ${host} refused the TLS handshake: it asks for a client certificate (mTLS), and none it accepts was presented.`,
+      {
+        hint: 'Set up the certificate Wise issued: `wise mtls setup --cert <file> --key <file>`; `wise mtls check` tests the handshake.',
+        details: { code, url: url.origin, correlationId },
+        cause: error,
+      },
+    );
+  }
   const proxy = error instanceof TransportError ? error.proxy : undefined;
   if (proxy) {
     // Failing to connect is about the proxy itself; what comes after the tunnel (TLS) is about Wise's host.

@@ -3,16 +3,20 @@ import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import type { JoseMode } from '../jose/codec.js';
-import type { WiseEnv } from '../store/config.js';
+import type { TlsMaterial } from '../mtls/setup.js';
+import type { MtlsConfig, WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
-import { API_URLS, parseBaseUrl } from './endpoints.js';
+import { API_URLS, MTLS_API_URLS, parseBaseUrl } from './endpoints.js';
 import type { Layer } from './pipeline.js';
 
-/** The API base for an environment: --api-url, else WISE_API_URL, else Wise's host. */
-export function apiBaseUrl(ctx: Context, env: WiseEnv): URL {
+/**
+ * The API base for an environment: --api-url, else WISE_API_URL, else Wise's host: the `api-mtls` host once a
+ * client certificate is set up for the environment (`wise mtls setup`).
+ */
+export function apiBaseUrl(ctx: Context, env: WiseEnv, mtls = false): URL {
   if (ctx.options.apiUrl) return parseBaseUrl(ctx.options.apiUrl, '--api-url');
   if (ctx.env.WISE_API_URL) return parseBaseUrl(ctx.env.WISE_API_URL, 'WISE_API_URL');
-  return new URL(`${API_URLS[env]}/`);
+  return new URL(`${(mtls ? MTLS_API_URLS : API_URLS)[env]}/`);
 }
 
 /**
@@ -69,6 +73,15 @@ function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode): Layer {
   };
 }
 
+/** The environment's client certificate, read once, on the first request. */
+function lazyTls(ctx: Context, env: WiseEnv, settings: MtlsConfig): () => Promise<TlsMaterial> {
+  let material: Promise<TlsMaterial> | undefined;
+  return () => {
+    material ??= import('../mtls/setup.js').then(({ loadTlsMaterial }) => loadTlsMaterial(ctx, env, settings));
+    return material;
+  };
+}
+
 export function createClient(
   ctx: Context,
   env: WiseEnv,
@@ -77,9 +90,10 @@ export function createClient(
   options: { jose?: JoseMode | 'none' } = {},
 ): WiseClient {
   const jose = joseModeFor(options.jose, target);
+  const mtls = (target?.config ?? ctx.config.readSync()).mtls?.[env];
   const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
   const version = apiVersion(ctx, target)?.value;
-  const baseUrl = apiBaseUrl(ctx, env);
+  const baseUrl = apiBaseUrl(ctx, env, mtls !== undefined);
   ctx.transport.warm?.(baseUrl);
   const client: WiseClient = new WiseClient({
     baseUrl,
@@ -90,6 +104,7 @@ export function createClient(
     clock: ctx.clock,
     ...(version ? { apiVersion: version } : {}),
     ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose) } : {}),
+    ...(mtls ? { tls: lazyTls(ctx, env, mtls) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),
     ...(personal && target

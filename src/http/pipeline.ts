@@ -49,7 +49,11 @@ export function compose(layers: readonly Layer[], last: Next): Next {
 }
 
 /** The transport as the innermost step. */
-export function transportStep(transport: Transport, timeoutMs: number): Next {
+export function transportStep(
+  transport: Transport,
+  timeoutMs: number,
+  tls?: () => Promise<{ cert?: string; key?: string; ca?: string }>,
+): Next {
   return async (request) => {
     const response = await transport({
       method: request.method,
@@ -57,6 +61,8 @@ export function transportStep(transport: Transport, timeoutMs: number): Next {
       headers: request.headers,
       timeoutMs,
       ...(request.body ? { body: request.body } : {}),
+      // The client certificate (mTLS), presented on every connection to the API host.
+      ...(tls ? { tls: await tls() } : {}),
     });
     return { ...response, correlationId: request.correlationId, url: request.url };
   };

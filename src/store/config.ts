@@ -80,6 +80,19 @@ export interface ScaKeyRecord {
   source: 'generated' | 'imported';
 }
 
+/** The environment's client certificate for mTLS (public files by path; the key in a file or the secret store). */
+export interface MtlsConfig {
+  cert: string;
+  /** The key file (mode 0600), unless the key was imported into the secret store. */
+  key?: string;
+  keyInStore?: boolean;
+  store?: StoreBackend;
+  /** An extra trust anchor for the API host (Wise's CA). */
+  ca?: string;
+  subject: string;
+  notAfter: string;
+}
+
 export interface ConfigData {
   version: number;
   defaultAccount?: string;
@@ -87,6 +100,8 @@ export interface ConfigData {
   clients: Partial<Record<WiseEnv, ClientConfig>>;
   /** The partner client's JOSE keys, by environment. */
   jose?: Partial<Record<WiseEnv, JoseKeyRecord[]>>;
+  /** The partner client's mTLS certificate, by environment. */
+  mtls?: Partial<Record<WiseEnv, MtlsConfig>>;
 }
 
 export function emptyConfig(): ConfigData {
@@ -244,6 +259,20 @@ const configShape = object({
     ),
   ),
   clients: optional(recordOf(object({ clientId: string, redirectUri: string, store: backend }), WISE_ENVS)),
+  mtls: optional(
+    recordOf(
+      object({
+        cert: string,
+        key: optional(string),
+        keyInStore: optional(boolean),
+        store: backend,
+        ca: optional(string),
+        subject: string,
+        notAfter: string,
+      }),
+      WISE_ENVS,
+    ),
+  ),
   jose: optional(
     recordOf(
       arrayOf(

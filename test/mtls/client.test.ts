@@ -1,0 +1,204 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+
+const sh = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** A CA, and a certificate it signs from a CSR (the way Wise signs the partner's CSR). */
+function makeCa(dir: string, name: string): void {
+  sh(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/O=${name}`,
+    ],
+    dir,
+  );
+}
+function sign(dir: string, ca: string, csr: string, out: string, ext?: string): void {
+  sh(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      out,
+      '-days',
+      '1',
+      ...(ext ? ['-extfile', ext] : []),
+    ],
+    dir,
+  );
+}
+
+describe('mTLS: a client certificate presented to a server that demands one', () => {
+  let sb: Sandbox;
+  let dir: string;
+  let server: Server;
+  let url: string;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    sb = await createSandbox();
+    dir = join(sb.dir, 'pki');
+    await mkdir(dir);
+    makeCa(dir, 'wise-ca');
+    makeCa(dir, 'other-ca');
+    // The API host's certificate, from the same CA.
+    sh(
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'],
+      dir,
+    );
+    execFileSync('sh', ['-c', 'printf "subjectAltName=DNS:localhost,IP:127.0.0.1" > san.ext'], { cwd: dir });
+    sign(dir, 'wise-ca', 'server.csr', 'server.pem', 'san.ext');
+    // The partner's key and CSR made by the tool, signed by "Wise"; and the same CSR signed by another CA.
+    const csr = await sb.run(['mtls', 'csr', '--org', 'Doe Trading GmbH', '--country', 'DE', '--out', dir]);
+    expect(csr.code, csr.stderr).toBe(0);
+    sign(dir, 'wise-ca', 'doe-trading-gmbh.csr', 'client.pem');
+    sign(dir, 'other-ca', 'doe-trading-gmbh.csr', 'client-other.pem');
+    server = createServer(
+      {
+        cert: await readFile(join(dir, 'server.pem')),
+        key: await readFile(join(dir, 'server.key')),
+        ca: await readFile(join(dir, 'wise-ca.pem')),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        seen.push(`${peer.subject?.O} ${req.url}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('[{"id":2001}]');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    server?.close();
+    await sb?.cleanup();
+  });
+
+  const api = (extra: Record<string, string> = {}) =>
+    sb.run(['api', '/v2/profiles'], { env: { WISE_API_URL: url, WISE_TOKEN: 'token-x', ...extra } });
+
+  it('without a client certificate the server ends the handshake: exit 6 naming mTLS', async () => {
+    // The server itself is trusted here (its CA given to Node), so only the client certificate is missing.
+    const r = await api({ NODE_EXTRA_CA_CERTS: join(dir, 'wise-ca.pem') });
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toContain('client certificate (mTLS)');
+    expect(r.stderr).toContain('wise mtls setup');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it("setup refuses a key readable by others (with the chmod), and a key that is not the certificate's", async () => {
+    const key = join(dir, 'doe-trading-gmbh.key');
+    await chmod(key, 0o644);
+    let r = await sb.run(['mtls', 'setup', '--cert', join(dir, 'client.pem'), '--key', key]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`chmod 600 ${key}`);
+    await chmod(key, 0o600);
+    r = await sb.run(['mtls', 'setup', '--cert', join(dir, 'server.pem'), '--key', key]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is not the key of the certificate');
+    r = await sb.run(['mtls', 'setup', '--cert', key, '--key', key]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is not a PEM certificate');
+  });
+
+  it('with the certificate Wise signed, calls go through and the server sees the subject; mtls check says so', async () => {
+    const r = await sb.run([
+      'mtls',
+      'setup',
+      '--cert',
+      join(dir, 'client.pem'),
+      '--key',
+      join(dir, 'doe-trading-gmbh.key'),
+      '--ca',
+      join(dir, 'wise-ca.pem'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('O=Doe Trading GmbH');
+    expect(r.stderr).toContain('https://api-mtls.wise-sandbox.com');
+    const call = await api();
+    expect(call.code, call.stderr).toBe(0);
+    expect(call.stdout).toContain('2001');
+    expect(seen.at(-1)).toBe('Doe Trading GmbH /v2/profiles');
+    const check = await sb.run(['mtls', 'check'], { env: { WISE_API_URL: url } });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/subject\s+C=DE, O=Doe Trading GmbH|subject\s+O=Doe Trading GmbH, C=DE/);
+    expect(check.stdout).toContain('issuer    O=wise-ca');
+    expect(check.stdout).toContain('accepted  yes');
+    const doctor = JSON.parse(
+      (await sb.run(['--json', 'doctor'], { env: { WISE_API_URL: url, WISE_TOKEN: 'token-x' } })).stdout,
+    );
+    const row = (name: string) => doctor.checks.find((c: { check: string }) => c.check === name);
+    expect(row('mtls certificate')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('matches its key, expires in 0 days'),
+    });
+    expect(row('mtls handshake')).toMatchObject({ status: 'pass', detail: `${url} accepted it (HTTP 200)` });
+  });
+
+  it("another CA's certificate is refused by the server: exit 6; --import-key moves the key into the store", async () => {
+    const key = join(dir, 'doe-trading-gmbh.key');
+    const other = await sb.run([
+      'mtls',
+      'setup',
+      '--cert',
+      join(dir, 'client-other.pem'),
+      '--key',
+      key,
+      '--ca',
+      join(dir, 'wise-ca.pem'),
+    ]);
+    expect(other.code, other.stderr).toBe(0);
+    const refused = await api();
+    expect(refused.code, refused.stderr).toBe(6);
+    expect(refused.stderr).toContain('client certificate (mTLS)');
+
+    const imported = await sb.run([
+      'mtls',
+      'setup',
+      '--cert',
+      join(dir, 'client.pem'),
+      '--key',
+      key,
+      '--ca',
+      join(dir, 'wise-ca.pem'),
+      '--import-key',
+    ]);
+    expect(imported.code, imported.stderr).toBe(0);
+    await expect(stat(key)).rejects.toThrow();
+    const config = await readFile(join(sb.configDir, 'config.json'), 'utf8');
+    expect(config).toContain('"keyInStore": true');
+    expect(config).not.toContain('PRIVATE KEY');
+    const call = await api();
+    expect(call.code, call.stderr).toBe(0);
+    const debug = await sb.run(['--debug', 'api', '/v2/profiles'], {
+      env: { WISE_API_URL: url, WISE_TOKEN: 'token-x' },
+    });
+    expect(debug.stderr).not.toContain('PRIVATE KEY');
+  });
+});
