@@ -38,6 +38,7 @@ import {
   scaSignSpec,
   scaStatusSpec,
   tokenAddSpec,
+  webhookListenSpec,
   webhookVerifySpec,
 } from './commands/specs.js';
 import type { Context, GlobalOptions } from './context.js';
@@ -280,10 +281,13 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
     webhook: () => {
       const webhook = program
         .command('webhook')
-        .description("Wise's webhooks: verify their signatures")
+        .description("Wise's webhooks: verify signatures, receive deliveries")
         .addHelpText('after', examples('wise webhook verify --signature "$SIGNATURE" body.json'));
       attach(webhook, webhookVerifySpec()).action(
         lazy(async () => (await import('./commands/webhook.js')).webhookVerify),
+      );
+      attach(webhook, webhookListenSpec()).action(
+        lazy(async () => (await import('./commands/webhook.js')).webhookListen),
       );
     },
     mtls: () => {

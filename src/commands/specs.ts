@@ -340,6 +340,26 @@ export const webhookVerifySpec = () =>
     .option('--public-key <file>', "the signer's public key (PEM); default: Wise's published key for --env");
 export type WebhookVerifyOptions = OptionsOf<typeof webhookVerifySpec>;
 
+export const webhookListenSpec = () =>
+  new Command('listen')
+    .description('receive Wise webhooks: verify each, answer at once, print good ones, forward them; bad ones get 4xx')
+    .addHelpText(
+      'after',
+      examples(
+        'wise webhook listen --port 8790',
+        'wise --json webhook listen --port 8790 --forward-to http://127.0.0.1:3000/hooks',
+        'wise webhook listen --port 8443 --tls-cert server.pem --tls-key server.key --client-ca wise-ca.pem',
+      ),
+    )
+    .requiredOption('--port <port>', 'port to listen on (0 picks a free one)')
+    .option('--host <addr>', 'address to bind (default 127.0.0.1; another one is reachable by other machines)')
+    .option('--forward-to <url>', 'POST each good delivery there, raw body and Wise headers kept')
+    .option('--public-key <file>', "the signer's public key (PEM); default: Wise's published key for --env")
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'and this key')
+    .option('--client-ca <file>', 'demand client certificates signed by this CA (mTLS webhooks)');
+export type WebhookListenOptions = OptionsOf<typeof webhookListenSpec>;
+
 export const mtlsCsrSpec = () =>
   new Command('csr')
     .description('make a key (mode 0600) and a certificate signing request for Wise mTLS, as Wise asks (O, optional C)')

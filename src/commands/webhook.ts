@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { UsageError, WiseError } from '../errors.js';
+import { PortInUseError, UsageError, WiseError } from '../errors.js';
 import { parseEnv } from '../http/endpoints.js';
 import { printJson } from '../util/output.js';
 import { decodeSignature, verifyWebhook, WISE_WEBHOOK_KEYS, webhookPublicKey } from '../webhooks/signature.js';
-import type { WebhookVerifyOptions } from './specs.js';
+import type { WebhookListenOptions, WebhookVerifyOptions } from './specs.js';
 
 const MAX_BODY = 10 * 1024 * 1024;
 
@@ -61,4 +61,103 @@ export async function webhookVerify(ctx: Context, file: string | undefined, opts
     });
   }
   if (!ctx.options.json) ctx.io.err(`✓ Signature valid (${keyName}, ${body.byteLength} bytes).`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
+}
+
+/** `wise webhook listen --port <n>`: receive, verify, print and forward Wise's webhooks until Ctrl-C. */
+export async function webhookListen(ctx: Context, opts: WebhookListenOptions): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, not "${opts.port}".`);
+  const host = opts.host ?? '127.0.0.1';
+  const env = ctx.options.env
+    ? parseEnv(ctx.options.env, '--env')
+    : ctx.env.WISE_ENV
+      ? parseEnv(ctx.env.WISE_ENV, 'WISE_ENV')
+      : 'sandbox';
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(`Cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
+    }
+  };
+  const key = opts.publicKey
+    ? webhookPublicKey(read(opts.publicKey, 'public key'), opts.publicKey)
+    : webhookPublicKey(WISE_WEBHOOK_KEYS[env], `Wise's ${env} key`);
+  let forwardTo: URL | undefined;
+  if (opts.forwardTo) {
+    try {
+      forwardTo = new URL(opts.forwardTo);
+    } catch {
+      throw new UsageError(`--forward-to must be a URL, not "${opts.forwardTo}".`);
+    }
+    if (forwardTo.protocol !== 'http:' && forwardTo.protocol !== 'https:')
+      throw new UsageError('--forward-to must be http(s).');
+  }
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together.');
+  if (opts.clientCa && !opts.tlsCert)
+    throw new UsageError('--client-ca needs --tls-cert and --tls-key (it serves HTTPS).');
+  const { createListener } = await import('../webhooks/listen.js');
+  const handler = createListener({
+    key,
+    log: (line) => ctx.io.err(line),
+    ...(forwardTo ? { forwardTo } : {}),
+    onDelivery(delivery) {
+      if (ctx.options.json) {
+        let event: unknown = null;
+        try {
+          event = JSON.parse(delivery.body.toString('utf8'));
+        } catch {}
+        ctx.io.out(
+          `${JSON.stringify({ deliveryId: delivery.deliveryId, test: delivery.test, eventType: delivery.eventType, event })}\n`,
+        );
+      } else {
+        ctx.io.out(
+          `${delivery.eventType ?? '(no event_type)'} ${delivery.deliveryId ?? '(no delivery id)'}${delivery.test ? ' (test)' : ''}\n${delivery.body.toString('utf8')}\n`,
+        );
+      }
+    },
+  });
+  const tls = opts.tlsCert
+    ? {
+        cert: read(opts.tlsCert, 'TLS certificate'),
+        key: read(opts.tlsKey as string, 'TLS key'),
+        ...(opts.clientCa ? { ca: read(opts.clientCa, 'client CA'), requestCert: true, rejectUnauthorized: true } : {}),
+      }
+    : undefined;
+  const server = tls
+    ? (await import('node:https')).createServer(tls, handler)
+    : (await import('node:http')).createServer(handler);
+  server.requestTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new PortInUseError(host, port, 'the webhook listener cannot start', 'Choose another --port.'));
+      } else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as import('node:net').AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  ctx.io.err(
+    `Listening for Wise webhooks on ${tls ? 'https' : 'http'}://${shown}:${address.port}/ (${opts.publicKey ? opts.publicKey : `Wise's ${env} key`}${opts.clientCa ? ', client certificates required' : ''}${forwardTo ? `, forwarding to ${forwardTo.href}` : ''}). Ctrl-C to stop.`,
+  );
+  if (!isLoopback(host)) {
+    ctx.io.err(
+      `warning: listening on ${host}, reachable from other machines${tls ? '' : ': serve TLS (--tls-cert, --tls-key) for anything but a test'}.`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      server.close(() => resolve());
+      server.closeAllConnections?.();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
