@@ -106,7 +106,12 @@ const joseAsItsOwnBundle = {
   },
 };
 
-await build({ ...common, entryPoints: ['src/mock/server.ts'], outfile: 'dist/mock.cjs', external: ['jose'] });
+await build({
+  ...common,
+  entryPoints: ['src/mock/server.ts'],
+  outfile: 'dist/mock.cjs',
+  external: ['jose', '@peculiar/x509', 'reflect-metadata'],
+});
 await build({
   ...common,
   // bin/wise compiles the bundle with node:vm (to use a code cache), where import() needs a flag on Node 20: the

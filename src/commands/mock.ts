@@ -1,8 +1,27 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { PortInUseError, UsageError } from '../errors.js';
-import type { MockServer } from '../mock/server.js';
+import type { MockServer, TestPki } from '../mock/server.js';
 import type { MockCommandOptions } from './specs.js';
+
+let pki: TestPki | undefined;
+
+/** The CA and certificates in `dir` when it holds them, else new ones (in `dir`, or a new temporary folder). */
+async function testPki(dir: string | undefined): Promise<TestPki> {
+  const folder = dir ?? mkdtempSync(join(tmpdir(), 'wise-mock-tls-'));
+  const files = ['ca.pem', 'server.pem', 'server.key', 'client.pem', 'client.key'].map((f) => join(folder, f));
+  if (files.every((f) => existsSync(f))) {
+    const [ca, serverCert, serverKey, clientCert, clientKey] = files as [string, string, string, string, string];
+    pki = { dir: folder, ca, serverCert, serverKey, clientCert, clientKey };
+  } else {
+    // From the emulator's bundle, like the server: the client bundle holds none of the emulator.
+    const { makeTestPki } = await import('../mock/server.js');
+    pki = await makeTestPki(folder);
+  }
+  return pki;
+}
 
 /** Runs the emulator until SIGINT/SIGTERM. The base URL is the first line on stdout, for scripts. */
 export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void> {
@@ -28,7 +47,18 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
         );
       }
     });
+    const tls = opts.tls || opts.mtls ? await testPki(opts.tlsDir) : undefined;
     server = await startMockServer({
+      ...(tls
+        ? {
+            tls: {
+              cert: readFileSync(tls.serverCert, 'utf8'),
+              key: readFileSync(tls.serverKey, 'utf8'),
+              ca: readFileSync(tls.ca, 'utf8'),
+              requestCert: Boolean(opts.mtls),
+            },
+          }
+        : {}),
       ...(scaPublicKeys.length ? { scaPublicKeys } : {}),
       ...(opts.clockSkew ? { clockSkewSeconds: Number(opts.clockSkew) } : {}),
       port: Number(opts.port),
@@ -51,6 +81,11 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
   ctx.io.out(`personal-token ${server.personalToken}\n`);
   ctx.io.out(`client-id ${server.clientId}\n`);
   ctx.io.out(`client-secret ${server.clientSecret}\n`);
+  const keyDir = pki?.dir ?? mkdtempSync(join(tmpdir(), 'wise-mock-'));
+  const webhookKey = join(keyDir, 'webhook-public-key.pem');
+  writeFileSync(webhookKey, server.webhookPublicKey);
+  ctx.io.out(`webhook-public-key ${webhookKey}\n`);
+  if (pki) ctx.io.out(`ca ${pki.ca}\nclient-cert ${pki.clientCert}\nclient-key ${pki.clientKey}\n`);
   ctx.io.err(
     `Wise emulator listening on ${server.url} (Ctrl-C to stop).\n` +
       `Try: WISE_API_URL=${server.url} WISE_TOKEN=<the token above> wise profiles list`,

@@ -169,7 +169,10 @@ export const mockSpec = () =>
     .option('--auto-approve', 'approve OAuth consent at once instead of showing the page')
     .option('--token-ttl <seconds>', 'lifetime of OAuth access tokens (default 43199)')
     .option('--clock-skew <seconds>', "shift the Date header by this many seconds, to try `wise doctor`'s clock check")
-    .option('--sca-public-key <file>', 'a PEM public key the demo user uploaded for SCA signing (repeatable)', collect);
+    .option('--sca-public-key <file>', 'a PEM public key the demo user uploaded for SCA signing (repeatable)', collect)
+    .option('--tls', 'serve HTTPS (a throwaway CA and certificates are made unless --tls-dir holds them)')
+    .option('--mtls', 'serve HTTPS and demand a client certificate of that CA (implies --tls)')
+    .option('--tls-dir <dir>', 'folder for the CA, server and client certificates (default: a new temporary folder)');
 export type MockCommandOptions = OptionsOf<typeof mockSpec>;
 
 export const doctorSpec = () =>

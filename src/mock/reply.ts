@@ -6,6 +6,8 @@ export interface Reply {
   html?: string;
   /** A compact JWS or JWE, sent as application/jose+json. */
   jose?: string;
+  /** Plain text (a PEM). */
+  text?: string;
   headers?: Record<string, string>;
 }
 

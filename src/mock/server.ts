@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   createJoseState,
@@ -34,6 +35,9 @@ import {
   wiseEncryptionKey,
 } from './sca.js';
 import { createSeed, type MockState, type MockToken } from './state.js';
+import { createWebhookSigner, deliverTestEvent } from './webhooks.js';
+
+export { makeTestPki, type TestPki } from './certs.js';
 
 export interface MockOptions {
   port?: number;
@@ -52,6 +56,8 @@ export interface MockOptions {
   clockSkewSeconds?: number;
   /** PEM public keys the demo user uploaded for signing one-time tokens (SCA with a personal token). */
   scaPublicKeys?: string[];
+  /** Serve HTTPS with this certificate; with `ca` and `requestCert`, demand client certificates (mTLS). */
+  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
 }
 
 export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8765/callback';
@@ -62,6 +68,8 @@ export interface MockServer {
   personalToken: string;
   clientId: string;
   clientSecret: string;
+  /** The public key (PEM) of the emulator's webhook signatures. */
+  webhookPublicKey: string;
   state: MockState;
   close(): Promise<void>;
 }
@@ -123,6 +131,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
   const sca = createScaState();
   const challenges = createChallengeState();
   const jose = createJoseState();
+  const webhookSigner = createWebhookSigner();
   for (const pem of options.scaPublicKeys ?? []) registerScaKey(sca, 1001, pem);
   const requests: RecordedRequest[] = [];
 
@@ -176,6 +185,10 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       return json(200, { id: target.id, psd2: target.psd2, pin: challenges.pins.has(target.id) });
     }
     if (path === '/__mock/rotate-encryption-key' && method === 'POST') return rotateEncryptionKey(challenges);
+    if (path === '/__mock/webhook-public-key' && method === 'GET') {
+      return { status: 200, text: webhookSigner.publicPem };
+    }
+    if (path === '/__mock/webhooks/deliver' && method === 'POST') return deliverTestEvent(webhookSigner, body);
     if (path === '/__mock/rotate-signing-key' && method === 'POST') {
       return rotateSigningKey(jose, url.searchParams.get('algorithm') ?? 'ES256');
     }
@@ -394,6 +407,10 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       ...(correlationId ? { 'x-external-correlation-id': correlationId } : {}),
       ...reply.headers,
     };
+    if (reply.text !== undefined) {
+      res.writeHead(reply.status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(reply.text);
+      return;
+    }
     if (reply.jose !== undefined) {
       res.writeHead(reply.status, { ...headers, 'content-type': 'application/jose+json' }).end(reply.jose);
       return;
@@ -410,11 +427,23 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     res.writeHead(reply.status, { ...headers, 'content-type': 'application/json;charset=UTF-8' }).end(text);
   }
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });
-  });
+  };
+  const tls = options.tls;
+  const server: Server = tls
+    ? (createHttpsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.requestCert ? { requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        listener,
+      ) as unknown as Server)
+    : createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -422,11 +451,12 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     personalToken,
     clientId,
     clientSecret,
+    webhookPublicKey: webhookSigner.publicPem,
     state,
     close: () =>
       new Promise<void>((resolve) => {

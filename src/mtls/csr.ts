@@ -66,9 +66,10 @@ export async function makeCsr(org: string, country: string | undefined, keyType:
     crypto as never,
   );
   const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
-    .toString('base64')
-    .match(/.{1,64}/g)
-    ?.join('\n')}\n-----END PRIVATE KEY-----\n`;
+  const { createPrivateKey } = await import('node:crypto');
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
   return { keyPem, csrPem: `${csr.toString('pem')}\n`, subject: csr.subject };
 }

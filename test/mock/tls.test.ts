@@ -1,0 +1,130 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capture, cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+
+/** `wise mock` as a user runs it, its stdout lines read as `name value`. */
+async function startCliMock(
+  sb: Sandbox,
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; lines: Map<string, string> }> {
+  const child = spawn(process.execPath, [WISE_BIN, 'mock', '--port', '0', ...args], {
+    env: cleanEnv(sb.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = capture(child);
+  for (let i = 0; i < 200 && !/listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+  const [url, ...rest] = out.stdout().trim().split('\n');
+  const lines = new Map(rest.map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as [string, string]));
+  return { child, url: url as string, lines };
+}
+
+describe('wise mock --mtls and signed test deliveries', () => {
+  let sb: Sandbox;
+  let mock: Awaited<ReturnType<typeof startCliMock>>;
+  beforeAll(async () => {
+    sb = await createSandbox();
+    mock = await startCliMock(sb, ['--mtls']);
+  });
+  afterAll(async () => {
+    mock?.child.kill('SIGTERM');
+    await sb?.cleanup();
+  });
+
+  it('makes a CA, server and client certificate (openssl verifies them) and serves HTTPS demanding the client one', async () => {
+    expect(mock.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const ca = mock.lines.get('ca') as string;
+    const clientCert = mock.lines.get('client-cert') as string;
+    const clientKey = mock.lines.get('client-key') as string;
+    expect(execFileSync('openssl', ['verify', '-CAfile', ca, clientCert], { encoding: 'utf8' })).toContain(': OK');
+    const env = { WISE_API_URL: mock.url, WISE_TOKEN: mock.lines.get('personal-token') as string };
+    const without = await sb.run(['api', '/v2/profiles'], { env: { ...env, NODE_EXTRA_CA_CERTS: ca } });
+    expect(without.code).toBe(6);
+    expect(without.stderr).toContain('client certificate (mTLS)');
+    const setup = await sb.run(['mtls', 'setup', '--cert', clientCert, '--key', clientKey, '--ca', ca]);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.stderr).not.toContain('warning');
+    const call = await sb.run(['api', '/v2/profiles'], { env });
+    expect(call.code, call.stderr).toBe(0);
+    expect(call.stdout).toContain('"id":2001');
+  });
+
+  it('delivers signed test events that wise webhook listen verifies with the key the emulator printed', async () => {
+    const keyFile = mock.lines.get('webhook-public-key') as string;
+    expect(await readFile(keyFile, 'utf8')).toContain('BEGIN PUBLIC KEY');
+    const listener = spawn(
+      process.execPath,
+      [WISE_BIN, '--json', 'webhook', 'listen', '--port', '0', '--public-key', keyFile],
+      { env: cleanEnv(sb.env), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const out = capture(listener);
+    try {
+      for (let i = 0; i < 100 && !/Listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+      const listenUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out.stderr())?.[1] as string;
+      // The emulator's controls over curl, as a user would (its CA trusted, its client certificate presented).
+      const deliver = (eventType: string) =>
+        JSON.parse(
+          execFileSync(
+            'curl',
+            [
+              '-s',
+              '--cacert',
+              mock.lines.get('ca') as string,
+              '--cert',
+              mock.lines.get('client-cert') as string,
+              '--key',
+              mock.lines.get('client-key') as string,
+              '-X',
+              'POST',
+              `${mock.url}/__mock/webhooks/deliver`,
+              '-d',
+              JSON.stringify({ url: listenUrl, eventType }),
+            ],
+            { encoding: 'utf8' },
+          ),
+        );
+      expect(deliver('balances#credit')).toMatchObject({ status: 200 });
+      await new Promise((r) => setTimeout(r, 200));
+      const event = JSON.parse(out.stdout().trim().split('\n')[0] as string);
+      expect(event).toMatchObject({ test: true, eventType: 'balances#credit' });
+      expect(event.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
+      // A listener that trusts Wise's sandbox key instead refuses the emulator's deliveries.
+      const strict = spawn(process.execPath, [WISE_BIN, 'webhook', 'listen', '--port', '0'], {
+        env: cleanEnv(sb.env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const strictOut = capture(strict);
+      try {
+        for (let i = 0; i < 100 && !/Listening/.test(strictOut.stderr()); i++)
+          await new Promise((r) => setTimeout(r, 50));
+        const strictUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(strictOut.stderr())?.[1] as string;
+        const refused = JSON.parse(
+          execFileSync(
+            'curl',
+            [
+              '-s',
+              '--cacert',
+              mock.lines.get('ca') as string,
+              '--cert',
+              mock.lines.get('client-cert') as string,
+              '--key',
+              mock.lines.get('client-key') as string,
+              '-X',
+              'POST',
+              `${mock.url}/__mock/webhooks/deliver`,
+              '-d',
+              JSON.stringify({ url: strictUrl }),
+            ],
+            { encoding: 'utf8' },
+          ),
+        );
+        expect(refused.status).toBe(403);
+        expect(strictOut.stdout()).toBe('');
+      } finally {
+        strict.kill('SIGTERM');
+      }
+    } finally {
+      listener.kill('SIGTERM');
+    }
+  });
+});
