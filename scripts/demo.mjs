@@ -62,12 +62,12 @@ mock = spawn(process.execPath, [wise, 'mock', '--port', '0', '--redirect-uri', r
   env,
   stdio: ['ignore', 'pipe', 'ignore'],
 });
-const [url, token, clientId, clientSecret] = await new Promise((resolve, reject) => {
+const [url, token, clientId, clientSecret, webhookKey] = await new Promise((resolve, reject) => {
   let buf = '';
   mock.stdout.on('data', (c) => {
     buf += c;
     const lines = buf.split('\n');
-    if (lines.length >= 5) resolve(lines.slice(0, 4).map((l, i) => (i === 0 ? l : l.split(' ')[1])));
+    if (lines.length >= 6) resolve(lines.slice(0, 5).map((l, i) => (i === 0 ? l : l.split(' ')[1])));
   });
   mock.once('exit', (code) => reject(new Error(`the emulator exited (${code})`)));
 });
@@ -233,6 +233,99 @@ step(
   'wise --account alice oauth create-user --email alice@example.com',
   ['--account', 'alice', 'oauth', 'create-user', '--email', 'alice@example.com'],
 );
+console.log(`\n${bold('Webhooks: every delivery verified over its raw bytes before anything else')}`);
+console.log(
+  `$ wise --json webhook listen --port 0 --public-key ${webhookKey} &   # the emulator's key; Wise's is built in`,
+);
+const listener = spawn(
+  process.execPath,
+  [wise, '--json', 'webhook', 'listen', '--port', '0', '--public-key', webhookKey],
+  {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
+let listenOut = '';
+let listenErr = '';
+listener.stdout.on('data', (c) => {
+  listenOut += c;
+});
+const listenUrl = await new Promise((resolve) => {
+  listener.stderr.on('data', (c) => {
+    listenErr += c;
+    const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(listenErr);
+    if (m) resolve(m[1]);
+  });
+});
+const sent = await (
+  await fetch(`${url}/__mock/webhooks/deliver`, {
+    method: 'POST',
+    body: JSON.stringify({ url: listenUrl, eventType: 'balances#credit' }),
+  })
+).json();
+console.log(`(the emulator sent a signed test event: the listener answered ${sent.status})`);
+const forged = await fetch(listenUrl, {
+  method: 'POST',
+  headers: { 'x-signature-sha256': Buffer.alloc(256).toString('base64'), 'x-delivery-id': 'forged-1' },
+  body: '{"event_type":"balances#credit","data":{"amount":1000000}}',
+});
+console.log(`(a forged delivery: the listener answered ${forged.status}; it is neither printed nor forwarded)`);
+await new Promise((r) => setTimeout(r, 300));
+listener.kill('SIGTERM');
+process.stdout.write(listenOut);
+process.stdout.write(listenErr.replace(/^Listening.*\n/, ''));
+if (sent.status !== 200 || forged.status !== 403 || !listenOut.includes('"test":true')) failed = true;
+
+console.log(`\n${bold('mTLS: a client certificate on every call')}`);
+console.log(
+  '$ wise mock --port 0 --mtls &   # HTTPS, demanding a client certificate; prints a throwaway CA and client certificate',
+);
+const mtlsMock = spawn(process.execPath, [wise, 'mock', '--port', '0', '--mtls', '--tls-dir', join(dir, 'pki')], {
+  env,
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+const mtlsLines = await new Promise((resolve) => {
+  let buf = '';
+  mtlsMock.stdout.on('data', (c) => {
+    buf += c;
+    if (/client-key .+\n/.test(buf))
+      resolve(
+        new Map(
+          buf
+            .trim()
+            .split('\n')
+            .map((l) => [l.split(' ')[0], l.split(' ')[1] ?? l]),
+        ),
+      );
+  });
+});
+const mtlsUrl = [...mtlsLines.keys()][0];
+const mtlsEnv = { WISE_API_URL: mtlsUrl, WISE_TOKEN: mtlsLines.get('personal-token') };
+step(
+  'Without a client certificate the server ends the handshake (exit 6, naming mTLS)',
+  'wise api /v2/profiles',
+  ['api', '/v2/profiles'],
+  { expect: 6, extraEnv: { ...mtlsEnv, NODE_EXTRA_CA_CERTS: mtlsLines.get('ca') } },
+);
+step(
+  'Set up the certificate: checked (key match, dates, key file mode), then used for every call of the environment',
+  'wise mtls setup --cert client.pem --key client.key --ca ca.pem',
+  [
+    'mtls',
+    'setup',
+    '--cert',
+    mtlsLines.get('client-cert'),
+    '--key',
+    mtlsLines.get('client-key'),
+    '--ca',
+    mtlsLines.get('ca'),
+  ],
+  { extraEnv: mtlsEnv },
+);
+step('An mTLS call', 'wise api /v2/profiles', ['api', '/v2/profiles'], { extraEnv: mtlsEnv });
+step('The handshake, checked', 'wise mtls check', ['mtls', 'check'], { extraEnv: mtlsEnv });
+mtlsMock.kill('SIGTERM');
+
 step('Every account at a glance (secrets masked)', 'wise auth status --offline', ['auth', 'status', '--offline']);
 step('Delete everything wise stored', 'wise logout --all', ['logout', '--all']);
 

@@ -21,6 +21,11 @@ describe('npm run demo', () => {
     // A signed and an encrypted call, their replies verified and decrypted.
     expect(r.stdout).toContain('{"message":"Signature verified","method":"POST","payload":{"hello":"wise"}}');
     expect(r.stdout).toContain('{"message":"Payload decrypted","method":"POST","payload":{"hello":"wise"}}');
+    // A verified webhook (and a forged one refused), and an mTLS call.
+    expect(r.stdout).toContain('"test":true,"eventType":"balances#credit"');
+    expect(r.stdout).toContain('the listener answered 403');
+    expect(r.stdout).toContain('refused the TLS handshake');
+    expect(r.stdout).toMatch(/# An mTLS call\n\$ wise api \/v2\/profiles\n\[\{"id":2001/);
     expect(r.stdout).toContain('The demo finished');
     const folder = /(\/[^\s]*wise-demo-\w+)\//.exec(r.stdout)?.[1];
     expect(folder).toBeDefined();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
@@ -81,7 +81,9 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
   ctx.io.out(`personal-token ${server.personalToken}\n`);
   ctx.io.out(`client-id ${server.clientId}\n`);
   ctx.io.out(`client-secret ${server.clientSecret}\n`);
-  const keyDir = pki?.dir ?? mkdtempSync(join(tmpdir(), 'wise-mock-'));
+  // Beside the certificates when there are some; else in a folder of its own, removed when the emulator stops.
+  const ownKeyDir = pki ? undefined : mkdtempSync(join(tmpdir(), 'wise-mock-'));
+  const keyDir = pki?.dir ?? (ownKeyDir as string);
   const webhookKey = join(keyDir, 'webhook-public-key.pem');
   writeFileSync(webhookKey, server.webhookPublicKey);
   ctx.io.out(`webhook-public-key ${webhookKey}\n`);
@@ -96,4 +98,5 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     process.once('SIGTERM', stop);
   });
   await server.close();
+  if (ownKeyDir) rmSync(ownKeyDir, { recursive: true, force: true });
 }

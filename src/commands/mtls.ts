@@ -138,13 +138,12 @@ export async function mtlsCheck(ctx: Context): Promise<void> {
     printJson(ctx, { env: target.env, host: client.baseUrl.origin, accepted: true, status: response.status, ...facts });
     return;
   }
-  ctx.io.out(
-    [
-      `host      ${client.baseUrl.origin}`,
-      `subject   ${facts.subject}`,
-      `issuer    ${facts.issuer}`,
-      `expires   ${facts.validTo} (${facts.daysLeft} days)`,
-      `accepted  yes (the server answered HTTP ${response.status})`,
-    ].join('\n') + '\n',
-  );
+  const lines = [
+    `host      ${client.baseUrl.origin}`,
+    `subject   ${facts.subject}`,
+    `issuer    ${facts.issuer}`,
+    `expires   ${facts.validTo} (${facts.daysLeft} days)`,
+    `accepted  yes (the server answered HTTP ${response.status})`,
+  ];
+  ctx.io.out(`${lines.join('\n')}\n`);
 }
