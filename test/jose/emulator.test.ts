@@ -248,6 +248,14 @@ describe('JOSE calls against the emulator', () => {
     const debug = await wise(['--debug', 'api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{"a":1}']);
     expect(debug.code, debug.stderr).toBe(0);
     expect(debug.stderr).not.toMatch(/PRIVATE KEY/);
+    const status = JSON.parse((await wise(['--json', 'auth', 'status', '--offline'])).stdout);
+    expect(
+      status.joseKeys
+        .filter((k: { active: boolean }) => k.active)
+        .map((k: { use: string }) => k.use)
+        .sort(),
+    ).toEqual(['encryption', 'signing']);
+    expect(JSON.stringify(status)).not.toMatch(/PRIVATE KEY/);
     const jwk = JSON.parse((await wise(['keys', 'public', '--use', 'signing', '--format', 'jwk'])).stdout);
     expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', kid: signingKid, alg: 'ES256', use: 'sig' });
     expect(jwk.d).toBeUndefined();

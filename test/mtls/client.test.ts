@@ -150,6 +150,10 @@ describe('mTLS: a client certificate presented to a server that demands one', ()
     expect(check.stdout).toMatch(/subject\s+C=DE, O=Doe Trading GmbH|subject\s+O=Doe Trading GmbH, C=DE/);
     expect(check.stdout).toContain('issuer    O=wise-ca');
     expect(check.stdout).toContain('accepted  yes');
+    const status = await sb.run(['auth', 'status', '--offline'], { env: { WISE_TOKEN: 'token-x' } });
+    expect(status.stdout).toMatch(
+      /mTLS: (C=DE, O=Doe Trading GmbH|O=Doe Trading GmbH, C=DE), until \d{4}-\d\d-\d\d \(key in a file\)/,
+    );
     const doctor = JSON.parse(
       (await sb.run(['--json', 'doctor'], { env: { WISE_API_URL: url, WISE_TOKEN: 'token-x' } })).stdout,
     );

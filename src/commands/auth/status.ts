@@ -154,6 +154,22 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
     ...check,
   };
   const storeOfActive = activeStore?.store;
+  // Set-up beyond credentials (public facts only): the client certificate, the JOSE keys, the account's SCA key.
+  const mtls = config.mtls?.[target.env];
+  const joseKeys = config.jose?.[target.env] ?? [];
+  const scaKey = config.accounts[target.account]?.scaKeys?.[target.env];
+  const setup = {
+    mtls: mtls ? { subject: mtls.subject, notAfter: mtls.notAfter, keyInStore: Boolean(mtls.keyInStore) } : null,
+    joseKeys: joseKeys.map((k) => ({
+      kid: k.kid,
+      use: k.use,
+      alg: k.alg,
+      active: k.active,
+      registered: Boolean(k.registered),
+    })),
+    scaKey: scaKey ?? null,
+    jose: config.accounts[target.account]?.settings?.jose ?? null,
+  };
   if (ctx.options.json) {
     printJson(ctx, {
       active,
@@ -163,6 +179,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
       apiVersion: version?.value ?? null,
       apiVersionSource: version?.source ?? null,
       oauthClient: client ? { env: target.env, clientId: client.clientId, redirectUri: client.redirectUri } : null,
+      ...setup,
       accounts,
     });
   } else {
@@ -211,6 +228,20 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
         ? `API version: ${version.value} (${version.source}), for the paths Wise versions`
         : 'API version: none chosen (classic /v1-/v4 paths)',
     );
+    lines.push(
+      mtls
+        ? `mTLS: ${mtls.subject}, until ${mtls.notAfter.slice(0, 10)} (key in ${mtls.keyInStore ? 'the secret store' : 'a file'})`
+        : `mTLS: not set up for ${target.env}`,
+    );
+    const activeKeys = joseKeys
+      .filter((k) => k.active)
+      .map((k) => `${k.use} ${k.alg}${k.registered ? '' : ' (not registered)'}`);
+    lines.push(
+      joseKeys.length
+        ? `JOSE keys: ${activeKeys.join(', ') || 'none active'}${setup.jose ? `; account default ${setup.jose}` : ''}`
+        : 'JOSE keys: none',
+    );
+    if (scaKey) lines.push(`SCA key: RSA ${scaKey.bits}, ${scaKey.source} ${scaKey.createdAt.slice(0, 10)}`);
     const style = await ctx.io.style('out');
     if (opts.offline) lines.push('Online check: skipped (--offline)');
     else if (check.valid === true)
