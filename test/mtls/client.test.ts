@@ -110,6 +110,10 @@ describe('mTLS: a client certificate presented to a server that demands one', ()
     expect(r.stderr).toContain('client certificate (mTLS)');
     expect(r.stderr).toContain('wise mtls setup');
     expect(r.stderr).not.toMatch(STACK_TRACE);
+    // A server certificate nothing here trusts: exit 6 with the reason.
+    const untrusted = await api();
+    expect(untrusted.code).toBe(6);
+    expect(untrusted.stderr).toMatch(/certificate (chain )?of 127\.0\.0\.1:\d+ (is not trusted|cannot be verified)/);
   });
 
   it("setup refuses a key readable by others (with the chmod), and a key that is not the certificate's", async () => {
@@ -204,5 +208,56 @@ describe('mTLS: a client certificate presented to a server that demands one', ()
       env: { WISE_API_URL: url, WISE_TOKEN: 'token-x' },
     });
     expect(debug.stderr).not.toContain('PRIVATE KEY');
+  });
+});
+
+describe('wise mtls setup and certificate dates', () => {
+  it('refuses an expired certificate, and warns about one that expires within 30 days', async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    const { webcrypto, createPrivateKey } = await import('node:crypto');
+    const { writeFile } = await import('node:fs/promises');
+    const sb = await createSandbox();
+    try {
+      const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+      const make = async (name: string, from: number, to: number) => {
+        const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as never as {
+          privateKey: never;
+          publicKey: never;
+        };
+        const cert = await x509.X509CertificateGenerator.createSelfSigned(
+          {
+            serialNumber: '01',
+            name: 'O=Doe Trading GmbH',
+            notBefore: new Date(from),
+            notAfter: new Date(to),
+            keys,
+            signingAlgorithm: alg,
+          },
+          webcrypto as never,
+        );
+        const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+        await writeFile(join(sb.dir, `${name}.pem`), cert.toString('pem'));
+        const pem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({
+          type: 'pkcs8',
+          format: 'pem',
+        });
+        await writeFile(join(sb.dir, `${name}.key`), pem, { mode: 0o600 });
+      };
+      const day = 86_400_000;
+      await make('expired', Date.now() - 40 * day, Date.now() - day);
+      await make('soon', Date.now() - day, Date.now() + 10 * day);
+      const setup = (name: string) =>
+        sb.run(['mtls', 'setup', '--cert', join(sb.dir, `${name}.pem`), '--key', join(sb.dir, `${name}.key`)]);
+      const expired = await setup('expired');
+      expect(expired.code).toBe(2);
+      expect(expired.stderr).toContain('expired on');
+      expect(await readFile(join(sb.configDir, 'config.json'), 'utf8').catch(() => '')).not.toContain('mtls');
+      const soon = await setup('soon');
+      expect(soon.code, soon.stderr).toBe(0);
+      expect(soon.stderr).toMatch(/warning: the certificate expires in (9|10) days/);
+    } finally {
+      await sb.cleanup();
+    }
   });
 });
