@@ -152,6 +152,15 @@ export function registerClientKey(state: JoseState, body: Buffer): Reply {
   });
 }
 
+/** Wise checks that the `url` of a JOSE header is the path called: a signed body cannot be replayed elsewhere. */
+function urlMismatch(kind: 'JWS' | 'JWE', url: unknown, path: string): Reply {
+  return errors(
+    400,
+    'JOSE_URL_MISMATCH',
+    `The ${kind} header url ${JSON.stringify(url)} is not the request path ${path}`,
+  );
+}
+
 function validKeys(state: JoseState, scope: ClientKey['scope']): ClientKey[] {
   const now = Date.now();
   return [...state.clientKeys.values()].filter(
@@ -218,13 +227,7 @@ async function verifyJws(state: JoseState, compact: string, path: string): Promi
   } catch {
     return errors(400, 'JOSE_INVALID_SIGNATURE', 'The JWS signature does not verify with the registered key');
   }
-  if (header.url !== path) {
-    return errors(
-      400,
-      'JOSE_URL_MISMATCH',
-      `The JWS header url ${JSON.stringify(header.url)} is not the request path ${path}`,
-    );
-  }
+  if (header.url !== path) return urlMismatch('JWS', header.url, path);
   return Buffer.from(payload);
 }
 
@@ -274,13 +277,7 @@ export async function openJoseRequest(
   } catch {
     return errors(400, 'JOSE_DECRYPTION_FAILED', 'The JWE cannot be decrypted with our current key (fetch it again)');
   }
-  if (header.url !== path) {
-    return errors(
-      400,
-      'JOSE_URL_MISMATCH',
-      `The JWE header url ${JSON.stringify(header.url)} is not the request path ${path}`,
-    );
-  }
+  if (header.url !== path) return urlMismatch('JWE', header.url, path);
   const inner = Buffer.from(plaintext).toString('utf8');
   if (header.cty === 'JWT' || /^[\w-]+\.[\w-]*\.[\w-]+$/.test(inner)) {
     const verified = await verifyJws(state, inner, path);

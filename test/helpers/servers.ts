@@ -120,3 +120,60 @@ export async function startTinyproxy(dir: string, options: { connectPorts?: numb
       }),
   };
 }
+
+const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'ignore' });
+
+/** An openssl CA in `dir`: `<name>.pem` and `<name>.key`, subject O=<name>, valid two days. */
+export function opensslCa(dir: string, name: string): void {
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/O=${name}`,
+    ],
+    dir,
+  );
+}
+
+/** A key and CSR in `dir` (`<name>.key`, `<name>.csr`, subject CN=<name>). */
+export function opensslCsr(dir: string, name: string): void {
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`],
+    dir,
+  );
+}
+
+/** The CA `ca` signs the CSR into `out`, as Wise signs a partner's CSR; `san` adds subjectAltName entries. */
+export function opensslSign(dir: string, ca: string, csr: string, out: string, san?: string): void {
+  const ext = san ? join(dir, `${out}.ext`) : undefined;
+  if (ext) execFileSync('sh', ['-c', `printf 'subjectAltName=%s' "$1" > "$2"`, 'sh', san as string, ext]);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      out,
+      '-days',
+      '1',
+      ...(ext ? ['-extfile', ext] : []),
+    ],
+    dir,
+  );
+}

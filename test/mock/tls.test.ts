@@ -19,6 +19,21 @@ async function startCliMock(
   return { child, url: url as string, lines };
 }
 
+/** The emulator's delivery control over curl, as a user would call it (its CA trusted, its client certificate shown). */
+function deliverVia(mock: { url: string; lines: Map<string, string> }, url: string, eventType: string) {
+  const tls = ['--cacert', 'ca', '--cert', 'client-cert', '--key', 'client-key'].map((a) =>
+    a.startsWith('--') ? a : (mock.lines.get(a) as string),
+  );
+  const out = execFileSync(
+    'curl',
+    ['-s', ...tls, '-X', 'POST', `${mock.url}/__mock/webhooks/deliver`, '-d', JSON.stringify({ url, eventType })],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out) as { status: number; deliveryId: string };
+}
+
 describe('wise mock --mtls and signed test deliveries', () => {
   let sb: Sandbox;
   let mock: Awaited<ReturnType<typeof startCliMock>>;
@@ -61,28 +76,7 @@ describe('wise mock --mtls and signed test deliveries', () => {
     try {
       for (let i = 0; i < 100 && !/Listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
       const listenUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out.stderr())?.[1] as string;
-      // The emulator's controls over curl, as a user would (its CA trusted, its client certificate presented).
-      const deliver = (eventType: string) =>
-        JSON.parse(
-          execFileSync(
-            'curl',
-            [
-              '-s',
-              '--cacert',
-              mock.lines.get('ca') as string,
-              '--cert',
-              mock.lines.get('client-cert') as string,
-              '--key',
-              mock.lines.get('client-key') as string,
-              '-X',
-              'POST',
-              `${mock.url}/__mock/webhooks/deliver`,
-              '-d',
-              JSON.stringify({ url: listenUrl, eventType }),
-            ],
-            { encoding: 'utf8' },
-          ),
-        );
+      const deliver = (eventType: string, to = listenUrl) => deliverVia(mock, to, eventType);
       expect(deliver('balances#credit')).toMatchObject({ status: 200 });
       await new Promise((r) => setTimeout(r, 200));
       const event = JSON.parse(out.stdout().trim().split('\n')[0] as string);
@@ -98,26 +92,7 @@ describe('wise mock --mtls and signed test deliveries', () => {
         for (let i = 0; i < 100 && !/Listening/.test(strictOut.stderr()); i++)
           await new Promise((r) => setTimeout(r, 50));
         const strictUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(strictOut.stderr())?.[1] as string;
-        const refused = JSON.parse(
-          execFileSync(
-            'curl',
-            [
-              '-s',
-              '--cacert',
-              mock.lines.get('ca') as string,
-              '--cert',
-              mock.lines.get('client-cert') as string,
-              '--key',
-              mock.lines.get('client-key') as string,
-              '-X',
-              'POST',
-              `${mock.url}/__mock/webhooks/deliver`,
-              '-d',
-              JSON.stringify({ url: strictUrl }),
-            ],
-            { encoding: 'utf8' },
-          ),
-        );
+        const refused = deliverVia(mock, strictUrl, 'transfers#state-change');
         expect(refused.status).toBe(403);
         expect(strictOut.stdout()).toBe('');
       } finally {

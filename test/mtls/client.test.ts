@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -6,51 +5,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
-
-const sh = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-
-/** A CA, and a certificate it signs from a CSR (the way Wise signs the partner's CSR). */
-function makeCa(dir: string, name: string): void {
-  sh(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-      '-subj',
-      `/O=${name}`,
-    ],
-    dir,
-  );
-}
-function sign(dir: string, ca: string, csr: string, out: string, ext?: string): void {
-  sh(
-    [
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      `${ca}.pem`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-out',
-      out,
-      '-days',
-      '1',
-      ...(ext ? ['-extfile', ext] : []),
-    ],
-    dir,
-  );
-}
+import { opensslCa, opensslCsr, opensslSign } from '../helpers/servers.js';
 
 describe('mTLS: a client certificate presented to a server that demands one', () => {
   let sb: Sandbox;
@@ -63,20 +18,16 @@ describe('mTLS: a client certificate presented to a server that demands one', ()
     sb = await createSandbox();
     dir = join(sb.dir, 'pki');
     await mkdir(dir);
-    makeCa(dir, 'wise-ca');
-    makeCa(dir, 'other-ca');
+    opensslCa(dir, 'wise-ca');
+    opensslCa(dir, 'other-ca');
     // The API host's certificate, from the same CA.
-    sh(
-      ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'],
-      dir,
-    );
-    execFileSync('sh', ['-c', 'printf "subjectAltName=DNS:localhost,IP:127.0.0.1" > san.ext'], { cwd: dir });
-    sign(dir, 'wise-ca', 'server.csr', 'server.pem', 'san.ext');
+    opensslCsr(dir, 'server');
+    opensslSign(dir, 'wise-ca', 'server.csr', 'server.pem', 'DNS:localhost,IP:127.0.0.1');
     // The partner's key and CSR made by the tool, signed by "Wise"; and the same CSR signed by another CA.
     const csr = await sb.run(['mtls', 'csr', '--org', 'Doe Trading GmbH', '--country', 'DE', '--out', dir]);
     expect(csr.code, csr.stderr).toBe(0);
-    sign(dir, 'wise-ca', 'doe-trading-gmbh.csr', 'client.pem');
-    sign(dir, 'other-ca', 'doe-trading-gmbh.csr', 'client-other.pem');
+    opensslSign(dir, 'wise-ca', 'doe-trading-gmbh.csr', 'client.pem');
+    opensslSign(dir, 'other-ca', 'doe-trading-gmbh.csr', 'client-other.pem');
     server = createServer(
       {
         cert: await readFile(join(dir, 'server.pem')),

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { opensslCa, opensslCsr, opensslSign } from '../helpers/servers.js';
 
 interface Sent {
   status: number;
@@ -181,58 +182,15 @@ describe('wise webhook listen', () => {
 
 describe('wise webhook listen over TLS, demanding client certificates (mTLS webhooks)', () => {
   it('answers a delivery that presents a certificate of the client CA, and refuses a connection without one', async () => {
-    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
     const https = await import('node:https');
     const sb = await createSandbox();
     const dir = sb.dir;
-    const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
     try {
-      ssl([
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/O=Test CA',
-      ]);
-      await writeFile(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1');
+      opensslCa(dir, 'ca');
       for (const name of ['server', 'client']) {
-        ssl([
-          'req',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          `${name}.key`,
-          '-out',
-          `${name}.csr`,
-          '-subj',
-          `/CN=${name}`,
-        ]);
-        ssl([
-          'x509',
-          '-req',
-          '-in',
-          `${name}.csr`,
-          '-CA',
-          'ca.pem',
-          '-CAkey',
-          'ca.key',
-          '-CAcreateserial',
-          '-out',
-          `${name}.pem`,
-          '-days',
-          '1',
-          '-extfile',
-          'san.ext',
-        ]);
+        opensslCsr(dir, name);
+        opensslSign(dir, 'ca', `${name}.csr`, `${name}.pem`, 'DNS:localhost,IP:127.0.0.1');
       }
       const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
       await writeFile(join(dir, 'signer.pem'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
@@ -269,11 +227,11 @@ describe('wise webhook listen over TLS, demanding client certificates (mTLS webh
               url,
               {
                 method: 'POST',
-                ca: execFileSync('cat', [join(dir, 'ca.pem')]),
+                ca: readFileSync(join(dir, 'ca.pem')),
                 ...(withCert
                   ? {
-                      cert: execFileSync('cat', [join(dir, 'client.pem')]),
-                      key: execFileSync('cat', [join(dir, 'client.key')]),
+                      cert: readFileSync(join(dir, 'client.pem')),
+                      key: readFileSync(join(dir, 'client.key')),
                     }
                   : {}),
                 headers: {
