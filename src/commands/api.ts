@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { resolveCredential } from '../auth/credentials.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { errorFromResponse } from '../http/client.js';
 import { createClient } from '../http/factory.js';
+import { readFileOrFail } from '../util/input.js';
 import { stripControl } from '../util/redact.js';
 import type { ApiOptions } from './specs.js';
 
@@ -47,14 +47,7 @@ export function defaultContentType(body: Buffer): string {
 async function readBody(ctx: Context, data: string): Promise<Buffer> {
   if (data === '@-') return ctx.io.readStdin();
   if (data.startsWith('@')) {
-    const file = data.slice(1);
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new UsageError(
-        `Cannot read the request body file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`,
-      );
-    }
+    return readFileOrFail(data.slice(1), 'request body file');
   }
   return Buffer.from(data);
 }

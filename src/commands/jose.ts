@@ -3,36 +3,19 @@
  * from a file argument or stdin, result on stdout. `verify` and `encrypt` take the other party's public key with
  * `--key`; without it, Wise's key for the environment (cached, or fetched with the partner client).
  */
-import { readFileSync } from 'node:fs';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
+import { readFileOrStdin, readTextOrFail } from '../util/input.js';
 import type { JoseDecryptOptions, JoseEncryptOptions, JoseSignOptions, JoseVerifyOptions } from './specs.js';
 
 const MAX_INPUT = 10 * 1024 * 1024;
 
-async function readInput(ctx: Context, file: string | undefined): Promise<Buffer> {
-  if (file === undefined || file === '-') {
-    if (file === undefined && ctx.io.stdinIsTTY) {
-      throw new UsageError('Give the input as a file argument, or pipe it on standard input.');
-    }
-    return ctx.io.readStdin(MAX_INPUT);
-  }
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-  }
-}
+const readInput = (ctx: Context, file: string | undefined) => readFileOrStdin(ctx, file, 'input', MAX_INPUT);
 
 async function readPublicKey(file: string) {
   const { createPublicKey } = await import('node:crypto');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read the key file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-  }
+  const text = readTextOrFail(file, 'key file');
   try {
     return createPublicKey(text.trim().startsWith('{') ? { key: JSON.parse(text), format: 'jwk' } : text);
   } catch {

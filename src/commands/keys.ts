@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -12,6 +11,7 @@ import {
   uploadPlace,
 } from '../sca/keys.js';
 import type { JoseKeyRecord, JoseUse } from '../store/config.js';
+import { readFileOrStdin } from '../util/input.js';
 import { printJson } from '../util/output.js';
 import type { KeysGenerateOptions, KeysImportOptions, KeysPublicOptions, KeysRegisterOptions } from './specs.js';
 
@@ -108,13 +108,7 @@ export async function keysGenerate(ctx: Context, opts: KeysGenerateOptions): Pro
 
 /** `wise keys import --use <use> <file|->`: an existing private key (PEM), checked, then stored. */
 export async function keysImport(ctx: Context, source: string, opts: KeysImportOptions): Promise<void> {
-  let pem: string;
-  try {
-    pem = source === '-' ? (await ctx.io.readStdin(64 * 1024)).toString('utf8') : readFileSync(source, 'utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`Cannot read the key file ${source}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-  }
+  const pem = (await readFileOrStdin(ctx, source, 'key file', 64 * 1024)).toString('utf8');
   ctx.redactor.add(pem.trim());
   const where = source === '-' ? 'standard input' : source;
   if (opts.use === 'sca') {

@@ -62,21 +62,22 @@ export async function mtlsCsr(ctx: Context, opts: MtlsCsrOptions): Promise<void>
  * environment's calls from then on.
  */
 export async function mtlsSetup(ctx: Context, opts: MtlsSetupOptions): Promise<void> {
-  const { checkKeyFileMode, checkPair, EXPIRY_WARNING_DAYS, mtlsKeyName, parseCertificate, readText } = await import(
+  const { checkKeyFileMode, checkPair, EXPIRY_WARNING_DAYS, mtlsKeyName, parseCertificate } = await import(
     '../mtls/setup.js'
   );
+  const { readTextOrFail } = await import('../util/input.js');
   const { resolve } = await import('node:path');
   const { resolveTarget } = await import('../auth/target.js');
   const target = await resolveTarget(ctx);
   const certPath = resolve(opts.cert);
   const keyPath = resolve(opts.key);
   const caPath = opts.ca ? resolve(opts.ca) : undefined;
-  const certPem = readText(certPath, 'certificate');
-  const keyPem = readText(keyPath, 'key');
+  const certPem = readTextOrFail(certPath, 'certificate');
+  const keyPem = readTextOrFail(keyPath, 'key');
   ctx.redactor.add(keyPem.trim());
   checkKeyFileMode(keyPath);
   const facts = checkPair(certPem, keyPem, opts.cert, opts.key, ctx.clock.now());
-  if (caPath) parseCertificate(readText(caPath, 'CA certificate'), opts.ca as string);
+  if (caPath) parseCertificate(readTextOrFail(caPath, 'CA certificate'), opts.ca as string);
   let store: Awaited<ReturnType<Context['secrets']>> | undefined;
   if (opts.importKey) {
     store = await ctx.secrets(target.config.clients[target.env]?.store);

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import type { Context } from '../context.js';
 import { PortInUseError, UsageError, WiseError } from '../errors.js';
-import { parseEnv } from '../http/endpoints.js';
+import { isLoopbackHost, parseEnv } from '../http/endpoints.js';
+import { readFileOrStdin, readTextOrFail } from '../util/input.js';
 import { printJson } from '../util/output.js';
 import { decodeSignature, verifyWebhook, WISE_WEBHOOK_KEYS, webhookPublicKey } from '../webhooks/signature.js';
 import type { WebhookListenOptions, WebhookVerifyOptions } from './specs.js';
@@ -19,38 +20,8 @@ export async function webhookVerify(ctx: Context, file: string | undefined, opts
     });
   }
   const signature = decodeSignature(opts.signature);
-  const env = ctx.options.env
-    ? parseEnv(ctx.options.env, '--env')
-    : ctx.env.WISE_ENV
-      ? parseEnv(ctx.env.WISE_ENV, 'WISE_ENV')
-      : 'sandbox';
-  let key: ReturnType<typeof webhookPublicKey>;
-  let keyName: string;
-  if (opts.publicKey) {
-    let pem: string;
-    try {
-      pem = readFileSync(opts.publicKey, 'utf8');
-    } catch (error) {
-      throw new UsageError(`Cannot read ${opts.publicKey}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-    }
-    key = webhookPublicKey(pem, opts.publicKey);
-    keyName = opts.publicKey;
-  } else {
-    key = webhookPublicKey(WISE_WEBHOOK_KEYS[env], `Wise's ${env} key`);
-    keyName = `Wise's ${env} webhook key`;
-  }
-  let body: Buffer;
-  if (file === undefined || file === '-') {
-    if (file === undefined && ctx.io.stdinIsTTY)
-      throw new UsageError('Give the raw body as a file, or pipe it on standard input.');
-    body = await ctx.io.readStdin(MAX_BODY);
-  } else {
-    try {
-      body = readFileSync(file);
-    } catch (error) {
-      throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-    }
-  }
+  const { key, keyName } = signerKey(ctx, opts.publicKey);
+  const body = await readFileOrStdin(ctx, file, 'raw body', MAX_BODY);
   if (!body.byteLength) throw new UsageError('The body is empty: verify the raw bytes Wise sent, unchanged.');
   const valid = verifyWebhook(body, signature, key);
   if (ctx.options.json) printJson(ctx, { valid, key: keyName, bytes: body.byteLength });
@@ -63,8 +34,16 @@ export async function webhookVerify(ctx: Context, file: string | undefined, opts
   if (!ctx.options.json) ctx.io.err(`✓ Signature valid (${keyName}, ${body.byteLength} bytes).`);
 }
 
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
+/** The key deliveries are checked with: `--public-key`, else Wise's published key for --env / WISE_ENV (sandbox). */
+function signerKey(ctx: Context, publicKey: string | undefined): { key: KeyObject; keyName: string } {
+  if (publicKey)
+    return { key: webhookPublicKey(readTextOrFail(publicKey, 'public key'), publicKey), keyName: publicKey };
+  const env = ctx.options.env
+    ? parseEnv(ctx.options.env, '--env')
+    : ctx.env.WISE_ENV
+      ? parseEnv(ctx.env.WISE_ENV, 'WISE_ENV')
+      : 'sandbox';
+  return { key: webhookPublicKey(WISE_WEBHOOK_KEYS[env], `Wise's ${env} key`), keyName: `Wise's ${env} webhook key` };
 }
 
 /** `wise webhook listen --port <n>`: receive, verify, print and forward Wise's webhooks until Ctrl-C. */
@@ -73,21 +52,7 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, not "${opts.port}".`);
   const host = opts.host ?? '127.0.0.1';
-  const env = ctx.options.env
-    ? parseEnv(ctx.options.env, '--env')
-    : ctx.env.WISE_ENV
-      ? parseEnv(ctx.env.WISE_ENV, 'WISE_ENV')
-      : 'sandbox';
-  const read = (path: string, what: string) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new UsageError(`Cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-    }
-  };
-  const key = opts.publicKey
-    ? webhookPublicKey(read(opts.publicKey, 'public key'), opts.publicKey)
-    : webhookPublicKey(WISE_WEBHOOK_KEYS[env], `Wise's ${env} key`);
+  const { key, keyName } = signerKey(ctx, opts.publicKey);
   let forwardTo: URL | undefined;
   if (opts.forwardTo) {
     try {
@@ -125,9 +90,11 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
   });
   const tls = opts.tlsCert
     ? {
-        cert: read(opts.tlsCert, 'TLS certificate'),
-        key: read(opts.tlsKey as string, 'TLS key'),
-        ...(opts.clientCa ? { ca: read(opts.clientCa, 'client CA'), requestCert: true, rejectUnauthorized: true } : {}),
+        cert: readTextOrFail(opts.tlsCert, 'TLS certificate'),
+        key: readTextOrFail(opts.tlsKey as string, 'TLS key'),
+        ...(opts.clientCa
+          ? { ca: readTextOrFail(opts.clientCa, 'client CA'), requestCert: true, rejectUnauthorized: true }
+          : {}),
       }
     : undefined;
   const server = tls
@@ -145,9 +112,9 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
   const address = server.address() as import('node:net').AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;
   ctx.io.err(
-    `Listening for Wise webhooks on ${tls ? 'https' : 'http'}://${shown}:${address.port}/ (${opts.publicKey ? opts.publicKey : `Wise's ${env} key`}${opts.clientCa ? ', client certificates required' : ''}${forwardTo ? `, forwarding to ${forwardTo.href}` : ''}). Ctrl-C to stop.`,
+    `Listening for Wise webhooks on ${tls ? 'https' : 'http'}://${shown}:${address.port}/ (${keyName}${opts.clientCa ? ', client certificates required' : ''}${forwardTo ? `, forwarding to ${forwardTo.href}` : ''}). Ctrl-C to stop.`,
   );
-  if (!isLoopback(host)) {
+  if (!isLoopbackHost(host)) {
     ctx.io.err(
       `warning: listening on ${host}, reachable from other machines${tls ? '' : ': serve TLS (--tls-cert, --tls-key) for anything but a test'}.`,
     );

@@ -5,10 +5,11 @@
  * store (`--import-key`); the certificate and the CA are public and stay where they are.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import type { ConfigData, MtlsConfig, WiseEnv } from '../store/config.js';
+import { readTextOrFail } from '../util/input.js';
 
 export const EXPIRY_WARNING_DAYS = 30;
 
@@ -20,14 +21,6 @@ export interface TlsMaterial {
 
 export function mtlsKeyName(env: WiseEnv): string {
   return `@client:${env}:mtls-key`;
-}
-
-export function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}.`);
-  }
 }
 
 export function parseCertificate(pem: string, where: string): X509Certificate {
@@ -96,7 +89,7 @@ export function checkPair(certPem: string, keyPem: string, certWhere: string, ke
 
 /** What the environment's calls present: the certificate, the key (file or secret store) and the extra CA. */
 export async function loadTlsMaterial(ctx: Context, env: WiseEnv, settings: MtlsConfig): Promise<TlsMaterial> {
-  const cert = readText(settings.cert, 'certificate');
+  const cert = readTextOrFail(settings.cert, 'certificate');
   let key: string | null;
   if (settings.keyInStore) {
     const store = await ctx.secrets(settings.store);
@@ -108,10 +101,10 @@ export async function loadTlsMaterial(ctx: Context, env: WiseEnv, settings: Mtls
     }
   } else {
     checkKeyFileMode(settings.key as string);
-    key = readText(settings.key as string, 'key');
+    key = readTextOrFail(settings.key as string, 'key');
   }
   ctx.redactor.add(key.trim());
-  return { cert, key, ...(settings.ca ? { ca: readText(settings.ca, 'CA certificate') } : {}) };
+  return { cert, key, ...(settings.ca ? { ca: readTextOrFail(settings.ca, 'CA certificate') } : {}) };
 }
 
 export function mtlsSettings(config: ConfigData, env: WiseEnv): MtlsConfig | undefined {
