@@ -4,7 +4,7 @@ import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import type { JoseMode } from '../jose/codec.js';
 import type { TlsMaterial } from '../mtls/setup.js';
-import type { MtlsConfig, WiseEnv } from '../store/config.js';
+import type { ConfigData, JoseKeyRecord, MtlsConfig, WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
 import { API_URLS, MTLS_API_URLS, parseBaseUrl } from './endpoints.js';
 import type { Layer } from './pipeline.js';
@@ -23,17 +23,13 @@ export function apiBaseUrl(ctx: Context, env: WiseEnv, mtls = false): URL {
  * The API version for built-in paths and where it comes from: --api-version, else WISE_API_VERSION, else the
  * account's `api-version` setting (the config is read only when neither is set); undefined means the classic paths.
  */
-export function apiVersion(ctx: Context, target?: Pick<Target, 'account' | 'config'>): Resolved | undefined {
+export function apiVersion(ctx: Context, target?: { account?: string; config: ConfigData }): Resolved | undefined {
   return resolveApiVersion(ctx, () => {
     const config = target?.config ?? ctx.config.readSync();
     return { name: target?.account ?? accountName(ctx, config), config };
   });
 }
 
-/**
- * A client for the environment, authenticated with `credential` when given. With the `target` account, a personal
- * token's SCA challenges are answered with the account's SCA key (loaded only when Wise asks).
- */
 /**
  * JOSE for the call: `--jose` of `wise api` (`none` turns it off), else the account's `jose` setting for the
  * account's calls; undefined means plain JSON.
@@ -48,7 +44,7 @@ export function joseModeFor(
 }
 
 /** The body-codec layer for JOSE, loading the JOSE code and keys only when the first request goes through it. */
-function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode): Layer {
+function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode, keys: JoseKeyRecord[]): Layer {
   let layer: Promise<Layer> | undefined;
   return {
     name: 'body codec',
@@ -59,7 +55,7 @@ function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode): Layer {
           return joseLayer({
             mode,
             material: () => {
-              material ??= loadJoseMaterial(ctx, env, mode);
+              material ??= loadJoseMaterial(ctx, env, mode, keys);
               return material;
             },
             redactor: ctx.redactor,
@@ -82,6 +78,11 @@ function lazyTls(ctx: Context, env: WiseEnv, settings: MtlsConfig): () => Promis
   };
 }
 
+/**
+ * A client for the environment, authenticated with `credential` when given. With the `target` account, a personal
+ * token's SCA challenges are answered with the account's SCA key (loaded only when Wise asks). The config is read
+ * once here (or taken from the target) for the API version, the mTLS certificate and the JOSE keys.
+ */
 export function createClient(
   ctx: Context,
   env: WiseEnv,
@@ -90,9 +91,10 @@ export function createClient(
   options: { jose?: JoseMode | 'none' } = {},
 ): WiseClient {
   const jose = joseModeFor(options.jose, target);
-  const mtls = (target?.config ?? ctx.config.readSync()).mtls?.[env];
+  const config = target?.config ?? ctx.config.readSync();
+  const mtls = config.mtls?.[env];
   const personal = credential && (credential.kind === 'personal' || credential.kind === 'bearer');
-  const version = apiVersion(ctx, target)?.value;
+  const version = apiVersion(ctx, { config, ...(target ? { account: target.account } : {}) })?.value;
   const baseUrl = apiBaseUrl(ctx, env, mtls !== undefined);
   ctx.transport.warm?.(baseUrl);
   const client: WiseClient = new WiseClient({
@@ -103,7 +105,7 @@ export function createClient(
     debugEnabled: ctx.debugEnabled,
     clock: ctx.clock,
     ...(version ? { apiVersion: version } : {}),
-    ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose) } : {}),
+    ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose, config.jose?.[env] ?? []) } : {}),
     ...(mtls ? { tls: lazyTls(ctx, env, mtls) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),
     ...(credential?.renew ? { renewToken: credential.renew } : {}),

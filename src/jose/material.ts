@@ -1,14 +1,21 @@
 import type { KeyObject } from 'node:crypto';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import type { WiseEnv } from '../store/config.js';
+import type { JoseKeyRecord, WiseEnv } from '../store/config.js';
 import type { JoseMaterial, JoseMode } from './codec.js';
-import { joseKeys, loadPrivateKey } from './keys.js';
+import { loadPrivateKey } from './keys.js';
 import { fetchWiseKey, wiseKey } from './wise-keys.js';
 
-/** The keys a JOSE call of the environment needs: our active signing key, our encryption keys, Wise's keys. */
-export async function loadJoseMaterial(ctx: Context, env: WiseEnv, mode: JoseMode): Promise<JoseMaterial> {
-  const keys = joseKeys(await ctx.config.read(), env);
+/**
+ * The keys a JOSE call of the environment needs, from its key records (the config the client was made from): our
+ * active signing key, our encryption keys, Wise's keys.
+ */
+export async function loadJoseMaterial(
+  ctx: Context,
+  env: WiseEnv,
+  mode: JoseMode,
+  keys: JoseKeyRecord[],
+): Promise<JoseMaterial> {
   let signing: JoseMaterial['signing'];
   if (mode !== 'jwe') {
     const active = keys.find((k) => k.use === 'signing' && k.active);
