@@ -121,7 +121,9 @@ export async function joseEncrypt(ctx: Context, file: string | undefined, opts: 
 export async function joseDecrypt(ctx: Context, file: string | undefined, opts: JoseDecryptOptions): Promise<void> {
   const jwe = compact(await readInput(ctx, file), 5, 'JWE');
   const jose = await import('jose');
-  const { CONTENT_ENCRYPTION, ENCRYPTION_ALG, findKey, joseKeys, loadPrivateKey } = await import('../jose/keys.js');
+  const { CONTENT_ENCRYPTION, ENCRYPTION_ALG, findKey, joseKeys, loadPrivateKey, openJwe } = await import(
+    '../jose/keys.js'
+  );
   const target = await resolveTarget(ctx);
   let header: ReturnType<typeof jose.decodeProtectedHeader>;
   try {
@@ -138,18 +140,13 @@ export async function joseDecrypt(ctx: Context, file: string | undefined, opts: 
       hint: 'Run `wise keys generate --use encryption`.',
     });
   }
-  for (const record of records) {
-    try {
-      const { plaintext } = await jose.compactDecrypt(jwe, await loadPrivateKey(ctx, target.env, record), {
-        keyManagementAlgorithms: [ENCRYPTION_ALG],
-        contentEncryptionAlgorithms: [CONTENT_ENCRYPTION],
-      });
-      ctx.io.out(Buffer.from(plaintext));
-      if (ctx.io.stdoutIsTTY) ctx.io.out('\n');
-      return;
-    } catch (error) {
-      if (error instanceof WiseError) throw error;
-    }
+  const keys = [];
+  for (const record of records) keys.push(await loadPrivateKey(ctx, target.env, record));
+  const plaintext = await openJwe(jwe, keys);
+  if (plaintext) {
+    ctx.io.out(Buffer.from(plaintext));
+    if (ctx.io.stdoutIsTTY) ctx.io.out('\n');
+    return;
   }
   throw new WiseError(
     `The JWE cannot be decrypted with ${kid ? `key ${kid}` : `any of the ${records.length} encryption key(s) of ${target.env}`} (it must be ${ENCRYPTION_ALG} / ${CONTENT_ENCRYPTION}).`,

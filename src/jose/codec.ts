@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { WiseError } from '../errors.js';
 import type { Layer, PipelineRequest, WiseResponse } from '../http/pipeline.js';
 import type { Redactor } from '../util/redact.js';
-import { CONTENT_ENCRYPTION, ENCRYPTION_ALG, SIGNING_ALGS } from './keys.js';
+import { CONTENT_ENCRYPTION, ENCRYPTION_ALG, openJwe, SIGNING_ALGS } from './keys.js';
 import type { WiseKey } from './wise-keys.js';
 
 export type JoseMode = 'jws' | 'jwe' | 'jws+jwe';
@@ -159,17 +159,7 @@ async function openReply(
         },
       );
     }
-    let opened: Uint8Array | undefined;
-    for (const key of candidates) {
-      try {
-        const { plaintext, protectedHeader } = await jose.compactDecrypt(text, key as KeyObject, {
-          keyManagementAlgorithms: [ENCRYPTION_ALG],
-          contentEncryptionAlgorithms: [CONTENT_ENCRYPTION],
-        });
-        if (protectedHeader.alg === ENCRYPTION_ALG) opened = plaintext;
-        break;
-      } catch {}
-    }
+    const opened = await openJwe(text, candidates as KeyObject[]);
     if (!opened)
       throw new JoseReplyError("Wise's reply could not be decrypted with the key it names: it is not shown.");
     text = new TextDecoder().decode(opened);

@@ -197,6 +197,25 @@ export async function loadPrivateKey(ctx: Context, env: WiseEnv, record: JoseKey
   return createPrivateKey(pem);
 }
 
+/**
+ * Opens a compact JWE with the first of `keys` that can: RSA-OAEP-256 / A256GCM only, the pair Wise uses. Undefined
+ * when none of them opens it. The codec (Wise's replies), the SCA answers and `wise jose decrypt` all open JWEs here.
+ */
+export async function openJwe(jwe: string, keys: readonly KeyObject[]): Promise<Uint8Array | undefined> {
+  const { compactDecrypt } = await import('jose');
+  for (const key of keys) {
+    try {
+      return (
+        await compactDecrypt(jwe, key, {
+          keyManagementAlgorithms: [ENCRYPTION_ALG],
+          contentEncryptionAlgorithms: [CONTENT_ENCRYPTION],
+        })
+      ).plaintext;
+    } catch {}
+  }
+  return undefined;
+}
+
 /** Wise's date format for key validity (`yyyy-MM-dd HH:mm:ss`, UTC). */
 export function wiseDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');

@@ -78,8 +78,8 @@ async function encryptFor(der: string, payload: Record<string, string>, url: str
  * its `kid` names), else exit 5 naming the key to make.
  */
 async function openEncryptedReply(ctx: Context, target: Target, response: WiseResponse, what: string): Promise<void> {
-  const { compactDecrypt, decodeProtectedHeader } = await import('jose');
-  const { joseKeys, loadPrivateKey } = await import('../jose/keys.js');
+  const { decodeProtectedHeader } = await import('jose');
+  const { joseKeys, loadPrivateKey, openJwe } = await import('../jose/keys.js');
   const text = response.body.toString('utf8').trim();
   let kid: unknown;
   try {
@@ -89,13 +89,15 @@ async function openEncryptedReply(ctx: Context, target: Target, response: WiseRe
     (k) => k.use === 'encryption' && (kid === undefined || k.kid === kid),
   );
   for (const record of records) {
-    try {
-      const { plaintext } = await compactDecrypt(text, await loadPrivateKey(ctx, target.env, record));
+    // A key whose private half is missing cannot open it: the error below names the key to make.
+    const key = await loadPrivateKey(ctx, target.env, record).catch(() => undefined);
+    const plaintext = key && (await openJwe(text, [key]));
+    if (plaintext) {
       ctx.debug(
         `  ${what} reply decrypted with key ${record.kid}: ${ctx.redactor.body(new TextDecoder().decode(plaintext), 'application/json')}`,
       );
       return;
-    } catch {}
+    }
   }
   throw new ScaRequiredError(
     `Wise answered the ${what} with an encrypted reply, and there is no key here to open it.`,
