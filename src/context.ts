@@ -39,6 +39,8 @@ export interface IO {
   /** chalk, with colour on only where `stream` may have it. Loaded on demand: it is an ES module. */
   style(stream: 'out' | 'err'): Promise<ChalkInstance>;
   out(text: string | Uint8Array): void;
+  /** Standard output as a stream, for large bodies piped through with backpressure (a statement). */
+  outStream(): NodeJS.WritableStream;
   err(text: string): void;
   /** All of standard input; more than `maxBytes` is refused (UsageError) without reading the rest. */
   readStdin(maxBytes?: number): Promise<Buffer>;
@@ -47,8 +49,18 @@ export interface IO {
   select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
   /** A visible one-line prompt; Ctrl-C raises CancelledError. */
   input(message: string, options?: { default?: string; validate?: (value: string) => true | string }): Promise<string>;
+  /** A yes/no question on the terminal (default no); Ctrl-C raises CancelledError. */
+  confirm(message: string): Promise<boolean>;
   /** A spinner on stderr, only on a TTY; otherwise a no-op. */
   spinner(text: string): Spinner;
+  /** A progress bar on stderr for `total` steps, only on a TTY; otherwise a no-op. */
+  progress(label: string, total: number): Progress;
+}
+
+export interface Progress {
+  /** Moves the bar to `done` steps. */
+  update(done: number): void;
+  stop(): void;
 }
 
 export type { Clock } from './util/clock.js';
@@ -114,6 +126,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
     out: (text) => {
       process.stdout.write(text);
     },
+    outStream: () => process.stdout,
     err: (text) => {
       process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
     },
@@ -165,6 +178,27 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
         if (isCancel(error)) throw new CancelledError();
         throw error;
       }
+    },
+    async confirm(message) {
+      const { default: confirm } = await import('@inquirer/confirm');
+      try {
+        return await confirm({ message, default: false }, { output: process.stderr });
+      } catch (error) {
+        if (isCancel(error)) throw new CancelledError();
+        throw error;
+      }
+    },
+    progress(label, total) {
+      if (!stderrIsTTY) return { update() {}, stop() {} };
+      const { SingleBar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+      const bar = new SingleBar({
+        format: `${label} [{bar}] {value}/{total}`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      });
+      bar.start(total, 0);
+      return { update: (done) => bar.update(done), stop: () => bar.stop() };
     },
     spinner(text) {
       if (!stderrIsTTY) return { stop() {} };

@@ -4,6 +4,26 @@
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import {
+  activitiesSpec,
+  balancesListSpec,
+  batchPaySpec,
+  paySpec,
+  profilesListSpec,
+  profilesUseSpec,
+  quoteSpec,
+  ratesSpec,
+  recipientsAddSpec,
+  recipientsListSpec,
+  statementSpec,
+  transferCancelSpec,
+  transferGetSpec,
+  transferListSpec,
+  transferWatchSpec,
+  webhookDeleteSpec,
+  webhookListSpec,
+  webhookSubscribeSpec,
+} from './commands/account-specs.js';
+import {
   apiSpec,
   authStatusSpec,
   authSwitchSpec,
@@ -209,23 +229,74 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       const profiles = program
         .command('profiles')
         .description('your Wise profiles')
-        .addHelpText('after', examples('wise profiles list'));
-      profiles
-        .command('list')
-        .description('list the personal and business profiles of the credentials in use')
-        .addHelpText('after', examples('wise profiles list', 'wise --json profiles list'))
-        .action(lazy(async () => (await import('./commands/profiles.js')).profilesList));
+        .addHelpText('after', examples('wise profiles list', 'wise profiles use <id>'));
+      attach(profiles, profilesListSpec()).action(
+        lazy(async () => (await import('./commands/profiles.js')).profilesList),
+      );
+      attach(profiles, profilesUseSpec()).action(
+        lazy(async () => (await import('./commands/profiles.js')).profilesUse),
+      );
     },
     balances: () => {
       const balances = program
         .command('balances')
-        .description('multi-currency balances')
+        .description('multi-currency balances and jars')
         .addHelpText('after', examples('wise balances list'));
-      balances
-        .command('list')
-        .description('list the balances of a profile (--profile-id, or the default profile)')
-        .addHelpText('after', examples('wise balances list', 'wise --profile-id <id> --json balances list'))
-        .action(lazy(async () => (await import('./commands/balances.js')).balancesList));
+      attach(balances, balancesListSpec()).action(
+        lazy(async () => (await import('./commands/balances.js')).balancesList),
+      );
+    },
+    statement: () => {
+      attach(program, statementSpec()).action(lazy(async () => (await import('./commands/statement.js')).statement));
+    },
+    activities: () => {
+      attach(program, activitiesSpec()).action(lazy(async () => (await import('./commands/activities.js')).activities));
+    },
+    rates: () => {
+      attach(program, ratesSpec()).action(lazy(async () => (await import('./commands/rates.js')).rates));
+    },
+    quote: () => {
+      attach(program, quoteSpec()).action(lazy(async () => (await import('./commands/quote.js')).quote));
+    },
+    recipients: () => {
+      const recipients = program
+        .command('recipients')
+        .description('the bank accounts you pay')
+        .addHelpText('after', examples('wise recipients list', 'wise recipients add --currency GBP'));
+      attach(recipients, recipientsListSpec()).action(
+        lazy(async () => (await import('./commands/recipients.js')).recipientsList),
+      );
+      attach(recipients, recipientsAddSpec()).action(
+        lazy(async () => (await import('./commands/recipients.js')).recipientsAdd),
+      );
+    },
+    pay: () => {
+      attach(program, paySpec()).action(lazy(async () => (await import('./commands/pay.js')).pay));
+    },
+    batch: () => {
+      const batch = program
+        .command('batch')
+        .description('batch payments from a CSV file')
+        .addHelpText('after', examples('wise batch pay payments.csv --dry-run'));
+      attach(batch, batchPaySpec()).action(lazy(async () => (await import('./commands/batch.js')).batchPay));
+    },
+    transfer: () => {
+      const transfer = program
+        .command('transfer')
+        .description('transfers: list, look at, follow and cancel them')
+        .addHelpText('after', examples('wise transfer list', 'wise transfer watch <id>'));
+      attach(transfer, transferListSpec()).action(
+        lazy(async () => (await import('./commands/transfer.js')).transferList),
+      );
+      attach(transfer, transferGetSpec()).action(
+        lazy(async () => (await import('./commands/transfer.js')).transferGet),
+      );
+      attach(transfer, transferWatchSpec()).action(
+        lazy(async () => (await import('./commands/transfer.js')).transferWatch),
+      );
+      attach(transfer, transferCancelSpec()).action(
+        lazy(async () => (await import('./commands/transfer.js')).transferCancel),
+      );
     },
     keys: () => {
       const keys = program
@@ -281,13 +352,22 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
     webhook: () => {
       const webhook = program
         .command('webhook')
-        .description("Wise's webhooks: verify signatures, receive deliveries")
+        .description("Wise's webhooks: subscribe, verify signatures, receive deliveries")
         .addHelpText('after', examples('wise webhook verify --signature "$SIGNATURE" body.json'));
       attach(webhook, webhookVerifySpec()).action(
         lazy(async () => (await import('./commands/webhook.js')).webhookVerify),
       );
       attach(webhook, webhookListenSpec()).action(
         lazy(async () => (await import('./commands/webhook.js')).webhookListen),
+      );
+      attach(webhook, webhookSubscribeSpec()).action(
+        lazy(async () => (await import('./commands/webhook-subscriptions.js')).webhookSubscribe),
+      );
+      attach(webhook, webhookListSpec()).action(
+        lazy(async () => (await import('./commands/webhook-subscriptions.js')).webhookList),
+      );
+      attach(webhook, webhookDeleteSpec()).action(
+        lazy(async () => (await import('./commands/webhook-subscriptions.js')).webhookDelete),
       );
     },
     mtls: () => {

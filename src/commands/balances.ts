@@ -1,10 +1,9 @@
-import { chooseProfileId } from '../account/profiles.js';
-import { resolveCredential } from '../auth/credentials.js';
-import { resolveTarget } from '../auth/target.js';
+import { fetchProfiles } from '../auth/profiles.js';
 import type { Context } from '../context.js';
 import { endpoint } from '../http/endpoints.js';
-import { createClient } from '../http/factory.js';
 import { formatTable, printJson } from '../util/output.js';
+import { profileClient } from './account/common.js';
+import type { BalancesListOptions } from './account-specs.js';
 
 interface Balance {
   id: number;
@@ -15,20 +14,26 @@ interface Balance {
   reservedAmount?: { value: number; currency: string };
 }
 
-export async function balancesList(ctx: Context): Promise<void> {
-  const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target);
-  const profileId = await chooseProfileId(ctx, target, client);
-  const balances = await client.getJson<Balance[]>(endpoint('balances', client.apiVersion, profileId));
-  if (ctx.options.json) return printJson(ctx, balances);
+export async function balancesList(ctx: Context, opts: BalancesListOptions): Promise<void> {
+  const { client, profileId } = await profileClient(ctx);
+  const profiles = opts.allProfiles ? await fetchProfiles(client) : [{ id: profileId, type: '', name: '' }];
+  const rows: (Balance & { profileId: number })[] = [];
+  for (const profile of profiles) {
+    const balances = await client.getJson<Balance[]>(endpoint('allBalances', client.apiVersion, profile.id));
+    for (const b of balances) rows.push({ ...b, profileId: profile.id });
+  }
+  if (ctx.options.json) return printJson(ctx, opts.allProfiles ? rows : rows.map(({ profileId: _, ...b }) => b));
+  const jar = (b: Balance) => (b.type === 'SAVINGS' ? `jar${b.name ? `: ${b.name}` : ''}` : '');
   ctx.io.out(
     formatTable(
-      ['CURRENCY', 'AMOUNT', 'RESERVED', 'ID'],
-      balances.map((b) => [
+      [...(opts.allProfiles ? ['PROFILE'] : []), 'CURRENCY', 'AMOUNT', 'RESERVED', 'ID', ''],
+      rows.map((b) => [
+        ...(opts.allProfiles ? [String(b.profileId)] : []),
         b.currency,
         b.amount.value.toFixed(2),
         (b.reservedAmount?.value ?? 0).toFixed(2),
         String(b.id),
+        jar(b),
       ]),
     ),
   );

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import {
   ApiError,
   AuthError,
@@ -36,6 +37,8 @@ export interface WiseRequest {
   path: string;
   headers?: Record<string, string>;
   body?: Uint8Array | string;
+  /** Streams a 2xx body there instead of into memory (see `TransportRequest.sink`). */
+  sink?: () => Writable;
 }
 
 export type { WiseResponse } from './pipeline.js';
@@ -145,6 +148,7 @@ export class WiseClient {
         url,
         headers,
         ...(body ? { body } : {}),
+        ...(request.sink ? { sink: request.sink } : {}),
         correlationId,
         marks: new Set(),
       });
@@ -164,6 +168,17 @@ export class WiseClient {
 
   async getJson<T>(path: string): Promise<T> {
     const response = await this.request({ method: 'GET', path });
+    return parseJson<T>(response);
+  }
+
+  /** Sends a JSON body (POST, PUT, PATCH) and parses Wise's JSON answer; error statuses throw. */
+  async sendJson<T>(method: string, path: string, body: unknown): Promise<T> {
+    const response = await this.request({
+      method,
+      path,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return parseJson<T>(response);
   }
 }

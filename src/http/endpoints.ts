@@ -72,6 +72,38 @@ export const ENDPOINTS = {
   balances: {
     classic: (profileId: number) => `/v4/profiles/${profileId}/balances?types=STANDARD`,
   },
+  /** Standard balances and jars (savings). */
+  allBalances: {
+    classic: (profileId: number) => `/v4/profiles/${profileId}/balances?types=STANDARD,SAVINGS`,
+  },
+  statement: {
+    classic: (profileId: number, balanceId: number, extension: string) =>
+      `/v1/profiles/${profileId}/balance-statements/${balanceId}/statement.${extension}`,
+  },
+  activities: { classic: (profileId: number) => `/v1/profiles/${profileId}/activities` },
+  rates: { classic: () => '/v1/rates' },
+  quotes: { classic: (profileId: number) => `/v3/profiles/${profileId}/quotes` },
+  recipients: { classic: () => '/v2/accounts' },
+  createRecipient: { classic: () => '/v1/accounts' },
+  accountRequirements: { classic: () => '/v1/account-requirements' },
+  transfers: { classic: () => '/v1/transfers' },
+  transfer: { classic: (id: number) => `/v1/transfers/${id}` },
+  cancelTransfer: { classic: (id: number) => `/v1/transfers/${id}/cancel` },
+  fundTransfer: {
+    classic: (profileId: number, transferId: number) => `/v3/profiles/${profileId}/transfers/${transferId}/payments`,
+  },
+  batchGroups: { classic: (profileId: number) => `/v3/profiles/${profileId}/batch-groups` },
+  batchGroup: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/batch-groups/${id}` },
+  batchGroupTransfers: {
+    classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/batch-groups/${id}/transfers`,
+  },
+  fundBatchGroup: {
+    classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/batch-payments/${id}/payments`,
+    versioned: (v: string, profileId: number, id: string) =>
+      `/${v}/profiles/${profileId}/batch-payments/${id}/payments`,
+  },
+  subscriptions: { classic: (profileId: number) => `/v3/profiles/${profileId}/subscriptions` },
+  subscription: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/subscriptions/${id}` },
   signupWithRegistrationCode: { classic: () => '/v1/user/signup/registration_code' },
   joseResponseKeys: {
     classic: () => '/v1/auth/jose/response/public-keys',

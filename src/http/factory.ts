@@ -49,6 +49,8 @@ function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode, keys: JoseKey
   return {
     name: 'body codec',
     async handle(request, next) {
+      // A download streamed to a file (a statement) is not transformed: it passes as Wise sends it.
+      if (request.sink) return next(request);
       layer ??= Promise.all([import('../jose/codec.js'), import('../jose/material.js')]).then(
         ([{ joseLayer }, { loadJoseMaterial }]) => {
           let material: ReturnType<typeof loadJoseMaterial> | undefined;
@@ -88,7 +90,13 @@ export function createClient(
   env: WiseEnv,
   credential?: Pick<ActiveCredential, 'kind' | 'accessToken' | 'renew'>,
   target?: Target,
-  options: { jose?: JoseMode | 'none' } = {},
+  options: {
+    jose?: JoseMode | 'none';
+    /** Retries after 429 and 5xx (default 3); batches allow more. */
+    maxRetries?: number;
+    /** Changes the layer stack (a batch adds its shared pace). */
+    layers?: (defaults: Layer[]) => Layer[];
+  } = {},
 ): WiseClient {
   const jose = joseModeFor(options.jose, target);
   const config = target?.config ?? ctx.config.readSync();
@@ -105,6 +113,8 @@ export function createClient(
     debugEnabled: ctx.debugEnabled,
     clock: ctx.clock,
     ...(version ? { apiVersion: version } : {}),
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries, maxRetryAfterMs: 120_000 } : {}),
+    ...(options.layers ? { layers: options.layers } : {}),
     ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose, config.jose?.[env] ?? []) } : {}),
     ...(mtls ? { tls: lazyTls(ctx, env, mtls) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),

@@ -14,6 +14,7 @@
  * Mapping an error status to the tool's errors is the caller's last step (`WiseClient.request`).
  */
 
+import type { Writable } from 'node:stream';
 import type { Clock } from '../util/clock.js';
 import { isSecretHeader, type Redactor } from '../util/redact.js';
 import type { Transport, TransportResponse } from './transport.js';
@@ -26,6 +27,8 @@ export interface PipelineRequest {
   headers: Record<string, string>;
   body?: Uint8Array;
   correlationId: string;
+  /** Where a 2xx body is streamed instead of read into memory (see `TransportRequest.sink`). */
+  sink?: () => Writable;
   /** Marks set by layers that repeated this request (e.g. `renewed`), so that none repeats it twice. */
   readonly marks: Set<string>;
 }
@@ -61,6 +64,7 @@ export function transportStep(
       headers: request.headers,
       timeoutMs,
       ...(request.body ? { body: request.body } : {}),
+      ...(request.sink ? { sink: request.sink } : {}),
       // The client certificate (mTLS), presented on every connection to the API host.
       ...(tls ? { tls: await tls() } : {}),
     });
@@ -204,6 +208,34 @@ export function retryLayer(o: RetryLayerOptions): Layer {
         o.debug(`  retrying in ${wait} ms (attempt ${attempt + 2} of ${maxRetries + 1})`);
         await o.clock.sleep(wait);
       }
+    },
+  };
+}
+
+/** A pause shared by every request of one client: a 429 to any of them slows all of them down. */
+export interface Pace {
+  /** No request is sent before this time (ms since the epoch). */
+  until: number;
+}
+
+/**
+ * Between retry and trace: every attempt waits for the shared pause, and a 429 extends it by its `Retry-After`
+ * (one second without one). For batches, where many requests are in flight, so that a rate limit slows the whole
+ * batch instead of failing rows one by one.
+ */
+export function paceLayer(pace: Pace, clock: Clock, debug: (line: string) => void): Layer {
+  return {
+    name: 'pace',
+    async handle(request, next) {
+      const wait = pace.until - clock.now();
+      if (wait > 0) await clock.sleep(wait);
+      const response = await next(request);
+      if (response.status === 429) {
+        const after = parseRetryAfter(response.headers['retry-after'], clock.now()) ?? 1000;
+        pace.until = Math.max(pace.until, clock.now() + after);
+        debug(`  rate limited: every request waits ${after} ms`);
+      }
+      return response;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type * as Http from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 
 export interface TransportRequest {
   method: string;
@@ -10,6 +11,11 @@ export interface TransportRequest {
   timeoutMs: number;
   /** Client certificate and trust for mTLS (PEM). */
   tls?: { cert?: string; key?: string; ca?: string };
+  /**
+   * Where a 2xx answer's body goes instead of memory (a statement file): made anew for each attempt; the response's
+   * `body` is then empty. Other answers (errors, SCA challenges) are read into memory as usual.
+   */
+  sink?: () => Writable;
 }
 
 export interface TransportResponse {
@@ -127,6 +133,18 @@ export function createTransport(env: Readonly<Record<string, string | undefined>
           ...(isHttps && request.tls ? request.tls : {}),
         },
         (res) => {
+          const status = res.statusCode ?? 0;
+          if (request.sink && status >= 200 && status < 300) {
+            const out = request.sink();
+            const done = { status, statusText: res.statusMessage ?? '', headers: flattenHeaders(res.headers) };
+            // The stream module only when a body is streamed: most commands never need it.
+            const { pipeline } = load('node:stream/promises') as typeof import('node:stream/promises');
+            pipeline(res, out).then(
+              () => resolve({ ...done, body: Buffer.alloc(0) }),
+              (error: NodeJS.ErrnoException) => reject(fail(error.message, error.code ?? 'ECONNRESET', error)),
+            );
+            return;
+          }
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', (error) => reject(fail(error.message, 'ECONNRESET', error)));

@@ -8,7 +8,7 @@ import { errors, json, type Reply } from './reply.js';
 import type { MockState } from './state.js';
 
 /** Mid-market rates against EUR. */
-const EUR_RATES: Record<string, number> = { EUR: 1, GBP: 0.86, USD: 1.08, CHF: 0.94, PLN: 4.3, SEK: 11.2 };
+export const EUR_RATES: Record<string, number> = { EUR: 1, GBP: 0.86, USD: 1.08, CHF: 0.94, PLN: 4.3, SEK: 11.2 };
 const FEE_PERCENT = 0.0043;
 const FIXED_FEE = 0.39;
 
@@ -18,6 +18,7 @@ interface QuoteRequest {
   sourceAmount?: unknown;
   targetAmount?: unknown;
   payOut?: unknown;
+  targetAccount?: unknown;
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -73,6 +74,7 @@ export function createQuote(state: MockState, profileId: number, userId: number,
     profile: profileId,
     providedAmountType: typeof sourceAmount === 'number' ? 'SOURCE' : 'TARGET',
     status: 'PENDING',
+    ...(typeof request.targetAccount === 'number' ? { targetAccount: request.targetAccount } : {}),
     paymentOptions: [
       {
         payIn: 'BALANCE',
@@ -83,6 +85,8 @@ export function createQuote(state: MockState, profileId: number, userId: number,
         targetAmount: target,
         fee: { total: fee, transferwise: fee, payIn: 0, discount: 0 },
         disabled: false,
+        estimatedDelivery: new Date(now.getTime() + 86_400_000).toISOString(),
+        formattedEstimatedDelivery: 'by tomorrow',
       },
     ],
   };

@@ -8,6 +8,11 @@ export interface Reply {
   jose?: string;
   /** Plain text (a PEM). */
   text?: string;
+  /** A body sent in chunks as they are made (a large statement), with `contentType`. */
+  stream?: Iterable<string>;
+  /** Bytes sent as they are (a PDF or a workbook), with `contentType`. */
+  raw?: Buffer;
+  contentType?: string;
   headers?: Record<string, string>;
 }
 

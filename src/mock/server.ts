@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { accountRoute } from './account.js';
 import {
   createJoseState,
   hasClientEncryptionKey,
@@ -56,6 +57,8 @@ export interface MockOptions {
   clockSkewSeconds?: number;
   /** PEM public keys the demo user uploaded for signing one-time tokens (SCA with a personal token). */
   scaPublicKeys?: string[];
+  /** Milliseconds every API answer waits, to try clients against a slow network (the emulator's controls do not). */
+  latencyMs?: number;
   /** Serve HTTPS with this certificate; with `ca` and `requestCert`, demand client certificates (mTLS). */
   tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
 }
@@ -157,7 +160,11 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
 
   async function route(req: IncomingMessage, url: URL, body: Buffer): Promise<Reply> {
     const method = req.method ?? 'GET';
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // The calendar-versioned form Wise documents for batch funding (`/2026Q4/profiles/…/batch-payments/…/payments`).
+    const path = (url.pathname.replace(/\/+$/, '') || '/').replace(
+      /^\/20\d\dQ[1-4](\/profiles\/\d+\/batch-payments\/[^/]+\/payments)$/,
+      '/v3$1',
+    );
 
     if (path === '/__mock/faults' && method === 'POST') {
       const fault = JSON.parse(body.toString('utf8') || '{}') as Partial<Fault>;
@@ -166,6 +173,33 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       return json(201, { queued: faults.length });
     }
     if (path === '/__mock/requests' && method === 'GET') return json(200, requests);
+    if (path === '/__mock/transfers' && method === 'GET') return json(200, [...state.transfers.values()]);
+    if (path === '/__mock/expire-quotes' && method === 'POST') {
+      // What 30 minutes do to a quote: every quote made so far is past its expirationTime.
+      const past = new Date(Date.now() - 1000).toISOString();
+      for (const quote of state.quotes.values()) quote.expirationTime = past;
+      return json(200, { expired: state.quotes.size });
+    }
+    const seriesControl = /^\/__mock\/balances\/(\d+)\/transactions$/.exec(path);
+    if (seriesControl && method === 'POST') {
+      // A balance's statement rows: `count` transactions spread evenly between `from` and `to`.
+      const spec = JSON.parse(body.toString('utf8') || '{}') as { count?: number; from?: string; to?: string };
+      const from = Date.parse(spec.from ?? '');
+      const to = Date.parse(spec.to ?? '');
+      if (!Number.isInteger(spec.count) || Number.isNaN(from) || Number.isNaN(to) || to <= from) {
+        return errors(400, 'INVALID', 'count (an integer), from and to (ISO times, from first) are required');
+      }
+      state.transactionSeries.set(Number(seriesControl[1]), { count: spec.count as number, from, to });
+      return json(200, { balanceId: Number(seriesControl[1]), count: spec.count });
+    }
+    const balanceControl = /^\/__mock\/balances\/(\d+)$/.exec(path);
+    if (balanceControl && method === 'POST') {
+      const target = state.balances.find((b) => b.id === Number(balanceControl[1]));
+      if (!target) return errors(404, 'NOT_FOUND', 'No such balance');
+      const change = JSON.parse(body.toString('utf8') || '{}') as { value?: number };
+      if (typeof change.value === 'number') target.value = change.value;
+      return json(200, target.json());
+    }
     let userControl = /^\/__mock\/users\/(\d+)$/.exec(path);
     if (userControl && method === 'POST') {
       // Where the user lives decides what a personal token may do (PSD2 in the EU and UK).
@@ -296,34 +330,33 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         return quote && String(quote.profile) === m[1] ? json(200, quote) : errors(404, 'NOT_FOUND', 'Quote not found');
       }
 
-      // Balance statements and funding are refused to personal tokens of EU/UK (PSD2) users.
-      m = /^\/v1\/profiles\/([^/]+)\/balance-statements\/([^/]+)\/statement\.(json|csv|pdf)$/.exec(path);
-      const funding = /^\/v3\/profiles\/([^/]+)\/transfers\/([^/]+)\/payments$/.exec(path);
-      if ((m && method === 'GET') || (funding && method === 'POST')) {
-        const denied = ownProfile(auth, (m ?? funding)?.[1] ?? '');
-        if (denied) return denied;
+      // Balance statements and funding are refused to personal tokens of EU/UK (PSD2) users; elsewhere a personal
+      // token passes SCA with the one-time token signed by the user's key, an OAuth user with its challenges.
+      const protect = (action: string) => {
         if (auth.kind === 'personal' && user.psd2) {
-          return errors(403, 'FORBIDDEN', 'This action is not available with a personal API token for your region');
+          return {
+            refused: errors(403, 'FORBIDDEN', 'This action is not available with a personal API token for your region'),
+          };
         }
-        // Elsewhere a personal token may do it, with the one-time token signed by the user's key. (The challenge
-        // flow of OAuth users is not emulated yet: their calls pass.)
-        const action = m ? 'BALANCE__GET_STATEMENT' : 'TRANSFER__FUND';
         const refused =
           auth.kind === 'personal'
             ? requirePersonalSignature(sca, req, user.id, action)
             : requireChallenges(sca, challenges, req, user.id, action);
-        if (refused) return refused;
+        if (refused) return { refused };
         const checked = auth.kind === 'personal' || hasChallenges(challenges, user.id);
-        const approved = checked ? { 'x-2fa-approval-result': 'APPROVED' } : undefined;
-        if (m) {
-          return json(
-            200,
-            { accountHolder: { type: 'PERSONAL' }, transactions: [], startOfStatementBalance: { value: 0 } },
-            approved,
-          );
-        }
-        return json(200, { type: 'BALANCE', status: 'COMPLETED', errorCode: null }, approved);
-      }
+        return checked ? { headers: { 'x-2fa-approval-result': 'APPROVED' } } : {};
+      };
+      const answered = await accountRoute({
+        state,
+        user,
+        method,
+        path,
+        url,
+        body,
+        ownProfile: (id) => ownProfile(auth, id),
+        protect,
+      });
+      if (answered) return answered;
 
       return errors(404, 'NOT_FOUND', `No handler found for ${method} ${url.pathname}`);
     };
@@ -383,6 +416,9 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       });
     };
+    if (options.latencyMs && !url.pathname.startsWith('/__mock/')) {
+      await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+    }
     const fault = takeFault(method, url.pathname);
     if (fault?.reset) {
       record(0);
@@ -417,6 +453,25 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     }
     if (reply.html !== undefined) {
       res.writeHead(reply.status, { ...headers, 'content-type': 'text/html; charset=utf-8' }).end(reply.html);
+      return;
+    }
+    if (reply.raw !== undefined) {
+      res.writeHead(reply.status, { ...headers, 'content-type': reply.contentType ?? 'application/octet-stream' });
+      res.end(reply.raw);
+      return;
+    }
+    if (reply.stream !== undefined) {
+      res.writeHead(reply.status, { ...headers, 'content-type': reply.contentType ?? 'application/octet-stream' });
+      for (const chunk of reply.stream) {
+        if (!res.write(chunk)) {
+          await new Promise((resolve) => {
+            res.once('drain', resolve);
+            res.once('close', resolve);
+          });
+        }
+        if (res.destroyed) return;
+      }
+      res.end();
       return;
     }
     if (reply.body === undefined) {

@@ -86,7 +86,62 @@ export interface MockState {
   registrations: Map<string, MockRegistration>;
   /** Quote id -> the quote as answered. */
   quotes: Map<string, Record<string, unknown>>;
+  /** Recipient accounts, by id. */
+  recipients: Map<number, MockRecipient>;
+  /** Transfers, by id. */
+  transfers: Map<number, MockTransfer>;
+  /** `${userId}:${customerTransactionId}` -> transfer id: Wise's idempotency check on transfer creation. */
+  transfersByCustomerId: Map<string, number>;
+  /** Batch groups, by id. */
+  batchGroups: Map<string, MockBatchGroup>;
+  /** Webhook subscriptions of profiles, by id. */
+  subscriptions: Map<string, Record<string, unknown>>;
+  /** Synthetic statement transactions per balance id: `count` spread evenly over [from, to). */
+  transactionSeries: Map<number, { count: number; from: number; to: number }>;
   nextId: number;
+}
+
+/** A recipient account (`POST /v1/accounts`). */
+export interface MockRecipient {
+  id: number;
+  profileId: number;
+  accountHolderName: string;
+  currency: string;
+  country: string;
+  type: string;
+  details: Record<string, unknown>;
+  active: boolean;
+}
+
+/** A transfer (`POST /v1/transfers`), with what the emulator needs to move it through its states. */
+export interface MockTransfer {
+  id: number;
+  userId: number;
+  profileId: number;
+  targetAccount: number;
+  quoteUuid: string;
+  customerTransactionId: string;
+  status: string;
+  reference: string;
+  rate: number;
+  sourceCurrency: string;
+  sourceValue: number;
+  targetCurrency: string;
+  targetValue: number;
+  created: string;
+  batchGroupId?: string;
+}
+
+export interface MockBatchGroup {
+  id: string;
+  profileId: number;
+  userId: number;
+  version: number;
+  name: string;
+  sourceCurrency: string;
+  status: 'NEW' | 'COMPLETED' | 'CANCELLED';
+  transferIds: number[];
+  funded: boolean;
 }
 
 function profile(id: number, userId: number, type: 'PERSONAL' | 'BUSINESS', fullName: string): MockProfile {
@@ -119,29 +174,50 @@ function profile(id: number, userId: number, type: 'PERSONAL' | 'BUSINESS', full
   };
 }
 
-function balance(id: number, profileId: number, currency: string, value: number): MockBalance {
-  return {
+function balance(
+  id: number,
+  profileId: number,
+  currency: string,
+  value: number,
+  type: 'STANDARD' | 'SAVINGS' = 'STANDARD',
+  name: string | null = null,
+): MockBalance {
+  const b: MockBalance = {
     id,
     profileId,
     currency,
-    type: 'STANDARD',
+    type,
     value,
+    // Read when answered: funding a transfer takes its amount from `value`.
     json: () => ({
       id,
       currency,
-      type: 'STANDARD',
-      name: null,
-      icon: null,
+      type,
+      name,
+      icon: type === 'SAVINGS' ? { type: 'EMOJI', value: '🏖' } : null,
       investmentState: 'NOT_INVESTED',
-      amount: { value, currency },
+      amount: { value: b.value, currency },
       reservedAmount: { value: 0, currency },
-      cashAmount: { value, currency },
-      totalWorth: { value, currency },
+      cashAmount: { value: b.value, currency },
+      totalWorth: { value: b.value, currency },
       creationTime: '2024-03-01T09:31:00.000Z',
       modificationTime: '2026-10-01T12:00:00.000Z',
       visible: true,
     }),
   };
+  return b;
+}
+
+function recipient(
+  id: number,
+  profileId: number,
+  accountHolderName: string,
+  currency: string,
+  country: string,
+  type: string,
+  details: Record<string, unknown>,
+): MockRecipient {
+  return { id, profileId, accountHolderName, currency, country, type, details, active: true };
 }
 
 export function addUser(state: MockState, email: string, name: string): MockUser {
@@ -169,6 +245,7 @@ export function createSeed(personalToken: string, client: MockClient): MockState
       balance(3002, 2001, 'GBP', 310),
       balance(3003, 2002, 'EUR', 18400),
       balance(3004, 2002, 'USD', 5200.75),
+      balance(3005, 2001, 'EUR', 600, 'SAVINGS', 'Holiday jar'),
     ],
     tokens: new Map([[personalToken, { kind: 'personal', userId: user.id }]]),
     clients: [client],
@@ -177,6 +254,32 @@ export function createSeed(personalToken: string, client: MockClient): MockState
     refreshTokens: new Map(),
     registrations: new Map(),
     quotes: new Map(),
+    recipients: new Map(
+      [
+        recipient(7001, 2001, 'Acme Supplies Ltd', 'GBP', 'GB', 'sort_code', {
+          sortCode: '231470',
+          accountNumber: '28821822',
+        }),
+        recipient(7002, 2001, 'Max Mustermann', 'EUR', 'DE', 'iban', { iban: 'DE89370400440532013000' }),
+        recipient(7003, 2002, 'Globex Inc', 'USD', 'US', 'aba', {
+          abartn: '026009593',
+          accountNumber: '12345678',
+          accountType: 'CHECKING',
+        }),
+        recipient(7004, 2002, 'Muster Logistik GmbH', 'EUR', 'DE', 'iban', { iban: 'DE75512108001245126199' }),
+      ].map((r) => [r.id, r]),
+    ),
+    transfers: new Map(),
+    transfersByCustomerId: new Map(),
+    batchGroups: new Map(),
+    subscriptions: new Map(),
+    // A few months of account activity on every seeded balance, so statements and activities have rows.
+    transactionSeries: new Map(
+      [3001, 3002, 3003, 3004].map((id, i) => [
+        id,
+        { count: 40 + 10 * i, from: Date.parse('2026-06-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') },
+      ]),
+    ),
     nextId: 5001,
   };
 }

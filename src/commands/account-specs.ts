@@ -1,0 +1,250 @@
+/**
+ * Flags of the account automation commands (profiles, balances, statements, activities, rates, quotes, recipients,
+ * payments, batches, transfers, webhook subscriptions), with the options types the command functions take.
+ */
+import { Command, Option } from '@commander-js/extra-typings';
+import { examples } from './specs.js';
+
+type OptionsOf<B extends () => { opts(): unknown }> = ReturnType<ReturnType<B>['opts']>;
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export const profilesListSpec = () =>
+  new Command('list')
+    .description('list the personal and business profiles of the credentials in use')
+    .addHelpText('after', examples('wise profiles list', 'wise --json profiles list'));
+
+export const profilesUseSpec = () =>
+  new Command('use')
+    .description("make a profile the account's default for profile-scoped commands")
+    .addHelpText('after', examples('wise profiles use 2002', 'wise --account shop profiles use 2002'))
+    .argument('<id>', 'profile id (see `wise profiles list`)');
+
+export const balancesListSpec = () =>
+  new Command('list')
+    .description('list the balances and jars of a profile (--profile-id, or the default profile)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise balances list',
+        'wise balances list --all-profiles',
+        'wise --profile-id <id> --json balances list',
+      ),
+    )
+    .option('--all-profiles', 'every profile of the credentials, one table');
+export type BalancesListOptions = OptionsOf<typeof balancesListSpec>;
+
+export const statementSpec = () =>
+  new Command('statement')
+    .description('download a balance statement (any length: split into windows of 469 days, as Wise allows)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise statement --currency EUR --from 2026-01-01 --to 2026-06-30',
+        'wise statement --currency EUR --from 2025-01-01 --to 2026-11-30 --format csv --out eur.csv',
+        'wise statement --all-currencies --from 2026-01-01 --to 2026-12-31 --format camt053 --out statements/',
+        'wise statement --currency GBP --from 2026-11-01 --to 2026-11-30 --format pdf',
+      ),
+    )
+    .option('--currency <code>', 'the balance to list (e.g. EUR)')
+    .option('--all-currencies', 'every balance of the profile, one file each (--out names a folder)')
+    .requiredOption('--from <date>', 'first day (YYYY-MM-DD, UTC) or time (ISO 8601)')
+    .requiredOption('--to <date>', 'last day, included (YYYY-MM-DD, UTC) or time (ISO 8601)')
+    .addOption(
+      new Option('--type <type>', 'COMPACT (one row per transaction) or FLAT (fees apart)')
+        .choices(['COMPACT', 'FLAT'] as const)
+        .default('COMPACT' as const),
+    )
+    .addOption(
+      new Option('--format <format>', 'file format')
+        .choices(['json', 'csv', 'pdf', 'xlsx', 'camt053', 'mt940', 'qif'] as const)
+        .default('json' as const),
+    )
+    .option(
+      '--out <file-or-dir>',
+      'where to write it (a folder gets statement-<currency>-<from>-<to>.<ext>); - for stdout',
+    );
+export type StatementOptions = OptionsOf<typeof statementSpec>;
+
+export const activitiesSpec = () =>
+  new Command('activities')
+    .description('what happened on the profile, newest first: payments in and out, card spending (no SCA needed)')
+    .addHelpText(
+      'after',
+      examples('wise activities', 'wise activities --since 2026-11-01 --all', 'wise --json activities --all'),
+    )
+    .option('--since <date>', 'from this day or time on')
+    .option('--until <date>', 'up to this day (included) or time')
+    .option('--limit <n>', 'how many to show without --all', '20')
+    .option('--all', 'every activity in the range (pages are fetched as they are printed)');
+export type ActivitiesOptions = OptionsOf<typeof activitiesSpec>;
+
+export const ratesSpec = () =>
+  new Command('rates')
+    .description("Wise's mid-market exchange rate now, at a time, or over a period")
+    .addHelpText(
+      'after',
+      examples(
+        'wise rates --source EUR --target USD',
+        'wise rates --source EUR --target GBP --at 2026-11-02T10:00:00Z',
+        'wise rates --source EUR --target GBP --from 2026-11-01 --to 2026-11-30 --group day',
+      ),
+    )
+    .requiredOption('--source <code>', 'source currency')
+    .requiredOption('--target <code>', 'target currency')
+    .option('--at <time>', 'the rate at this time')
+    .option('--from <date>', 'start of a period')
+    .option('--to <date>', 'end of a period')
+    .addOption(new Option('--group <unit>', 'one rate per').choices(['day', 'hour', 'minute'] as const));
+export type RatesOptions = OptionsOf<typeof ratesSpec>;
+
+export const quoteSpec = () =>
+  new Command('quote')
+    .description('price a transfer: rate, fee, delivery estimate and how long the quote holds')
+    .addHelpText(
+      'after',
+      examples(
+        'wise quote --source EUR --target GBP --source-amount 100',
+        'wise --json quote --source EUR --target USD --target-amount 250',
+      ),
+    )
+    .requiredOption('--source <code>', 'currency you pay')
+    .requiredOption('--target <code>', 'currency the recipient gets')
+    .option('--source-amount <n>', 'amount you pay')
+    .option('--target-amount <n>', 'amount the recipient gets')
+    .option('--pay-in <method>', 'how you pay in', 'BALANCE');
+export type QuoteOptions = OptionsOf<typeof quoteSpec>;
+
+export const recipientsListSpec = () =>
+  new Command('list')
+    .description('the recipients (bank accounts you pay) of the profile')
+    .addHelpText(
+      'after',
+      examples('wise recipients list', 'wise recipients list --currency GBP', 'wise --json recipients list'),
+    )
+    .option('--currency <code>', 'only recipients in this currency');
+export type RecipientsListOptions = OptionsOf<typeof recipientsListSpec>;
+
+export const recipientsAddSpec = () =>
+  new Command('add')
+    .description('add a recipient: the fields Wise requires for the currency are asked for (or given with --field)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise recipients add --currency GBP',
+        'wise recipients add --currency EUR --field accountHolderName="Max Mustermann" --field iban=DE89370400440532013000',
+      ),
+    )
+    .requiredOption('--currency <code>', "the recipient's currency")
+    .option('--field <key=value>', 'a field of the account form, e.g. iban=DE89... (repeatable)', collect);
+export type RecipientsAddOptions = OptionsOf<typeof recipientsAddSpec>;
+
+export const paySpec = () =>
+  new Command('pay')
+    .description('pay a recipient from your balance: quote, transfer, fund (asks for confirmation on a terminal)')
+    .addHelpText(
+      'after',
+      examples(
+        'wise pay --to 7001 --amount 120 --currency GBP --source-currency EUR --reference "Invoice 42"',
+        'wise pay --to "Max Mustermann" --amount 50 --currency EUR --dry-run',
+        'wise pay --to 7002 --amount 50 --currency EUR --idempotency-key "$KEY" --yes',
+      ),
+    )
+    .requiredOption('--to <recipient>', 'recipient id or exact name (see `wise recipients list`)')
+    .requiredOption('--amount <n>', 'amount the recipient gets, in --currency')
+    .requiredOption('--currency <code>', "the recipient's currency")
+    .option('--source-currency <code>', 'balance to pay from (default: --currency)')
+    .option('--reference <text>', 'reference the recipient sees (at most 35 characters)')
+    .option(
+      '--idempotency-key <uuid>',
+      'key of this payment: running again with it never pays twice (default: a new one, shown)',
+    )
+    .option('--dry-run', 'quote and show the payment, but create and fund nothing')
+    .option('--yes', 'do not ask for confirmation (needed without a terminal)');
+export type PayOptions = OptionsOf<typeof paySpec>;
+
+export const batchPaySpec = () =>
+  new Command('pay')
+    .description('pay many recipients from a CSV file as Wise batch groups; safe to run again after a crash')
+    .addHelpText(
+      'after',
+      examples(
+        'wise batch pay payments.csv --dry-run',
+        'wise batch pay payments.csv',
+        'wise batch pay payments.csv --yes --fund none',
+      ),
+    )
+    .argument(
+      '<payments.csv>',
+      'CSV with the header recipient,amount,currency,reference[,source_currency,idempotency_key]',
+    )
+    .option('--dry-run', 'check every row and show the batches, send nothing')
+    .addOption(
+      new Option('--fund <how>', 'fund from the balance, or leave funding to the web app')
+        .choices(['balance', 'none'] as const)
+        .default('balance' as const),
+    )
+    .option('--state <file>', 'the state file that makes a re-run safe (default: <payments.csv>.wise-state.jsonl)')
+    .option('--concurrency <n>', 'requests in flight at once', '4')
+    .option('--yes', 'do not ask for confirmation (needed without a terminal)');
+export type BatchPayOptions = OptionsOf<typeof batchPaySpec>;
+
+export const transferListSpec = () =>
+  new Command('list')
+    .description('recent transfers of the profile, newest first')
+    .addHelpText(
+      'after',
+      examples('wise transfer list', 'wise transfer list --status outgoing_payment_sent --limit 50'),
+    )
+    .option('--status <status>', 'only transfers in this state (comma-separated)')
+    .option('--limit <n>', 'how many', '20');
+export type TransferListOptions = OptionsOf<typeof transferListSpec>;
+
+export const transferGetSpec = () =>
+  new Command('get')
+    .description('one transfer, with what its state means')
+    .addHelpText('after', examples('wise transfer get 49000001', 'wise --json transfer get 49000001'))
+    .argument('<id>', 'transfer id');
+
+export const transferWatchSpec = () =>
+  new Command('watch')
+    .description('print each state change of a transfer until it reaches a final state')
+    .addHelpText('after', examples('wise transfer watch 49000001', 'wise --json transfer watch 49000001 --interval 30'))
+    .argument('<id>', 'transfer id')
+    .option('--interval <seconds>', 'seconds between checks', '10')
+    .option('--timeout <seconds>', 'give up after this long (exit 1)', '86400');
+export type TransferWatchOptions = OptionsOf<typeof transferWatchSpec>;
+
+export const transferCancelSpec = () =>
+  new Command('cancel')
+    .description('cancel a transfer that has not been funded yet')
+    .addHelpText('after', examples('wise transfer cancel 49000001'))
+    .argument('<id>', 'transfer id');
+
+export const webhookSubscribeSpec = () =>
+  new Command('subscribe')
+    .description("subscribe an HTTPS endpoint to the profile's events")
+    .addHelpText(
+      'after',
+      examples(
+        'wise webhook subscribe --event transfers#state-change --url https://example.com/wise',
+        'wise webhook subscribe --event balances#credit --url https://example.com/wise --name "money in"',
+      ),
+    )
+    .requiredOption('--event <event>', 'transfers#state-change, balances#credit, transfers#active-cases, ...')
+    .requiredOption('--url <url>', 'the https:// URL Wise delivers to')
+    .option('--name <name>', 'a name for the subscription');
+export type WebhookSubscribeOptions = OptionsOf<typeof webhookSubscribeSpec>;
+
+export const webhookListSpec = () =>
+  new Command('list')
+    .description("the profile's webhook subscriptions")
+    .addHelpText('after', examples('wise webhook list', 'wise --json webhook list'));
+
+export const webhookDeleteSpec = () =>
+  new Command('delete')
+    .description('delete a webhook subscription')
+    .addHelpText('after', examples('wise webhook delete <subscription-id>'))
+    .argument('<id>', 'subscription id');

@@ -1,0 +1,48 @@
+import { chooseProfileId } from '../../account/profiles.js';
+import { resolveCredential } from '../../auth/credentials.js';
+import { resolveTarget, type Target } from '../../auth/target.js';
+import type { Context } from '../../context.js';
+import { CancelledError, UsageError } from '../../errors.js';
+import type { WiseClient } from '../../http/client.js';
+import { createClient } from '../../http/factory.js';
+
+/** The account, its client and the profile a profile-scoped command acts on. */
+export async function profileClient(
+  ctx: Context,
+  options: Parameters<typeof createClient>[4] = {},
+): Promise<{ target: Target; client: WiseClient; profileId: number }> {
+  const target = await resolveTarget(ctx);
+  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target, options);
+  const profileId = await chooseProfileId(ctx, target, client);
+  return { target, client, profileId };
+}
+
+/**
+ * Money moves only with consent: `--yes`, or a yes at the terminal. Checked before any call, so that a script
+ * without a terminal and without `--yes` sends nothing at all.
+ */
+export function checkConsentPossible(ctx: Context, yes: boolean | undefined, what: string): void {
+  if (yes || ctx.io.stdinIsTTY) return;
+  throw new UsageError(
+    `${what} moves money and needs a confirmation, but there is no terminal to ask; nothing was sent.`,
+    {
+      hint: 'Check it with --dry-run, then run it again with --yes.',
+    },
+  );
+}
+
+/** Shows what is about to happen (the environment named plainly) and asks; a no is exit 130 with nothing sent. */
+export async function confirmMoney(
+  ctx: Context,
+  target: Target,
+  yes: boolean | undefined,
+  lines: string[],
+): Promise<void> {
+  const where = target.env === 'production' ? 'PRODUCTION: this moves real money' : 'sandbox (test money)';
+  if (yes) {
+    if (target.env === 'production') ctx.io.err(`Environment: ${where}.`);
+    return;
+  }
+  ctx.io.err([...lines, `Environment: ${where}`].join('\n'));
+  if (!(await ctx.io.confirm('Go ahead?'))) throw new CancelledError('Cancelled; nothing was paid.');
+}

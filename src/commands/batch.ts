@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import {
+  BatchStateFile,
+  parsePaymentsCsv,
+  planGroups,
+  resolveRows,
+  runBatch,
+  sha256,
+  totals,
+} from '../account/batch.js';
+import { listRecipients } from '../account/money.js';
+import { parseCount } from '../account/validate.js';
+import type { Context } from '../context.js';
+import { ApiError, UsageError } from '../errors.js';
+import { type Pace, paceLayer } from '../http/pipeline.js';
+import { formatTable, printJson } from '../util/output.js';
+import { checkConsentPossible, confirmMoney, profileClient } from './account/common.js';
+import type { BatchPayOptions } from './account-specs.js';
+
+export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions): Promise<void> {
+  const concurrency = parseCount(opts.concurrency, '--concurrency', 32);
+  let text: Buffer;
+  try {
+    text = await readFile(file);
+  } catch (error) {
+    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  const rows = await parsePaymentsCsv(text.toString('utf8'), file);
+  if (!opts.dryRun) checkConsentPossible(ctx, opts.yes, 'wise batch pay');
+
+  // One pause for every request of the batch: a 429 slows all of them down instead of failing rows.
+  const pace: Pace = { until: 0 };
+  const { target, client, profileId } = await profileClient(ctx, {
+    maxRetries: 8,
+    layers: (defaults) => {
+      const at = defaults.findIndex((l) => l.name === 'retry');
+      return [...defaults.slice(0, at + 1), paceLayer(pace, ctx.clock, (l) => ctx.debug(l)), ...defaults.slice(at + 1)];
+    },
+  });
+  const planned = resolveRows(rows, await listRecipients(client, profileId), file);
+  const groups = planGroups(planned);
+  const sums = [...totals(planned)].map(([c, v]) => `${v.toFixed(2)} ${c}`).join(', ');
+  const description = [
+    `${planned.length} payment${planned.length === 1 ? '' : 's'} from ${file}: ${sums}`,
+    `${groups.length} batch group${groups.length === 1 ? '' : 's'} (${groups.map((g) => `${g.rows.length} from ${g.sourceCurrency}`).join(', ')})`,
+    `Funding: ${opts.fund === 'balance' ? 'from your balance' : 'left for the Wise app or website'}`,
+  ];
+  if (opts.dryRun) {
+    if (ctx.options.json) {
+      return printJson(ctx, {
+        dryRun: true,
+        payments: planned.length,
+        totals: Object.fromEntries(totals(planned)),
+        groups: groups.map((g) => ({ sourceCurrency: g.sourceCurrency, rows: g.rows.map((r) => r.line) })),
+      });
+    }
+    ctx.io.out(`${description.join('\n')}\n`);
+    ctx.io.err(`Dry run in ${target.env}: every row checked, nothing was sent.`);
+    return;
+  }
+  const state = new BatchStateFile(opts.state ?? `${file}.wise-state.jsonl`);
+  const mode = state.open({ fileHash: sha256(text), account: target.account, env: target.env, profileId, rows });
+  try {
+    if (mode === 'resumed') {
+      ctx.io.err(
+        `Resuming from ${state.path}: ${state.state.transfers.size} of ${rows.length} transfers already made.`,
+      );
+    }
+    await confirmMoney(ctx, target, opts.yes, description);
+    const bar = ctx.io.progress('Transfers', planned.length);
+    let outcome: Awaited<ReturnType<typeof runBatch>>;
+    try {
+      outcome = await runBatch({
+        client,
+        profileId,
+        groups,
+        state,
+        concurrency,
+        fund: opts.fund,
+        name: basename(file),
+        now: () => ctx.clock.now(),
+        onProgress: (n) => bar.update(n),
+        debug: (l) => ctx.debug(l),
+      });
+    } finally {
+      bar.stop();
+    }
+    const failed = outcome.rows.filter((r) => r.error);
+    if (ctx.options.json) {
+      printJson(ctx, { state: state.path, groups: outcome.groups, rows: outcome.rows });
+    } else {
+      ctx.io.out(
+        formatTable(
+          ['BATCH GROUP', 'FROM', 'TRANSFERS', 'STATUS'],
+          outcome.groups.map((g) => [g.id, g.sourceCurrency, String(g.transfers), g.status]),
+        ),
+      );
+      for (const g of outcome.groups.filter((x) => x.status === 'awaiting funding')) {
+        const pay = g.payInDetails?.[0];
+        ctx.io.err(
+          `Fund batch group ${g.id} in the Wise app or website (Payments > Batch payments)${pay?.amount !== undefined ? `, or by bank transfer of ${pay.amount} ${pay.currency} with reference "${pay.reference}"` : ''}.`,
+        );
+      }
+    }
+    if (failed.length) {
+      throw new ApiError(
+        `${failed.length} row${failed.length === 1 ? '' : 's'} failed, so their batch group was not completed or paid:\n  ${failed
+          .slice(0, 20)
+          .map((r) => `line ${r.line}: ${r.error}`)
+          .join('\n  ')}${failed.length > 20 ? `\n  … and ${failed.length - 20} more` : ''}`,
+        {
+          hint: `When the cause is outside the file (funds, limits, a recipient at Wise), run the same command again: ${state.path} keeps what was done and nothing is paid twice.`,
+        },
+      );
+    }
+  } finally {
+    state.close();
+  }
+}

@@ -1,0 +1,729 @@
+/**
+ * The account routes of the emulator, from Wise's API reference: balance statements, activities, rates, recipients
+ * and their account requirements, transfers (idempotent by `customerTransactionId`), funding from a balance, batch
+ * groups (at most 1,000 transfers, a version checked on every change) and profile webhook subscriptions.
+ */
+import { randomUUID } from 'node:crypto';
+import { EUR_RATES } from './quotes.js';
+import { errors, json, type Reply } from './reply.js';
+import type { MockBatchGroup, MockRecipient, MockState, MockTransfer, MockUser } from './state.js';
+import { activityRows, statement } from './statements.js';
+
+export interface AccountRequest {
+  state: MockState;
+  user: MockUser;
+  method: string;
+  path: string;
+  url: URL;
+  body: Buffer;
+  /** A reply refusing the profile when it is not the user's. */
+  ownProfile(id: string): Reply | undefined;
+  /** SCA (and PSD2) for a protected action: a refusal, or the headers a successful answer carries. */
+  protect(action: string): { refused: Reply } | { headers?: Record<string, string> };
+}
+
+/** Wise's transfer states, in the order a funded transfer passes them. */
+const PROGRESS = ['incoming_payment_waiting', 'processing', 'funds_converted', 'outgoing_payment_sent'];
+const BATCH_LIMIT = 1000;
+export const WEBHOOK_TRIGGERS = [
+  'transfers#state-change',
+  'transfers#active-cases',
+  'transfers#payout-failure',
+  'balances#credit',
+  'balances#update',
+  'profiles#verification-state-change',
+  'batch-payment-initiations#state-change',
+];
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+function parseBody(body: Buffer): Record<string, unknown> | Reply {
+  try {
+    const parsed = JSON.parse(body.toString('utf8') || '{}') as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return errors(400, 'INVALID_JSON', 'The request body must be a JSON object');
+    }
+    return parsed as Record<string, unknown>;
+  } catch {
+    return errors(400, 'INVALID_JSON', 'The request body is not JSON');
+  }
+}
+
+const isReply = (value: unknown): value is Reply =>
+  typeof value === 'object' && value !== null && 'status' in value && typeof (value as Reply).status === 'number';
+
+export async function accountRoute(r: AccountRequest): Promise<Reply | undefined> {
+  const { method, path } = r;
+  let m = /^\/v1\/profiles\/(\d+)\/balance-statements\/(\d+)\/statement\.(json|csv|pdf|xlsx|xml|mt940|qif)$/.exec(path);
+  if (m && method === 'GET') {
+    const denied = r.ownProfile(m[1] as string);
+    if (denied) return denied;
+    const profile = r.state.profiles.find((p) => String(p.id) === m?.[1]);
+    const balance = r.state.balances.find((b) => String(b.id) === m?.[2] && String(b.profileId) === m?.[1]);
+    if (!profile || !balance) return errors(404, 'NOT_FOUND', `Balance ${m[2]} not found`);
+    const sca = r.protect('BALANCE__GET_STATEMENT');
+    if ('refused' in sca) return sca.refused;
+    const reply = statement({ state: r.state, profile, balance, format: m[3] as string, url: r.url });
+    return sca.headers && reply.status < 400 ? { ...reply, headers: { ...reply.headers, ...sca.headers } } : reply;
+  }
+  m = /^\/v3\/profiles\/(\d+)\/transfers\/(\d+)\/payments$/.exec(path);
+  if (m && method === 'POST') return fundTransfer(r, m[1] as string, Number(m[2]));
+  m = /^\/v3\/profiles\/(\d+)\/batch-payments\/([^/]+)\/payments$/.exec(path);
+  if (m && method === 'POST') return fundBatch(r, m[1] as string, m[2] as string);
+
+  m = /^\/v1\/profiles\/(\d+)\/activities$/.exec(path);
+  if (m && method === 'GET') return activities(r, Number(m[1]));
+  if (path === '/v1/rates' && method === 'GET') return rates(r.url);
+
+  if (path === '/v2/accounts' && method === 'GET') return listRecipients(r);
+  if (path === '/v1/accounts' && method === 'POST') return createRecipient(r);
+  m = /^\/v1\/quotes\/([^/]+)\/account-requirements$/.exec(path);
+  if (m && (method === 'GET' || method === 'POST')) {
+    const quote = r.state.quotes.get(m[1] as string);
+    if (!quote || quote.user !== r.user.id) return errors(404, 'NOT_FOUND', 'Quote not found');
+    return json(200, requirementsFor(String(quote.targetCurrency)));
+  }
+
+  if (path === '/v1/account-requirements' && method === 'GET') {
+    const target = r.url.searchParams.get('target') ?? '';
+    if (!(target in EUR_RATES)) return errors(400, 'NOT_VALID', 'target: currency not supported');
+    return json(200, requirementsFor(target));
+  }
+  if (path === '/v1/transfers' && method === 'POST') return createTransfer(r);
+  if (path === '/v1/transfers' && method === 'GET') return listTransfers(r);
+  m = /^\/v1\/transfers\/(\d+)$/.exec(path);
+  if (m && method === 'GET') {
+    const transfer = r.state.transfers.get(Number(m[1]));
+    if (!transfer || transfer.userId !== r.user.id) return errors(404, 'NOT_FOUND', 'Transfer not found');
+    advance(transfer);
+    return json(200, transferJson(r.state, transfer));
+  }
+  m = /^\/v1\/transfers\/(\d+)\/cancel$/.exec(path);
+  if (m && method === 'PUT') return cancelTransfer(r, Number(m[1]));
+
+  m = /^\/v3\/profiles\/(\d+)\/batch-groups$/.exec(path);
+  if (m && method === 'POST') return createBatchGroup(r, m[1] as string);
+  m = /^\/v3\/profiles\/(\d+)\/batch-groups\/([^/]+)(\/transfers)?$/.exec(path);
+  if (m) {
+    const denied = r.ownProfile(m[1] as string);
+    if (denied) return denied;
+    const group = r.state.batchGroups.get(m[2] as string);
+    if (!group || String(group.profileId) !== m[1]) return errors(404, 'NOT_FOUND', 'Batch group not found');
+    if (m[3] && method === 'POST') return addBatchTransfer(r, group);
+    if (!m[3] && method === 'GET') return json(200, batchJson(r.state, group));
+    if (!m[3] && method === 'PATCH') return updateBatchGroup(r, group);
+  }
+
+  m = /^\/v3\/profiles\/(\d+)\/subscriptions(?:\/([^/]+))?$/.exec(path);
+  if (m) {
+    const denied = r.ownProfile(m[1] as string);
+    if (denied) return denied;
+    return subscriptions(r, Number(m[1]), m[2], method);
+  }
+  return undefined;
+}
+
+function transferJson(state: MockState, t: MockTransfer): Record<string, unknown> {
+  const business = state.profiles.find((p) => p.id === t.profileId)?.type === 'BUSINESS';
+  return {
+    id: t.id,
+    user: t.userId,
+    targetAccount: t.targetAccount,
+    sourceAccount: null,
+    quote: null,
+    quoteUuid: t.quoteUuid,
+    status: t.status,
+    reference: t.reference,
+    rate: t.rate,
+    created: t.created,
+    business: business ? t.profileId : null,
+    transferRequest: null,
+    details: { reference: t.reference },
+    hasActiveIssues: false,
+    sourceCurrency: t.sourceCurrency,
+    sourceValue: t.sourceValue,
+    targetCurrency: t.targetCurrency,
+    targetValue: t.targetValue,
+    customerTransactionId: t.customerTransactionId,
+  };
+}
+
+/** A funded transfer moves one state on with each read, so that a watcher sees it go out. */
+function advance(t: MockTransfer): void {
+  const at = PROGRESS.indexOf(t.status);
+  if (at >= 1 && at < PROGRESS.length - 1) t.status = PROGRESS[at + 1] as string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The shared checks of `POST /v1/transfers` and a batch group's transfers; the transfer, or Wise's refusal. */
+function newTransfer(r: AccountRequest, input: Record<string, unknown>, profileId?: number): MockTransfer | Reply {
+  const ctid = input.customerTransactionId;
+  if (typeof ctid !== 'string' || !UUID.test(ctid)) {
+    return errors(422, 'NOT_VALID', 'customerTransactionId must be a UUID');
+  }
+  // Wise's idempotency check: the same customerTransactionId gives the transfer made the first time.
+  const existing = r.state.transfersByCustomerId.get(`${r.user.id}:${ctid}`);
+  if (existing !== undefined) return r.state.transfers.get(existing) as MockTransfer;
+  const quote = r.state.quotes.get(String(input.quoteUuid ?? ''));
+  if (!quote || quote.user !== r.user.id) return errors(422, 'NOT_VALID', 'quoteUuid: quote not found');
+  if (profileId !== undefined && quote.profile !== profileId) {
+    return errors(422, 'NOT_VALID', 'quoteUuid: the quote belongs to another profile');
+  }
+  if (Date.parse(String(quote.expirationTime)) <= Date.now()) {
+    return errors(422, 'QUOTE_EXPIRED', 'The quote has expired: create a new quote');
+  }
+  if ([...r.state.transfers.values()].some((t) => t.quoteUuid === quote.id)) {
+    return errors(422, 'QUOTE_ALREADY_USED', 'A transfer was already created with this quote');
+  }
+  const recipient = r.state.recipients.get(Number(input.targetAccount));
+  if (!recipient || recipient.profileId !== quote.profile) {
+    return errors(422, 'NOT_VALID', 'targetAccount: recipient not found');
+  }
+  if (recipient.currency !== quote.targetCurrency) {
+    return errors(
+      422,
+      'NOT_VALID',
+      `targetAccount: the recipient takes ${recipient.currency}, the quote pays ${quote.targetCurrency}`,
+    );
+  }
+  const details = (input.details ?? {}) as { reference?: unknown };
+  const reference = typeof details.reference === 'string' ? details.reference : '';
+  if (reference.length > 35) return errors(422, 'NOT_VALID', 'details.reference: at most 35 characters');
+  const transfer: MockTransfer = {
+    id: 49_000_000 + r.state.transfers.size + 1,
+    userId: r.user.id,
+    profileId: Number(quote.profile),
+    targetAccount: recipient.id,
+    quoteUuid: String(quote.id),
+    customerTransactionId: ctid,
+    status: 'incoming_payment_waiting',
+    reference,
+    rate: Number(quote.rate),
+    sourceCurrency: String(quote.sourceCurrency),
+    sourceValue: Number(quote.sourceAmount),
+    targetCurrency: String(quote.targetCurrency),
+    targetValue: Number(quote.targetAmount),
+    created: new Date().toISOString().replace('T', ' ').slice(0, 19),
+  };
+  r.state.transfers.set(transfer.id, transfer);
+  r.state.transfersByCustomerId.set(`${r.user.id}:${ctid}`, transfer.id);
+  return transfer;
+}
+
+function createTransfer(r: AccountRequest): Reply {
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  const transfer = newTransfer(r, input);
+  return isReply(transfer) ? transfer : json(200, transferJson(r.state, transfer));
+}
+
+function listTransfers(r: AccountRequest): Reply {
+  const q = r.url.searchParams;
+  const profile = q.get('profile');
+  const statuses = q.get('status')?.split(',').filter(Boolean);
+  const limit = Math.min(Number(q.get('limit') ?? 100) || 100, 1000);
+  const offset = Number(q.get('offset') ?? 0) || 0;
+  const from = Date.parse(q.get('createdDateStart') ?? '');
+  const to = Date.parse(q.get('createdDateEnd') ?? '');
+  const list = [...r.state.transfers.values()]
+    .filter((t) => t.userId === r.user.id)
+    .filter((t) => !profile || String(t.profileId) === profile)
+    .filter((t) => !statuses?.length || statuses.includes(t.status))
+    .filter((t) => Number.isNaN(from) || Date.parse(`${t.created.replace(' ', 'T')}Z`) >= from)
+    .filter((t) => Number.isNaN(to) || Date.parse(`${t.created.replace(' ', 'T')}Z`) <= to)
+    .sort((a, b) => b.id - a.id);
+  return json(
+    200,
+    list.slice(offset, offset + limit).map((t) => transferJson(r.state, t)),
+  );
+}
+
+function cancelTransfer(r: AccountRequest, id: number): Reply {
+  const transfer = r.state.transfers.get(id);
+  if (!transfer || transfer.userId !== r.user.id) return errors(404, 'NOT_FOUND', 'Transfer not found');
+  if (transfer.status !== 'incoming_payment_waiting') {
+    return errors(409, 'TRANSFER_CANNOT_BE_CANCELLED', `A transfer in state ${transfer.status} cannot be cancelled`);
+  }
+  transfer.status = 'cancelled';
+  return json(200, transferJson(r.state, transfer));
+}
+
+/** Takes a transfer's source amount from the profile's balance: the payment's result as Wise answers it. */
+function payFromBalance(r: AccountRequest, transfers: MockTransfer[]): { status: string; errorCode: string | null } {
+  const first = transfers[0];
+  if (!first) return { status: 'REJECTED', errorCode: 'transfer.empty' };
+  const balance = r.state.balances.find((b) => b.profileId === first.profileId && b.currency === first.sourceCurrency);
+  const total = round(transfers.reduce((sum, t) => sum + t.sourceValue, 0));
+  if (!balance || balance.value < total) return { status: 'REJECTED', errorCode: 'transfer.insufficient_funds' };
+  balance.value = round(balance.value - total);
+  for (const t of transfers) t.status = 'processing';
+  return { status: 'COMPLETED', errorCode: null };
+}
+
+function fundTransfer(r: AccountRequest, profileId: string, transferId: number): Reply {
+  const denied = r.ownProfile(profileId);
+  if (denied) return denied;
+  const transfer = r.state.transfers.get(transferId);
+  if (!transfer || String(transfer.profileId) !== profileId) return errors(404, 'NOT_FOUND', 'Transfer not found');
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  if (input.type !== 'BALANCE') return errors(422, 'NOT_VALID', 'type: only BALANCE can be paid over the API');
+  const sca = r.protect('TRANSFER__FUND');
+  if ('refused' in sca) return sca.refused;
+  if (transfer.batchGroupId) return errors(422, 'NOT_VALID', 'Transfers of a batch group are funded with the group');
+  const result =
+    transfer.status === 'incoming_payment_waiting'
+      ? payFromBalance(r, [transfer])
+      : {
+          status: 'REJECTED',
+          errorCode: transfer.status === 'cancelled' ? 'transfer.cancelled' : 'transfer.already_paid',
+        };
+  return json(
+    200,
+    {
+      type: 'BALANCE',
+      status: result.status,
+      errorCode: result.errorCode,
+      balanceTransactionId: result.errorCode ? null : 60_000_000 + transfer.id,
+    },
+    sca.headers,
+  );
+}
+
+function batchJson(state: MockState, g: MockBatchGroup): Record<string, unknown> {
+  const transfers = g.transferIds.map((id) => state.transfers.get(id) as MockTransfer);
+  return {
+    id: g.id,
+    version: g.version,
+    name: g.name,
+    sourceCurrency: g.sourceCurrency,
+    status: g.status,
+    transferIds: g.transferIds,
+    payInDetails:
+      g.status === 'COMPLETED' && !g.funded
+        ? [
+            {
+              type: 'bank_transfer',
+              reference: `BATCH ${g.id.slice(0, 8).toUpperCase()}`,
+              amount: round(transfers.reduce((sum, t) => sum + t.sourceValue, 0)),
+              currency: g.sourceCurrency,
+            },
+          ]
+        : [],
+  };
+}
+
+function createBatchGroup(r: AccountRequest, profileId: string): Reply {
+  const denied = r.ownProfile(profileId);
+  if (denied) return denied;
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  if (typeof input.sourceCurrency !== 'string' || !/^[A-Z]{3}$/.test(input.sourceCurrency)) {
+    return errors(422, 'NOT_VALID', 'sourceCurrency: a currency code is required');
+  }
+  const group: MockBatchGroup = {
+    id: randomUUID(),
+    profileId: Number(profileId),
+    userId: r.user.id,
+    version: 1,
+    name: typeof input.name === 'string' ? input.name : '',
+    sourceCurrency: input.sourceCurrency,
+    status: 'NEW',
+    transferIds: [],
+    funded: false,
+  };
+  r.state.batchGroups.set(group.id, group);
+  return json(200, batchJson(r.state, group));
+}
+
+function addBatchTransfer(r: AccountRequest, group: MockBatchGroup): Reply {
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  const known = r.state.transfersByCustomerId.get(`${r.user.id}:${String(input.customerTransactionId)}`);
+  if (known !== undefined) return json(200, transferJson(r.state, r.state.transfers.get(known) as MockTransfer));
+  if (group.status !== 'NEW') return errors(409, 'BATCH_GROUP_CLOSED', `The batch group is ${group.status}`);
+  if (group.transferIds.length >= BATCH_LIMIT) {
+    return errors(422, 'BATCH_GROUP_FULL', `A batch group holds at most ${BATCH_LIMIT} transfers`);
+  }
+  const quote = r.state.quotes.get(String(input.quoteUuid ?? ''));
+  if (quote && quote.sourceCurrency !== group.sourceCurrency) {
+    return errors(
+      422,
+      'NOT_VALID',
+      `The batch group pays from ${group.sourceCurrency}, the quote from ${quote.sourceCurrency}`,
+    );
+  }
+  const transfer = newTransfer(r, input, group.profileId);
+  if (isReply(transfer)) return transfer;
+  transfer.batchGroupId = group.id;
+  group.transferIds.push(transfer.id);
+  group.version += 1;
+  return json(200, transferJson(r.state, transfer));
+}
+
+function updateBatchGroup(r: AccountRequest, group: MockBatchGroup): Reply {
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  if (input.version !== group.version) {
+    return errors(
+      409,
+      'VERSION_MISMATCH',
+      `The batch group is at version ${group.version}, not ${String(input.version)}`,
+    );
+  }
+  if (input.status === 'COMPLETED') {
+    if (group.status !== 'NEW') return errors(409, 'BATCH_GROUP_CLOSED', `The batch group is ${group.status}`);
+    group.status = 'COMPLETED';
+  } else if (input.status === 'CANCELLED') {
+    if (group.funded) return errors(409, 'BATCH_GROUP_FUNDED', 'A funded batch group cannot be cancelled');
+    group.status = 'CANCELLED';
+    for (const id of group.transferIds) (r.state.transfers.get(id) as MockTransfer).status = 'cancelled';
+  } else {
+    return errors(422, 'NOT_VALID', 'status must be COMPLETED or CANCELLED');
+  }
+  group.version += 1;
+  return json(200, batchJson(r.state, group));
+}
+
+function fundBatch(r: AccountRequest, profileId: string, groupId: string): Reply {
+  const denied = r.ownProfile(profileId);
+  if (denied) return denied;
+  const group = r.state.batchGroups.get(groupId);
+  if (!group || String(group.profileId) !== profileId) return errors(404, 'NOT_FOUND', 'Batch group not found');
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  if (input.type !== 'BALANCE') return errors(422, 'NOT_VALID', 'type: only BALANCE');
+  if (group.status !== 'COMPLETED') return errors(409, 'BATCH_GROUP_NOT_COMPLETED', 'Complete the batch group first');
+  if (group.funded) return errors(409, 'BATCH_GROUP_FUNDED', 'The batch group is already funded');
+  const sca = r.protect('BATCH_GROUP__FUND');
+  if ('refused' in sca) return sca.refused;
+  const transfers = group.transferIds.map((id) => r.state.transfers.get(id) as MockTransfer);
+  const result = payFromBalance(r, transfers);
+  if (!result.errorCode) group.funded = true;
+  return json(
+    200,
+    transfers.map((t) => ({ transferId: t.id, type: 'BALANCE', status: result.status, errorCode: result.errorCode })),
+    sca.headers,
+  );
+}
+
+function activities(r: AccountRequest, profileId: number): Reply {
+  const denied = r.ownProfile(String(profileId));
+  if (denied) return denied;
+  const q = r.url.searchParams;
+  const since = q.get('since') ? Date.parse(q.get('since') as string) : 0;
+  const until = q.get('until') ? Date.parse(q.get('until') as string) : Date.now();
+  if (Number.isNaN(since) || Number.isNaN(until)) return errors(400, 'NOT_VALID', 'since/until must be ISO 8601 times');
+  const size = Math.min(Math.max(Number(q.get('size') ?? 10) || 10, 1), 100);
+  const cursor = q.get('nextCursor');
+  const offset = cursor ? Number(Buffer.from(cursor, 'base64url').toString('utf8')) : 0;
+  if (!Number.isInteger(offset) || offset < 0) return errors(400, 'NOT_VALID', 'nextCursor is not valid');
+  const page: Record<string, unknown>[] = [];
+  let n = 0;
+  let more = false;
+  for (const { balance, transaction: t } of activityRows(r.state, profileId, since, until)) {
+    if (n++ < offset) continue;
+    if (page.length === size) {
+      more = true;
+      break;
+    }
+    const incoming = t.value > 0;
+    page.push({
+      id: `TU9ORVRBUllfQUNUSVZJVFk6OjE${balance.id}${t.index}`,
+      type: incoming ? 'BALANCE_DEPOSIT' : t.kind === 'CARD' ? 'CARD_PAYMENT' : 'TRANSFER',
+      resource: {
+        type: incoming ? 'BALANCE_TRANSACTION' : t.kind === 'CARD' ? 'CARD_TRANSACTION' : 'TRANSFER',
+        id: String(t.index),
+      },
+      title: incoming ? `<strong>${t.counterparty}</strong>` : `<strong>${t.counterparty}</strong>`,
+      description: incoming ? `Received, ${t.reference}` : `Sent, ${t.reference}`,
+      primaryAmount: `${incoming ? '+ ' : ''}${Math.abs(t.value).toFixed(2)} ${balance.currency}`,
+      secondaryAmount: '',
+      status: 'COMPLETED',
+      createdOn: new Date(t.time).toISOString(),
+      updatedOn: new Date(t.time).toISOString(),
+    });
+  }
+  return json(200, {
+    cursor: more ? Buffer.from(String(offset + size)).toString('base64url') : null,
+    activities: page,
+  });
+}
+
+/** The quotes' mid-market rates, wobbling a little over time. */
+function rateAt(source: string, target: string, time: number): number {
+  const base = (EUR_RATES[target] as number) / (EUR_RATES[source] as number);
+  if (source === target) return 1;
+  return Number((base * (1 + 0.004 * Math.sin(time / 43_200_000))).toFixed(6));
+}
+
+function rates(url: URL): Reply {
+  const q = url.searchParams;
+  const source = q.get('source');
+  const target = q.get('target');
+  if (!source || !(source in EUR_RATES)) return errors(400, 'NOT_VALID', 'source: currency not supported');
+  if (!target || !(target in EUR_RATES)) return errors(400, 'NOT_VALID', 'target: currency not supported');
+  const row = (time: number) => ({
+    rate: rateAt(source, target, time),
+    source,
+    target,
+    time: new Date(time).toISOString().replace('Z', '+0000'),
+  });
+  const from = q.get('from');
+  const to = q.get('to');
+  if (from || to) {
+    const start = Date.parse(from ?? '');
+    const end = Date.parse(to ?? '');
+    if (Number.isNaN(start) || Number.isNaN(end) || end < start)
+      return errors(400, 'NOT_VALID', 'from and to must be times, from first');
+    const group = q.get('group') ?? 'day';
+    const step = { day: 86_400_000, hour: 3_600_000, minute: 60_000 }[group];
+    if (!step) return errors(400, 'NOT_VALID', 'group must be day, hour or minute');
+    if ((end - start) / step > 10_000) return errors(400, 'NOT_VALID', 'Too many points: choose a coarser group');
+    const points = [];
+    for (let t = Math.ceil(start / step) * step; t <= end; t += step) points.push(row(t));
+    return json(200, points);
+  }
+  const time = q.get('time') ? Date.parse(q.get('time') as string) : Date.now();
+  if (Number.isNaN(time)) return errors(400, 'NOT_VALID', 'time must be a time');
+  return json(200, [row(time)]);
+}
+
+interface RequirementField {
+  key: string;
+  name: string;
+  type?: 'text' | 'select';
+  example?: string;
+  regex?: string;
+  values?: string[];
+}
+
+const HOLDER: RequirementField = {
+  key: 'accountHolderName',
+  name: 'Full name of the account holder',
+  example: 'Jane Doe',
+  regex: '^.{2,70}$',
+};
+const REQUIREMENTS: Record<string, { type: string; title: string; fields: RequirementField[] }> = {
+  GBP: {
+    type: 'sort_code',
+    title: 'Local bank account',
+    fields: [
+      HOLDER,
+      { key: 'sortCode', name: 'UK sort code', example: '231470', regex: '^\\d{6}$' },
+      { key: 'accountNumber', name: 'Account number', example: '28821822', regex: '^\\d{8}$' },
+    ],
+  },
+  USD: {
+    type: 'aba',
+    title: 'Local bank account',
+    fields: [
+      HOLDER,
+      { key: 'abartn', name: 'ACH routing number', example: '026009593', regex: '^\\d{9}$' },
+      { key: 'accountNumber', name: 'Account number', example: '12345678', regex: '^\\d{4,17}$' },
+      { key: 'accountType', name: 'Account type', type: 'select', values: ['CHECKING', 'SAVINGS'] },
+      { key: 'address.country', name: 'Country', example: 'US', regex: '^[A-Z]{2}$' },
+      { key: 'address.city', name: 'City', example: 'New York', regex: '^.{1,60}$' },
+      { key: 'address.firstLine', name: 'Address', example: '50 Main St', regex: '^.{1,100}$' },
+      { key: 'address.postCode', name: 'ZIP code', example: '10001', regex: '^.{3,10}$' },
+    ],
+  },
+};
+const IBAN: { type: string; title: string; fields: RequirementField[] } = {
+  type: 'iban',
+  title: 'IBAN',
+  fields: [
+    HOLDER,
+    { key: 'iban', name: 'IBAN', example: 'DE89370400440532013000', regex: '^[A-Z]{2}\\d{2}[A-Z0-9]{11,30}$' },
+  ],
+};
+
+function requirementOf(currency: string) {
+  return REQUIREMENTS[currency] ?? IBAN;
+}
+
+function requirementsFor(currency: string) {
+  const r = requirementOf(currency);
+  return [
+    {
+      type: r.type,
+      title: r.title,
+      usageInfo: null,
+      fields: r.fields.map((f) => ({
+        name: f.name,
+        group: [
+          {
+            key: f.key,
+            type: f.type ?? 'text',
+            refreshRequirementsOnChange: false,
+            required: true,
+            displayFormat: null,
+            example: f.example ?? '',
+            minLength: null,
+            maxLength: null,
+            validationRegexp: f.regex ?? null,
+            validationAsync: null,
+            valuesAllowed: f.values ? f.values.map((v) => ({ key: v, name: v })) : null,
+          },
+        ],
+      })),
+    },
+  ];
+}
+
+/** An IBAN's check digits (ISO 13616, mod 97). */
+function validIban(iban: string): boolean {
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rest = 0;
+  for (const ch of moved) {
+    const digits = /\d/.test(ch) ? ch : String(ch.charCodeAt(0) - 55);
+    for (const d of digits) rest = (rest * 10 + Number(d)) % 97;
+  }
+  return rest === 1;
+}
+
+function summary(r: MockRecipient): string {
+  const d = r.details as Record<string, string>;
+  if (r.type === 'sort_code') return `(${d.sortCode?.replace(/(\d\d)(\d\d)(\d\d)/, '$1-$2-$3')}) ${d.accountNumber}`;
+  if (r.type === 'aba') return `${d.abartn} ${d.accountNumber}`;
+  return String(d.iban ?? '').replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+function recipientV2(r: MockRecipient): Record<string, unknown> {
+  return {
+    id: r.id,
+    creatorId: 1001,
+    profileId: r.profileId,
+    name: { fullName: r.accountHolderName },
+    currency: r.currency,
+    country: r.country,
+    type: r.type.toUpperCase(),
+    legalEntityType: /Ltd|Inc|GmbH/.test(r.accountHolderName) ? 'BUSINESS' : 'PERSON',
+    active: r.active,
+    details: r.details,
+    accountSummary: summary(r),
+    longAccountSummary: `${r.currency} account ending in ${summary(r).slice(-4)}`,
+    ownedByCustomer: false,
+  };
+}
+
+function listRecipients(r: AccountRequest): Reply {
+  const q = r.url.searchParams;
+  const profileId = q.get('profileId');
+  if (!profileId) return errors(400, 'NotNull', 'profileId: must not be null');
+  const denied = r.ownProfile(profileId);
+  if (denied) return denied;
+  const currency = q.get('currency');
+  const size = Math.min(Math.max(Number(q.get('size') ?? 20) || 20, 1), 200);
+  const seek = Number(q.get('seekPosition') ?? 0) || 0;
+  const all = [...r.state.recipients.values()]
+    .filter((x) => String(x.profileId) === profileId && x.active && (!currency || x.currency === currency))
+    .sort((a, b) => a.id - b.id)
+    .filter((x) => x.id > seek);
+  const page = all.slice(0, size);
+  const next = all.length > size ? page[page.length - 1]?.id : undefined;
+  return json(200, {
+    content: page.map(recipientV2),
+    sort: { empty: false, sorted: true, unsorted: false },
+    size: page.length,
+    seekPositionForCurrent: seek,
+    ...(next !== undefined ? { seekPositionForNext: next } : {}),
+  });
+}
+
+function createRecipient(r: AccountRequest): Reply {
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  const profile = String(input.profile ?? '');
+  const denied = r.ownProfile(profile);
+  if (denied) return denied;
+  const currency = String(input.currency ?? '');
+  if (!(currency in EUR_RATES)) return errors(422, 'NOT_VALID', 'currency: not supported');
+  const requirement = requirementOf(currency);
+  if (input.type !== requirement.type) {
+    return errors(422, 'NOT_VALID', `type: ${currency} recipients are of type ${requirement.type}`);
+  }
+  const details = (input.details ?? {}) as Record<string, unknown>;
+  const problems: { code: string; message: string; path: string; arguments: string[] }[] = [];
+  for (const field of requirement.fields) {
+    const value =
+      field.key === 'accountHolderName'
+        ? input.accountHolderName
+        : field.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], details);
+    const text = typeof value === 'string' ? value : '';
+    const ok = field.values ? field.values.includes(text) : new RegExp(field.regex ?? '.').test(text);
+    if (!ok || (field.key === 'iban' && !validIban(text))) {
+      problems.push({
+        code: 'NOT_VALID',
+        message: `Please specify a valid ${field.name.toLowerCase()}`,
+        path: field.key,
+        arguments: [field.key, text],
+      });
+    }
+  }
+  if (problems.length) return json(422, { errors: problems });
+  const created: MockRecipient = {
+    id: 8001 + [...r.state.recipients.keys()].filter((id) => id > 8000).length,
+    profileId: Number(profile),
+    accountHolderName: String(input.accountHolderName),
+    currency,
+    country: currency === 'GBP' ? 'GB' : currency === 'USD' ? 'US' : String(details.iban ?? 'DE').slice(0, 2),
+    type: requirement.type,
+    details,
+    active: true,
+  };
+  r.state.recipients.set(created.id, created);
+  return json(200, {
+    id: created.id,
+    business: null,
+    profile: created.profileId,
+    accountHolderName: created.accountHolderName,
+    currency,
+    country: created.country,
+    type: created.type,
+    details,
+    user: r.user.id,
+    active: true,
+    ownedByCustomer: false,
+  });
+}
+
+function subscriptions(r: AccountRequest, profileId: number, id: string | undefined, method: string): Reply {
+  const mine = () =>
+    [...r.state.subscriptions.values()].filter((s) => (s.scope as { id: string }).id === String(profileId));
+  if (!id && method === 'GET') return json(200, mine());
+  if (!id && method === 'POST') {
+    const input = parseBody(r.body);
+    if (isReply(input)) return input;
+    const delivery = (input.delivery ?? {}) as { version?: unknown; url?: unknown };
+    if (typeof input.name !== 'string' || !input.name) return errors(422, 'NOT_VALID', 'name is required');
+    if (typeof input.trigger_on !== 'string' || !WEBHOOK_TRIGGERS.includes(input.trigger_on)) {
+      return errors(422, 'NOT_VALID', `trigger_on must be one of ${WEBHOOK_TRIGGERS.join(', ')}`);
+    }
+    if (typeof delivery.url !== 'string' || !/^https:\/\/[^/]/.test(delivery.url)) {
+      return errors(422, 'NOT_VALID', 'delivery.url must be an https:// URL');
+    }
+    const subscription = {
+      id: randomUUID(),
+      name: input.name,
+      delivery: { version: typeof delivery.version === 'string' ? delivery.version : '2.0.0', url: delivery.url },
+      trigger_on: input.trigger_on,
+      scope: { domain: 'profile', id: String(profileId) },
+      created_by: { type: 'user', id: String(r.user.id) },
+      created_at: new Date().toISOString(),
+    };
+    r.state.subscriptions.set(subscription.id, subscription);
+    return json(201, subscription);
+  }
+  const found = id ? r.state.subscriptions.get(id) : undefined;
+  if (!found || (found.scope as { id: string }).id !== String(profileId)) {
+    return errors(404, 'NOT_FOUND', 'Subscription not found');
+  }
+  if (method === 'GET') return json(200, found);
+  if (method === 'DELETE') {
+    r.state.subscriptions.delete(found.id as string);
+    return { status: 204 };
+  }
+  return errors(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+}
