@@ -44,8 +44,37 @@ export interface BatchRow {
   idempotencyKey?: string;
 }
 
-/** Reads the CSV; every problem of every row is collected, then reported at once with line numbers (exit 2). */
-export async function parsePaymentsCsv(text: string, file: string): Promise<BatchRow[]> {
+/** A problem of one row of the file, with its line. */
+export interface RowProblem {
+  line: number;
+  problem: string;
+}
+
+/** Every bad row of a file, found before anything is sent (exit 2); `rows` lists them all, by line. */
+export class BadRowsError extends UsageError {
+  constructor(
+    file: string,
+    readonly rows: RowProblem[],
+  ) {
+    const sorted = [...rows].sort((a, b) => a.line - b.line);
+    super(
+      `${file} has ${rows.length} bad row${rows.length === 1 ? '' : 's'}; nothing was sent: ${sorted.map((r) => `line ${r.line}: ${r.problem}`).join('; ')}.`,
+      {
+        hint: 'Fix these rows and run again; `wise recipients list` shows the recipients and their currencies.',
+        details: { rows: sorted },
+      },
+    );
+  }
+}
+
+/**
+ * Reads the CSV: the rows that are well formed, and the problem of every other row with its line (the file's shape,
+ * a missing header column, is an error at once).
+ */
+export async function parsePaymentsCsv(
+  text: string,
+  file: string,
+): Promise<{ rows: BatchRow[]; problems: RowProblem[] }> {
   const { parse } = await import('csv-parse/sync');
   let records: string[][];
   try {
@@ -65,7 +94,7 @@ export async function parsePaymentsCsv(text: string, file: string): Promise<Batc
     );
   }
   if (!rows.length) throw new UsageError(`${file} has a header but no payments.`);
-  const problems: string[] = [];
+  const problems: RowProblem[] = [];
   const out: BatchRow[] = [];
   const keys = new Map<string, number>();
   // csv-parse reports where each record started; with skip_empty_lines the index alone would drift.
@@ -73,21 +102,20 @@ export async function parsePaymentsCsv(text: string, file: string): Promise<Batc
   rows.forEach((cells, i) => {
     const line = lines[i + 1] ?? i + 2;
     const cell = (name: string) => cells[columns.indexOf(name)] ?? '';
-    const at = (what: string) => `line ${line}: ${what}`;
     try {
       const recipient = cell('recipient');
-      if (!recipient) throw new UsageError(at('recipient is empty'));
-      const amount = parseAmount(cell('amount'), at('amount'));
-      const currency = parseCurrency(cell('currency'), at('currency'));
-      const source = cell('source_currency') ? parseCurrency(cell('source_currency'), at('source_currency')) : currency;
+      if (!recipient) throw new UsageError('recipient is empty');
+      const amount = parseAmount(cell('amount'), 'amount');
+      const currency = parseCurrency(cell('currency'), 'currency');
+      const source = cell('source_currency') ? parseCurrency(cell('source_currency'), 'source_currency') : currency;
       const reference = cell('reference');
       if (reference.length > 35)
-        throw new UsageError(at(`reference is ${reference.length} characters; Wise takes at most 35`));
+        throw new UsageError(`reference is ${reference.length} characters; Wise takes at most 35`);
       const rawKey = cell('idempotency_key');
-      const idempotencyKey = rawKey ? parseIdempotencyKey(rawKey, at('idempotency_key')) : undefined;
+      const idempotencyKey = rawKey ? parseIdempotencyKey(rawKey, 'idempotency_key') : undefined;
       if (idempotencyKey) {
         const twice = keys.get(idempotencyKey);
-        if (twice) throw new UsageError(at(`idempotency_key is the same as on line ${twice}`));
+        if (twice) throw new UsageError(`idempotency_key is the same as on line ${twice}`);
         keys.set(idempotencyKey, line);
       }
       out.push({
@@ -100,15 +128,10 @@ export async function parsePaymentsCsv(text: string, file: string): Promise<Batc
         ...(idempotencyKey ? { idempotencyKey } : {}),
       });
     } catch (error) {
-      problems.push((error as Error).message.replace(/\.$/, ''));
+      problems.push({ line, problem: (error as Error).message.replace(/\.$/, '') });
     }
   });
-  if (problems.length) {
-    throw new UsageError(
-      `${file} has ${problems.length} bad row${problems.length === 1 ? '' : 's'}; nothing was sent:\n  ${problems.join('\n  ')}`,
-    );
-  }
-  return out;
+  return { rows: out, problems };
 }
 
 /** The line each non-empty record starts on (1-based), for messages. */
@@ -136,31 +159,29 @@ export interface PlannedRow extends BatchRow {
   target: Recipient;
 }
 
-/** Checks each row's recipient against the profile's recipients (one list call); problems with line numbers. */
-export function resolveRows(rows: readonly BatchRow[], recipients: readonly Recipient[], file: string): PlannedRow[] {
-  const problems: string[] = [];
+/**
+ * Checks each row's recipient against the profile's recipients (one list call). Throws BadRowsError with these
+ * problems and the ones the file already had, so that every bad row is reported at once.
+ */
+export function resolveRows(
+  parsed: { rows: readonly BatchRow[]; problems: readonly RowProblem[] },
+  recipients: readonly Recipient[],
+  file: string,
+): PlannedRow[] {
+  const problems: RowProblem[] = [...parsed.problems];
   const out: PlannedRow[] = [];
-  for (const row of rows) {
+  for (const row of parsed.rows) {
     try {
-      const target = findRecipient(recipients, row.recipient, `line ${row.line}`);
+      const target = findRecipient(recipients, row.recipient, 'recipient');
       if (target.currency !== row.currency) {
-        throw new UsageError(
-          `line ${row.line}: ${target.name} (${target.id}) takes ${target.currency}, not ${row.currency}`,
-        );
+        throw new UsageError(`${target.name} (${target.id}) takes ${target.currency}, not ${row.currency}`);
       }
       out.push({ ...row, target });
     } catch (error) {
-      problems.push((error as Error).message.replace(/\.$/, ''));
+      problems.push({ line: row.line, problem: (error as Error).message.replace(/\.$/, '') });
     }
   }
-  if (problems.length) {
-    throw new UsageError(
-      `${file} has ${problems.length} bad row${problems.length === 1 ? '' : 's'}; nothing was sent:\n  ${problems.join('\n  ')}`,
-      {
-        hint: 'See `wise recipients list`.',
-      },
-    );
-  }
+  if (problems.length) throw new BadRowsError(file, problems);
   return out;
 }
 

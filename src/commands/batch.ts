@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
+  BadRowsError,
   BatchStateFile,
   parsePaymentsCsv,
   planGroups,
@@ -26,7 +27,8 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
   } catch (error) {
     throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
   }
-  const rows = await parsePaymentsCsv(text.toString('utf8'), file);
+  const parsed = await parsePaymentsCsv(text.toString('utf8'), file);
+  const rows = parsed.rows;
   if (!opts.dryRun) checkConsentPossible(ctx, opts.yes, 'wise batch pay');
 
   // One pause for every request of the batch: a 429 slows all of them down instead of failing rows.
@@ -38,7 +40,23 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
       return [...defaults.slice(0, at + 1), paceLayer(pace, ctx.clock, (l) => ctx.debug(l)), ...defaults.slice(at + 1)];
     },
   });
-  const planned = resolveRows(rows, await listRecipients(client, profileId), file);
+  let planned: ReturnType<typeof resolveRows>;
+  try {
+    planned = resolveRows(parsed, await listRecipients(client, profileId), file);
+  } catch (error) {
+    // One line per bad row on a terminal; --json has them in error.rows.
+    if (error instanceof BadRowsError && !ctx.options.json) {
+      for (const r of error.rows) ctx.io.err(`  line ${r.line}: ${r.problem}`);
+      throw new UsageError(
+        `${file} has ${error.rows.length} bad row${error.rows.length === 1 ? '' : 's'} (listed above); nothing was sent.`,
+        {
+          ...(error.hint ? { hint: error.hint } : {}),
+          ...(error.details ? { details: error.details } : {}),
+        },
+      );
+    }
+    throw error;
+  }
   const groups = planGroups(planned);
   const sums = [...totals(planned)].map(([c, v]) => `${v.toFixed(2)} ${c}`).join(', ');
   const description = [
@@ -87,6 +105,7 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
       bar.stop();
     }
     const failed = outcome.rows.filter((r) => r.error);
+    if (!ctx.options.json) for (const r of failed) ctx.io.err(`  line ${r.line}: ${r.error}`);
     if (ctx.options.json) {
       printJson(ctx, { state: state.path, groups: outcome.groups, rows: outcome.rows });
     } else {
@@ -105,11 +124,12 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
     }
     if (failed.length) {
       throw new ApiError(
-        `${failed.length} row${failed.length === 1 ? '' : 's'} failed, so their batch group was not completed or paid:\n  ${failed
-          .slice(0, 20)
+        `${failed.length} row${failed.length === 1 ? '' : 's'} failed, so their batch group was not completed or paid: ${failed
+          .slice(0, 5)
           .map((r) => `line ${r.line}: ${r.error}`)
-          .join('\n  ')}${failed.length > 20 ? `\n  … and ${failed.length - 20} more` : ''}`,
+          .join('; ')}${failed.length > 5 ? `; and ${failed.length - 5} more` : ''}.`,
         {
+          details: { rows: failed.map((r) => ({ line: r.line, problem: r.error })) },
           hint: `When the cause is outside the file (funds, limits, a recipient at Wise), run the same command again: ${state.path} keeps what was done and nothing is paid twice.`,
         },
       );

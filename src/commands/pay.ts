@@ -10,7 +10,7 @@ import {
 } from '../account/money.js';
 import { formatMoney, parseAmount, parseCurrency, parseIdempotencyKey } from '../account/validate.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError, WiseError } from '../errors.js';
 import { formatTable, printJson } from '../util/output.js';
 import { checkConsentPossible, confirmMoney, profileClient } from './account/common.js';
 import type { PayOptions } from './account-specs.js';
@@ -88,7 +88,25 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
   });
   // The same key gives the transfer made the first time; if that one was funded already, it is not paid again.
   const alreadyFunded = transfer.status !== 'incoming_payment_waiting';
-  const payment = alreadyFunded ? undefined : await fundTransfer(client, profileId, transfer.id);
+  let payment: Awaited<ReturnType<typeof fundTransfer>> | undefined;
+  if (!alreadyFunded) {
+    try {
+      payment = await fundTransfer(client, profileId, transfer.id);
+    } catch (error) {
+      // The transfer exists at Wise and waits for its money: say which one, and how to finish or undo it.
+      if (error instanceof WiseError) {
+        throw new (error.constructor as typeof WiseError)(
+          `${error.message} Transfer ${transfer.id} was created and is not funded.`,
+          {
+            hint: `${error.hint ? `${error.hint} ` : ''}Fund it in the Wise app, run this command again with --idempotency-key ${key}, or cancel it: \`wise transfer cancel ${transfer.id}\`.`,
+            details: { ...error.details, transferId: transfer.id },
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
   if (ctx.options.json) {
     return printJson(ctx, {
       ...plan,

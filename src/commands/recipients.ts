@@ -29,6 +29,7 @@ export async function recipientsList(ctx: Context, opts: RecipientsListOptions):
 /** One field of Wise's account-requirements form. */
 interface FieldSpec {
   key: string;
+  /** The label of the field (Wise gives it on the group around the field). */
   name: string;
   type: string;
   required: boolean;
@@ -40,7 +41,7 @@ interface FieldSpec {
 interface Requirement {
   type: string;
   title: string;
-  fields: { name: string; group: FieldSpec[] }[];
+  fields: { name: string; group: Omit<FieldSpec, 'name'>[] }[];
 }
 
 function parseFields(raw: readonly string[]): Map<string, string> {
@@ -91,7 +92,7 @@ export async function recipientsAdd(ctx: Context, opts: RecipientsAddOptions): P
       `There is no ${wantedType} form for ${currency}; Wise offers ${forms.map((f) => f.type).join(', ')}.`,
     );
   }
-  const fields = form.fields.flatMap((f) => f.group);
+  const fields = form.fields.flatMap((f) => f.group.map((g) => ({ ...g, name: f.name })));
   const unknown = [...given.keys()].filter((k) => !fields.some((f) => f.key === k));
   if (unknown.length) {
     throw new UsageError(
@@ -123,7 +124,7 @@ export async function recipientsAdd(ctx: Context, opts: RecipientsAddOptions): P
     else values.set(field.key, value.trim());
   }
   if (problems.length) {
-    throw new UsageError(`The ${currency} recipient is not complete; nothing was sent:\n  ${problems.join('\n  ')}`, {
+    throw new UsageError(`The ${currency} recipient is not complete; nothing was sent: ${problems.join('; ')}.`, {
       hint: 'Give each with --field key=value (or run on a terminal to be asked).',
     });
   }

@@ -170,6 +170,10 @@ function newTransfer(r: AccountRequest, input: Record<string, unknown>, profileI
   if (profileId !== undefined && quote.profile !== profileId) {
     return errors(422, 'NOT_VALID', 'quoteUuid: the quote belongs to another profile');
   }
+  if (r.state.expireNextQuotes > 0) {
+    r.state.expireNextQuotes -= 1;
+    quote.expirationTime = new Date(Date.now() - 1000).toISOString();
+  }
   if (Date.parse(String(quote.expirationTime)) <= Date.now()) {
     return errors(422, 'QUOTE_EXPIRED', 'The quote has expired: create a new quote');
   }

@@ -175,7 +175,10 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     if (path === '/__mock/requests' && method === 'GET') return json(200, requests);
     if (path === '/__mock/transfers' && method === 'GET') return json(200, [...state.transfers.values()]);
     if (path === '/__mock/expire-quotes' && method === 'POST') {
-      // What 30 minutes do to a quote: every quote made so far is past its expirationTime.
+      // What 30 minutes do to a quote: every quote made so far is past its expirationTime; with `next`, also the
+      // quotes of the next so many transfer creations (they expire on the way).
+      const { next } = JSON.parse(body.toString('utf8') || '{}') as { next?: number };
+      if (Number.isInteger(next)) state.expireNextQuotes = next as number;
       const past = new Date(Date.now() - 1000).toISOString();
       for (const quote of state.quotes.values()) quote.expirationTime = past;
       return json(200, { expired: state.quotes.size });

@@ -98,6 +98,8 @@ export interface MockState {
   subscriptions: Map<string, Record<string, unknown>>;
   /** Synthetic statement transactions per balance id: `count` spread evenly over [from, to). */
   transactionSeries: Map<number, { count: number; from: number; to: number }>;
+  /** How many of the next transfer creations find their quote expired, as if it aged 30 minutes in flight. */
+  expireNextQuotes: number;
   nextId: number;
 }
 
@@ -280,6 +282,7 @@ export function createSeed(personalToken: string, client: MockClient): MockState
         { count: 40 + 10 * i, from: Date.parse('2026-06-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') },
       ]),
     ),
+    expireNextQuotes: 0,
     nextId: 5001,
   };
 }
