@@ -92,8 +92,11 @@ step('Balances of the business profile', 'wise --profile-id 2002 balances list',
 step('Any API call, like gh api', 'wise api -i /v1/me', ['api', '-i', '/v1/me']);
 step(
   'A balance statement with a personal token: Wise refuses it for EU/UK accounts (PSD2), and wise explains why',
-  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR',
-  ['api', '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR'],
+  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+  [
+    'api',
+    '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+  ],
   { expect: 3 },
 );
 console.log(`\n${bold('Strong Customer Authentication with a personal token')}`);
@@ -109,8 +112,11 @@ await fetch(`${url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.std
 console.log('(in the emulator: Jane now lives in the US, and her public key is uploaded)');
 step(
   'The statement again: Wise asks for SCA (403 with a one-time token); wise signs it and sends the call once more',
-  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR',
-  ['api', '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR'],
+  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+  [
+    'api',
+    '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+  ],
 );
 step('For CI: print the token once, export it, and use it without the store', 'export WISE_TOKEN=$(wise auth token)', [
   'auth',

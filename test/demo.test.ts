@@ -17,7 +17,7 @@ describe('npm run demo', () => {
     expect(r.stdout).toContain('PSD2');
     // The SCA-protected statement, signed with the key the demo made.
     expect(r.stdout).toContain('signing the one-time token with the SCA key');
-    expect(r.stdout).toContain('"transactions":[]');
+    expect(r.stdout).toContain('"transactions":[{');
     // A signed and an encrypted call, their replies verified and decrypted.
     expect(r.stdout).toContain('{"message":"Signature verified","method":"POST","payload":{"hello":"wise"}}');
     expect(r.stdout).toContain('{"message":"Payload decrypted","method":"POST","payload":{"hello":"wise"}}');

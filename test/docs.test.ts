@@ -114,9 +114,26 @@ describe('the docs run as written', () => {
           ['/var/lib/wise-ci', () => ciDir],
           [/\b8765\b/g, () => String(redirectPort)],
         ];
+        await writeFile(
+          join(home, 'payments.csv'),
+          'recipient,amount,currency,reference,source_currency\n7001,120.00,GBP,Invoice 42,EUR\nMax Mustermann,50,EUR,"Rent, October",EUR\n',
+        );
         // A reader of the scripting guide has stored a token already (README and authentication.md show how).
-        if (file === 'docs/scripting.md' || file === 'docs/sca.md') {
+        if (['docs/scripting.md', 'docs/sca.md', 'docs/payments.md', 'docs/statements.md'].includes(file)) {
           const prelude = await runBlock('wise token add', env, home, mock.personalToken);
+          expect(prelude.code, prelude.stderr).toBe(0);
+        }
+        // Readers of the payment and statement guides may fund transfers and read statements: their account is
+        // outside the EU/UK and their SCA key is uploaded (the emulator's controls stand in for wise.com).
+        if (file === 'docs/payments.md' || file === 'docs/statements.md') {
+          const prelude = await runBlock(
+            `curl -sf -X POST "$WISE_API_URL/__mock/users/1001" -d '{"country":"US"}' >/dev/null
+             wise keys generate --use sca > sca.pub
+             curl -sf -X POST "$WISE_API_URL/__mock/users/1001/sca-keys" --data-binary @sca.pub >/dev/null`,
+            env,
+            home,
+            '',
+          );
           expect(prelude.code, prelude.stderr).toBe(0);
         }
         let ran = 0;

@@ -35,6 +35,9 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     if (opts.tokenTtl !== undefined && !/^[1-9]\d*$/.test(opts.tokenTtl)) {
       throw new UsageError(`--token-ttl must be a whole number of seconds, not "${opts.tokenTtl}".`);
     }
+    if (opts.latencyMs !== undefined && !/^\d+$/.test(opts.latencyMs)) {
+      throw new UsageError(`--latency-ms must be a whole number of milliseconds, not "${opts.latencyMs}".`);
+    }
     if (opts.clockSkew !== undefined && !/^-?\d+$/.test(opts.clockSkew)) {
       throw new UsageError(`--clock-skew must be a whole number of seconds, not "${opts.clockSkew}".`);
     }
@@ -61,6 +64,7 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
         : {}),
       ...(scaPublicKeys.length ? { scaPublicKeys } : {}),
       ...(opts.clockSkew ? { clockSkewSeconds: Number(opts.clockSkew) } : {}),
+      ...(opts.latencyMs ? { latencyMs: Number(opts.latencyMs) } : {}),
       port: Number(opts.port),
       redirectUris: opts.redirectUri ?? [],
       ...(opts.autoApprove ? { autoApprove: true } : {}),

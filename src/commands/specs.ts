@@ -169,6 +169,7 @@ export const mockSpec = () =>
     .option('--auto-approve', 'approve OAuth consent at once instead of showing the page')
     .option('--token-ttl <seconds>', 'lifetime of OAuth access tokens (default 43199)')
     .option('--clock-skew <seconds>', "shift the Date header by this many seconds, to try `wise doctor`'s clock check")
+    .option('--latency-ms <ms>', 'make every API answer wait this long, to try scripts against a slow network')
     .option('--sca-public-key <file>', 'a PEM public key the demo user uploaded for SCA signing (repeatable)', collect)
     .option('--tls', 'serve HTTPS (a throwaway CA and certificates are made unless --tls-dir holds them)')
     .option('--mtls', 'serve HTTPS and demand a client certificate of that CA (implies --tls)')

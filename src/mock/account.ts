@@ -58,11 +58,12 @@ export async function accountRoute(r: AccountRequest): Promise<Reply | undefined
   if (m && method === 'GET') {
     const denied = r.ownProfile(m[1] as string);
     if (denied) return denied;
+    // SCA (and PSD2) come first, as at Wise's gateway: the handler runs only for an approved call.
+    const sca = r.protect('BALANCE__GET_STATEMENT');
+    if ('refused' in sca) return sca.refused;
     const profile = r.state.profiles.find((p) => String(p.id) === m?.[1]);
     const balance = r.state.balances.find((b) => String(b.id) === m?.[2] && String(b.profileId) === m?.[1]);
     if (!profile || !balance) return errors(404, 'NOT_FOUND', `Balance ${m[2]} not found`);
-    const sca = r.protect('BALANCE__GET_STATEMENT');
-    if ('refused' in sca) return sca.refused;
     const reply = statement({ state: r.state, profile, balance, format: m[3] as string, url: r.url });
     return sca.headers && reply.status < 400 ? { ...reply, headers: { ...reply.headers, ...sca.headers } } : reply;
   }
@@ -268,13 +269,13 @@ function payFromBalance(r: AccountRequest, transfers: MockTransfer[]): { status:
 function fundTransfer(r: AccountRequest, profileId: string, transferId: number): Reply {
   const denied = r.ownProfile(profileId);
   if (denied) return denied;
+  const sca = r.protect('TRANSFER__FUND');
+  if ('refused' in sca) return sca.refused;
   const transfer = r.state.transfers.get(transferId);
   if (!transfer || String(transfer.profileId) !== profileId) return errors(404, 'NOT_FOUND', 'Transfer not found');
   const input = parseBody(r.body);
   if (isReply(input)) return input;
   if (input.type !== 'BALANCE') return errors(422, 'NOT_VALID', 'type: only BALANCE can be paid over the API');
-  const sca = r.protect('TRANSFER__FUND');
-  if ('refused' in sca) return sca.refused;
   if (transfer.batchGroupId) return errors(422, 'NOT_VALID', 'Transfers of a batch group are funded with the group');
   const result =
     transfer.status === 'incoming_payment_waiting'
@@ -393,6 +394,8 @@ function updateBatchGroup(r: AccountRequest, group: MockBatchGroup): Reply {
 function fundBatch(r: AccountRequest, profileId: string, groupId: string): Reply {
   const denied = r.ownProfile(profileId);
   if (denied) return denied;
+  const sca = r.protect('BATCH_GROUP__FUND');
+  if ('refused' in sca) return sca.refused;
   const group = r.state.batchGroups.get(groupId);
   if (!group || String(group.profileId) !== profileId) return errors(404, 'NOT_FOUND', 'Batch group not found');
   const input = parseBody(r.body);
@@ -400,8 +403,6 @@ function fundBatch(r: AccountRequest, profileId: string, groupId: string): Reply
   if (input.type !== 'BALANCE') return errors(422, 'NOT_VALID', 'type: only BALANCE');
   if (group.status !== 'COMPLETED') return errors(409, 'BATCH_GROUP_NOT_COMPLETED', 'Complete the batch group first');
   if (group.funded) return errors(409, 'BATCH_GROUP_FUNDED', 'The batch group is already funded');
-  const sca = r.protect('BATCH_GROUP__FUND');
-  if ('refused' in sca) return sca.refused;
   const transfers = group.transferIds.map((id) => r.state.transfers.get(id) as MockTransfer);
   const result = payFromBalance(r, transfers);
   if (!result.errorCode) group.funded = true;

@@ -13,7 +13,13 @@ describe('--debug', () => {
       [['--debug', 'token', 'add'], `${world.mock.personalToken}\n`],
       [['--debug', 'api', '/v2/profiles']],
       [['--debug', 'api', '-i', '/v1/me']],
-      [['--debug', 'api', '/v1/profiles/2001/balance-statements/3001/statement.json']],
+      [
+        [
+          '--debug',
+          'api',
+          '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+        ],
+      ],
       [['--debug', 'api', '-X', 'POST', '/v3/profiles/2001/transfers/9/payments', '-d', '{"type":"BALANCE"}']],
       [['--debug', 'auth', 'status']],
       [['--debug', 'balances', 'list']],

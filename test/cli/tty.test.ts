@@ -229,14 +229,17 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     try {
       await fetch(`${world.mock.url}/__mock/users/1001`, { method: 'POST', body: '{"pin":"8642"}' });
       const { code, transcript } = await onTerminal(
-        ['api', '/v1/profiles/2001/balance-statements/3001/statement.json'],
+        [
+          'api',
+          '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+        ],
         {
           sandbox: world.sb,
           typed: [['Your Wise PIN', '8642\r']],
         },
       );
       expect(code, transcript).toBe(0);
-      expect(transcript).toContain('"transactions": []');
+      expect(transcript).toContain('"transactions": [');
       expect(transcript).not.toContain('8642');
     } finally {
       await world.cleanup();

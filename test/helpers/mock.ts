@@ -55,3 +55,31 @@ export function useEmulatorAndSandbox(): { readonly mock: MockServer; readonly s
     },
   };
 }
+
+/**
+ * A transfer of the demo user waiting for its money (quote, then transfer to recipient 7002, with the personal
+ * token): the path that funds it, for tests of protected POSTs.
+ */
+export async function draftTransferFunding(server: MockServer, profileId = 2001): Promise<string> {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.personalToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { id: string | number };
+  };
+  const quote = await post(`/v3/profiles/${profileId}/quotes`, {
+    sourceCurrency: 'EUR',
+    targetCurrency: 'EUR',
+    targetAmount: 10,
+  });
+  const transfer = await post('/v1/transfers', {
+    targetAccount: 7002,
+    quoteUuid: quote.id,
+    customerTransactionId: crypto.randomUUID(),
+    details: { reference: 'test' },
+  });
+  return `/v3/profiles/${profileId}/transfers/${transfer.id}/payments`;
+}

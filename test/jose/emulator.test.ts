@@ -232,9 +232,16 @@ describe('JOSE calls against the emulator', () => {
 
   it('an encrypted answer to a PIN is opened with the encryption key', async () => {
     await fetch(`${world.mock.url}/__mock/users/1001`, { method: 'POST', body: JSON.stringify({ pin: '2468' }) });
-    const r = await wise(['--debug', 'api', '/v1/profiles/2001/balance-statements/3001/statement.json'], {
-      WISE_SCA_PIN: '2468',
-    });
+    const r = await wise(
+      [
+        '--debug',
+        'api',
+        '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
+      ],
+      {
+        WISE_SCA_PIN: '2468',
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('PIN reply decrypted with key');
     expect(r.stderr).not.toContain('2468');

@@ -111,8 +111,9 @@ describe('refresh on 401', () => {
 
   it('a POST refused with 401 is sent once more after the refresh (Wise did not act on it)', async () => {
     world = await loggedIn();
+    const { draftTransferFunding } = await import('../helpers/mock.js');
+    const path = await draftTransferFunding(world.mock);
     await revokeAccessTokens(world);
-    const path = '/v3/profiles/2001/transfers/77/payments';
     const r = await world.sb.run(['api', '-X', 'POST', path, '-d', '{"type":"BALANCE"}']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED' });

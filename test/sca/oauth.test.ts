@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '../helpers/cli.js';
-import { recordedRequests } from '../helpers/mock.js';
+import { draftTransferFunding, recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
 
-const STATEMENT = '/v1/profiles/2001/balance-statements/3001/statement.json';
-const FUNDING = '/v3/profiles/2001/transfers/42/payments';
+const STATEMENT =
+  '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';
 
 let world: OAuthWorld;
 afterEach(async () => {
@@ -19,7 +19,9 @@ async function withPin(pin = '2468'): Promise<OAuthWorld> {
 }
 
 async function seen(path: string): Promise<number[]> {
-  return (await recordedRequests(world.mock)).filter((r) => r.path.split('?')[0] === path).map((r) => r.status);
+  return (await recordedRequests(world.mock))
+    .filter((r) => r.path.split('?')[0] === path.split('?')[0])
+    .map((r) => r.status);
 }
 
 describe('SCA for OAuth users (challenge flow)', () => {
@@ -27,7 +29,7 @@ describe('SCA for OAuth users (challenge flow)', () => {
     world = await withPin();
     const r = await world.sb.run(['--debug', 'api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('"transactions":[]');
+    expect(JSON.parse(r.stdout).transactions).toHaveLength(40);
     expect(r.stderr).toContain('Wise asks for Strong Customer Authentication to approve BALANCE__GET_STATEMENT: PIN');
     expect(await seen(STATEMENT)).toEqual([403, 200]);
     expect(await seen('/v1/one-time-token/status')).toEqual([200]);
@@ -41,6 +43,7 @@ describe('SCA for OAuth users (challenge flow)', () => {
 
   it('a POST that met SCA reached Wise exactly twice', async () => {
     world = await withPin();
+    const FUNDING = await draftTransferFunding(world.mock);
     const r = await world.sb.run(['api', '-X', 'POST', FUNDING, '-d', '{"type":"BALANCE"}'], {
       env: { WISE_SCA_PIN: '2468' },
     });

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
-import { type MockServer, recordedRequests, startMock } from '../helpers/mock.js';
+import { draftTransferFunding, type MockServer, recordedRequests, startMock } from '../helpers/mock.js';
 
-const STATEMENT = '/v1/profiles/2001/balance-statements/3001/statement.json';
-const FUNDING = '/v3/profiles/2001/transfers/42/payments';
+const STATEMENT =
+  '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';
 
 let mock: MockServer;
 let sb: Sandbox;
@@ -79,7 +79,7 @@ describe('SCA with a personal token (signature flow)', () => {
     await uploadKey(gen.stdout);
     const r = await sb.run(['api', STATEMENT]);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ transactions: [] });
+    expect(JSON.parse(r.stdout).transactions).toHaveLength(40);
     expect(r.stderr).toContain('signing the one-time token with the SCA key');
     expect(await seen(STATEMENT)).toEqual([403, 200]);
   });
@@ -87,6 +87,7 @@ describe('SCA with a personal token (signature flow)', () => {
   it('a POST that met SCA reached Wise exactly twice', async () => {
     const gen = await sb.run(['keys', 'generate', '--use', 'sca']);
     await uploadKey(gen.stdout);
+    const FUNDING = await draftTransferFunding(mock);
     const r = await sb.run(['api', '-X', 'POST', FUNDING, '-d', '{"type":"BALANCE"}']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'COMPLETED' });

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Account automation at scale, against the emulator (a benchmark, not a test): a 1,000-row batch with 50 ms of
+// emulated latency per call (wall time, peak memory of the wise process), the same batch killed at a random point
+// and run again (exactly 1,000 transfers), and a statement of 100,000 transactions (peak memory).
+// Peak memory is the process's VmHWM from /proc, read every 20 ms while it runs (Linux).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const wise = join(root, 'bin/wise');
+const ROWS = Number(process.env.BENCH_BATCH_ROWS) || 1000;
+const TRANSACTIONS = Number(process.env.BENCH_STATEMENT_ROWS) || 100_000;
+const LATENCY_MS = 50;
+
+const dir = mkdtempSync(join(tmpdir(), 'wise-bench-account-'));
+const env = { ...process.env, NO_COLOR: '1' };
+for (const k of Object.keys(env)) if (k.startsWith('WISE_')) delete env[k];
+Object.assign(env, {
+  WISE_CONFIG_DIR: join(dir, 'config'),
+  WISE_STORE: 'file',
+  WISE_STORE_PASSPHRASE: 'bench-passphrase',
+});
+
+const mock = spawn(process.execPath, [wise, 'mock', '--port', '0', '--latency-ms', String(LATENCY_MS)], {
+  env,
+  stdio: ['ignore', 'pipe', 'ignore'],
+});
+const [url, token] = await new Promise((resolve) => {
+  let buf = '';
+  mock.stdout.on('data', (c) => {
+    buf += c;
+    const lines = buf.split('\n');
+    if (lines.length >= 3) resolve([lines[0], lines[1].split(' ')[1]]);
+  });
+});
+env.WISE_API_URL = url;
+const control = (path, body) => fetch(`${url}${path}`, { method: body === undefined ? 'GET' : 'POST', body });
+const must = (args, input = '') => {
+  const r = spawnSync(process.execPath, [wise, ...args], { env, input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wise ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+
+// The demo user in the US (statements and funding with a personal token and its SCA key), with money to pay out.
+must(['token', 'add'], token);
+await control('/__mock/users/1001', '{"country":"US"}');
+await control('/__mock/users/1001/sca-keys', must(['keys', 'generate', '--use', 'sca']));
+await control('/__mock/balances/3001', '{"value":10000000}');
+
+/** Runs wise to the end; wall time in seconds and the peak resident memory (MB). */
+function measured(args, { killAt } = {}) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [wise, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    let peakKb = 0;
+    const poll = setInterval(async () => {
+      try {
+        const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {}
+      if (killAt && (await killAt())) child.kill('SIGKILL');
+    }, 20);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, seconds: (performance.now() - started) / 1000, peakMb: peakKb / 1024, stderr });
+    });
+  });
+}
+
+const transfersNow = async () => (await (await control('/__mock/transfers')).json()).length;
+const csv = (n) =>
+  `recipient,amount,currency,reference\n${Array.from({ length: n }, (_, i) => `7002,${(1 + (i % 50) / 100).toFixed(2)},EUR,Row ${i + 1}`).join('\n')}\n`;
+const results = [];
+
+// 1. A 1,000-row batch, 50 ms per call.
+const first = join(dir, 'payments.csv');
+writeFileSync(first, csv(ROWS));
+let before = await transfersNow();
+const run = await measured(['--profile-id', '2001', 'batch', 'pay', first, '--yes']);
+const made = (await transfersNow()) - before;
+results.push([
+  `batch pay, ${ROWS} rows, ${LATENCY_MS} ms per call`,
+  `${run.seconds.toFixed(1)} s`,
+  `${run.peakMb.toFixed(0)} MB`,
+  `exit ${run.code}, ${made} transfers`,
+  run.code === 0 && made === ROWS && run.seconds < 60 && run.peakMb < 150 ? 'ok (< 60 s, < 150 MB)' : 'OVER',
+]);
+
+// 2. The same size of batch, killed at a random point, then run again.
+const second = join(dir, 'crash.csv');
+writeFileSync(second, csv(ROWS));
+before = await transfersNow();
+const killAfter = Math.floor(ROWS * (0.2 + Math.random() * 0.6));
+const killed = await measured(['--profile-id', '2001', 'batch', 'pay', second, '--yes'], {
+  killAt: async () => (await transfersNow()) - before >= killAfter,
+});
+const atKill = (await transfersNow()) - before;
+const rerun = await measured(['--profile-id', '2001', 'batch', 'pay', second, '--yes']);
+const total = (await transfersNow()) - before;
+results.push([
+  `batch pay killed after ${atKill} transfers, run again`,
+  `${rerun.seconds.toFixed(1)} s`,
+  `${rerun.peakMb.toFixed(0)} MB`,
+  `${killed.signal ?? `exit ${killed.code}`}, then exit ${rerun.code}: ${total} transfers`,
+  rerun.code === 0 && total === ROWS ? `ok (exactly ${ROWS})` : 'WRONG',
+]);
+
+// 3. A statement of 100,000 transactions, JSON and CSV, streamed to a file.
+await control(
+  '/__mock/balances/3001/transactions',
+  JSON.stringify({ count: TRANSACTIONS, from: '2026-01-01T00:00:00Z', to: '2026-11-30T00:00:00Z' }),
+);
+for (const format of ['json', 'csv']) {
+  const out = join(dir, `big.${format}`);
+  const s = await measured([
+    '--profile-id',
+    '2001',
+    'statement',
+    '--currency',
+    'EUR',
+    '--from',
+    '2026-01-01',
+    '--to',
+    '2026-11-30',
+    '--format',
+    format,
+    '--out',
+    out,
+  ]);
+  const size = s.code === 0 ? statSync(out).size : 0;
+  const rows =
+    format === 'json' && s.code === 0 ? JSON.parse(readFileSync(out, 'utf8')).transactions.length : undefined;
+  results.push([
+    `statement, ${TRANSACTIONS} transactions, ${format}`,
+    `${s.seconds.toFixed(1)} s`,
+    `${s.peakMb.toFixed(0)} MB`,
+    `exit ${s.code}, ${(size / 1e6).toFixed(1)} MB file${rows !== undefined ? `, ${rows} rows` : ''}`,
+    s.code === 0 && s.peakMb < 150 && (rows === undefined || rows === TRANSACTIONS) ? 'ok (< 150 MB)' : 'OVER',
+  ]);
+}
+
+mock.kill();
+rmSync(dir, { recursive: true, force: true });
+const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...results.map((r) => r[i].length)));
+console.log(['case', 'wall', 'peak RSS', 'result', 'budget'].map((h, i) => h.padEnd(widths[i])).join('  '));
+for (const r of results) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+process.exit(results.every((r) => r[4].startsWith('ok')) ? 0 : 1);
