@@ -148,7 +148,8 @@ for (const format of ['json', 'csv']) {
 
 mock.kill();
 rmSync(dir, { recursive: true, force: true });
-const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...results.map((r) => r[i].length)));
-console.log(['case', 'wall', 'peak RSS', 'result', 'budget'].map((h, i) => h.padEnd(widths[i])).join('  '));
+const header = ['case', 'wall', 'peak RSS', 'result', 'budget'];
+const widths = header.map((h, i) => Math.max(h.length, ...results.map((r) => r[i].length)));
+console.log(header.map((h, i) => h.padEnd(widths[i])).join('  '));
 for (const r of results) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
 process.exit(results.every((r) => r[4].startsWith('ok')) ? 0 : 1);

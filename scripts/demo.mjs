@@ -92,11 +92,8 @@ step('Balances of the business profile', 'wise --profile-id 2002 balances list',
 step('Any API call, like gh api', 'wise api -i /v1/me', ['api', '-i', '/v1/me']);
 step(
   'A balance statement with a personal token: Wise refuses it for EU/UK accounts (PSD2), and wise explains why',
-  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
-  [
-    'api',
-    '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
-  ],
+  'wise statement --currency EUR --from 2026-11-01 --to 2026-11-30',
+  ['statement', '--currency', 'EUR', '--from', '2026-11-01', '--to', '2026-11-30'],
   { expect: 3 },
 );
 console.log(`\n${bold('Strong Customer Authentication with a personal token')}`);
@@ -112,11 +109,13 @@ await fetch(`${url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.std
 console.log('(in the emulator: Jane now lives in the US, and her public key is uploaded)');
 step(
   'The statement again: Wise asks for SCA (403 with a one-time token); wise signs it and sends the call once more',
-  'wise api /v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
-  [
-    'api',
-    '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z',
-  ],
+  'wise statement --currency EUR --from 2026-11-01 --to 2026-11-30',
+  ['statement', '--currency', 'EUR', '--from', '2026-11-01', '--to', '2026-11-30'],
+);
+step(
+  'The same for your accounting: CSV, CAMT.053, MT940, QIF, PDF or XLSX, any range (split into 469-day windows)',
+  'wise statement --currency EUR --from 2026-11-01 --to 2026-11-30 --format csv',
+  ['statement', '--currency', 'EUR', '--from', '2026-11-01', '--to', '2026-11-30', '--format', 'csv'],
 );
 step('For CI: print the token once, export it, and use it without the store', 'export WISE_TOKEN=$(wise auth token)', [
   'auth',
@@ -331,6 +330,42 @@ step(
 step('An mTLS call', 'wise api /v2/profiles', ['api', '/v2/profiles'], { extraEnv: mtlsEnv });
 step('The handshake, checked', 'wise mtls check', ['mtls', 'check'], { extraEnv: mtlsEnv });
 mtlsMock.kill('SIGTERM');
+
+console.log(`\n${bold('A short account tour (the demo token in WISE_TOKEN, nothing stored)')}`);
+const tour = { extraEnv: { WISE_TOKEN: token, WISE_PROFILE_ID: '2001' } };
+step('Profiles', 'wise profiles list', ['profiles', 'list'], tour);
+step(
+  'Balances and jars of every profile',
+  'wise balances list --all-profiles',
+  ['balances', 'list', '--all-profiles'],
+  tour,
+);
+step(
+  'What would 100 EUR to GBP cost?',
+  'wise quote --source EUR --target GBP --source-amount 100',
+  ['quote', '--source', 'EUR', '--target', 'GBP', '--source-amount', '100'],
+  tour,
+);
+step(
+  'A payment, checked but not made: recipient, amount, fee and rate',
+  'wise pay --to "Acme Supplies Ltd" --amount 50 --currency GBP --source-currency EUR --reference "Invoice 42" --dry-run',
+  [
+    'pay',
+    '--to',
+    'Acme Supplies Ltd',
+    '--amount',
+    '50',
+    '--currency',
+    'GBP',
+    '--source-currency',
+    'EUR',
+    '--reference',
+    'Invoice 42',
+    '--dry-run',
+  ],
+  tour,
+);
+step('What happened lately', 'wise activities --limit 5', ['activities', '--limit', '5'], tour);
 
 step('Every account at a glance (secrets masked)', 'wise auth status --offline', ['auth', 'status', '--offline']);
 step('Delete everything wise stored', 'wise logout --all', ['logout', '--all']);

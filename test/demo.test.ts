@@ -26,6 +26,11 @@ describe('npm run demo', () => {
     expect(r.stdout).toContain('the listener answered 403');
     expect(r.stdout).toContain('refused the TLS handshake');
     expect(r.stdout).toMatch(/# An mTLS call\n\$ wise api \/v2\/profiles\n\[\{"id":2001/);
+    // The account tour: a quote and a payment checked but not made.
+    expect(r.stdout).toMatch(/Recipient gets\s+85\.29 GBP/);
+    expect(r.stdout).toMatch(/Recipient\s+Acme Supplies Ltd \(7001, \(23-14-70\) 28821822\)/);
+    expect(r.stdout).toContain('Dry run in sandbox: nothing was paid.');
+    expect(r.stdout).toContain('`wise activities`');
     expect(r.stdout).toContain('The demo finished');
     const folder = /(\/[^\s]*wise-demo-\w+)\//.exec(r.stdout)?.[1];
     expect(folder).toBeDefined();

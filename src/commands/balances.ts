@@ -1,8 +1,9 @@
+import { chooseProfileId } from '../account/profiles.js';
 import { fetchProfiles } from '../auth/profiles.js';
 import type { Context } from '../context.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
+import { accountClient } from './account/common.js';
 import type { BalancesListOptions } from './account-specs.js';
 
 interface Balance {
@@ -15,8 +16,10 @@ interface Balance {
 }
 
 export async function balancesList(ctx: Context, opts: BalancesListOptions): Promise<void> {
-  const { client, profileId } = await profileClient(ctx);
-  const profiles = opts.allProfiles ? await fetchProfiles(client) : [{ id: profileId, type: '', name: '' }];
+  const { target, client } = await accountClient(ctx);
+  const profiles = opts.allProfiles
+    ? await fetchProfiles(client)
+    : [{ id: await chooseProfileId(ctx, target, client), type: '', name: '' }];
   const rows: (Balance & { profileId: number })[] = [];
   for (const profile of profiles) {
     const balances = await client.getJson<Balance[]>(endpoint('allBalances', client.apiVersion, profile.id));

@@ -1,11 +1,9 @@
 import { parseCurrency, parseDate } from '../account/validate.js';
-import { resolveCredential } from '../auth/credentials.js';
-import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
-import { createClient } from '../http/factory.js';
 import { formatTable, printJson } from '../util/output.js';
+import { accountClient } from './account/common.js';
 import type { RatesOptions } from './account-specs.js';
 
 interface Rate {
@@ -31,8 +29,7 @@ export async function rates(ctx: Context, opts: RatesOptions): Promise<void> {
     query.set('to', new Date(Math.min(to, Date.now())).toISOString());
     query.set('group', opts.group ?? 'day');
   }
-  const t = await resolveTarget(ctx);
-  const client = createClient(ctx, t.env, await resolveCredential(ctx, t), t);
+  const { client } = await accountClient(ctx);
   const list = await client.getJson<Rate[]>(`${endpoint('rates', client.apiVersion)}?${query}`);
   if (ctx.options.json) return printJson(ctx, list);
   ctx.io.out(

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
+import { accountClient, profileClient } from './account/common.js';
 import type { TransferListOptions, TransferWatchOptions } from './account-specs.js';
 
 function transferId(raw: string): number {
@@ -48,7 +48,7 @@ export async function transferList(ctx: Context, opts: TransferListOptions): Pro
 
 export async function transferGet(ctx: Context, raw: string): Promise<void> {
   const id = transferId(raw);
-  const { client } = await profileClient(ctx);
+  const { client } = await accountClient(ctx);
   const t = await client.getJson<Transfer>(endpoint('transfer', client.apiVersion, id));
   if (ctx.options.json) return printJson(ctx, { ...t, statusMeaning: describeState(t.status) });
   ctx.io.out(
@@ -98,7 +98,7 @@ export async function transferWatch(ctx: Context, raw: string, opts: TransferWat
 
 export async function transferCancel(ctx: Context, raw: string): Promise<void> {
   const id = transferId(raw);
-  const { client } = await profileClient(ctx);
+  const { client } = await accountClient(ctx);
   const t = await client.sendJson<Transfer>('PUT', endpoint('cancelTransfer', client.apiVersion, id), {});
   if (ctx.options.json) return printJson(ctx, t);
   ctx.io.err(`Transfer ${id} is ${t.status}.`);

@@ -6,15 +6,22 @@ import { CancelledError, UsageError } from '../../errors.js';
 import type { WiseClient } from '../../http/client.js';
 import { createClient } from '../../http/factory.js';
 
+/** The account and its client. */
+export async function accountClient(
+  ctx: Context,
+  options: Parameters<typeof createClient>[4] = {},
+): Promise<{ target: Target; client: WiseClient }> {
+  const target = await resolveTarget(ctx);
+  return { target, client: createClient(ctx, target.env, await resolveCredential(ctx, target), target, options) };
+}
+
 /** The account, its client and the profile a profile-scoped command acts on. */
 export async function profileClient(
   ctx: Context,
   options: Parameters<typeof createClient>[4] = {},
 ): Promise<{ target: Target; client: WiseClient; profileId: number }> {
-  const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target, options);
-  const profileId = await chooseProfileId(ctx, target, client);
-  return { target, client, profileId };
+  const { target, client } = await accountClient(ctx, options);
+  return { target, client, profileId: await chooseProfileId(ctx, target, client) };
 }
 
 /**
