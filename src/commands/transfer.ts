@@ -74,7 +74,7 @@ export async function transferWatch(ctx: Context, raw: string, opts: TransferWat
   const timeout = Number(opts.timeout);
   if (!(interval >= 0.1) || !(timeout > 0))
     throw new UsageError('--interval and --timeout take seconds (at least 0.1).');
-  const { client } = await profileClient(ctx);
+  const { client } = await accountClient(ctx);
   const deadline = ctx.clock.now() + timeout * 1000;
   let last: string | undefined;
   for (;;) {
