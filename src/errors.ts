@@ -53,6 +53,12 @@ export class SecretStoreError extends WiseError {
   override readonly code = 'secret_store';
 }
 
+/** Refused by the spending policy before anything was sent (exit 8). */
+export class PolicyError extends WiseError {
+  override readonly exitCode = 8;
+  override readonly code = 'policy';
+}
+
 export class ConfigError extends WiseError {
   override readonly code = 'config';
 }
@@ -75,4 +81,12 @@ export class CancelledError extends WiseError {
 
 export function isWiseError(value: unknown): value is WiseError {
   return value instanceof WiseError;
+}
+
+/** Not an error: the process ends with this exit code and prints nothing more (`wise exec` passes on its child's). */
+export class ExitWith extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'ExitWith';
+  }
 }

@@ -7,7 +7,12 @@ import {
   activitiesSpec,
   balancesListSpec,
   batchPaySpec,
+  execSpec,
+  journalShowSpec,
+  journalVerifySpec,
   paySpec,
+  policyCheckSpec,
+  policyShowSpec,
   profilesListSpec,
   profilesUseSpec,
   quoteSpec,
@@ -298,6 +303,27 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         lazy(async () => (await import('./commands/transfer.js')).transferCancel),
       );
     },
+    exec: () => {
+      attach(program, execSpec()).action(lazy(async () => (await import('./commands/exec.js')).exec));
+    },
+    policy: () => {
+      const policy = program
+        .command('policy')
+        .description('the spending policy checked before money moves')
+        .addHelpText('after', examples('wise policy show', 'wise policy check payments.csv'));
+      attach(policy, policyShowSpec()).action(lazy(async () => (await import('./commands/guard.js')).policyShow));
+      attach(policy, policyCheckSpec()).action(lazy(async () => (await import('./commands/guard.js')).policyCheck));
+    },
+    journal: () => {
+      const journal = program
+        .command('journal')
+        .description('the hash-chained record of every money-moving call')
+        .addHelpText('after', examples('wise journal show', 'wise journal verify'));
+      attach(journal, journalShowSpec()).action(lazy(async () => (await import('./commands/guard.js')).journalShow));
+      attach(journal, journalVerifySpec()).action(
+        lazy(async () => (await import('./commands/guard.js')).journalVerify),
+      );
+    },
     keys: () => {
       const keys = program
         .command('keys')
@@ -491,6 +517,8 @@ export async function main(argv: string[]): Promise<number> {
         await errorStyle(argv),
       );
     }
+    const { ExitWith } = await import('./errors.js');
+    if (error instanceof ExitWith) return error.exitCode;
     return reportError(error, json, debug, await errorStyle(argv));
   }
 }

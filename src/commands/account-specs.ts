@@ -248,3 +248,45 @@ export const webhookDeleteSpec = () =>
     .description('delete a webhook subscription')
     .addHelpText('after', examples('wise webhook delete <subscription-id>'))
     .argument('<id>', 'subscription id');
+
+export const execSpec = () =>
+  new Command('exec')
+    .description('run one command with a valid WISE_TOKEN in its environment, and no other Wise secret')
+    .addHelpText(
+      'after',
+      examples(
+        'wise exec -- ./pay-invoices.sh',
+        'wise --account shop exec --min-ttl 60 -- python sync.py',
+        'wise exec -- env',
+      ),
+    )
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--min-ttl <minutes>', 'refresh first unless the token stays valid this long', '30');
+export type ExecOptions = OptionsOf<typeof execSpec>;
+
+export const policyShowSpec = () =>
+  new Command('show')
+    .description('the spending policy rules in force for the account and environment')
+    .addHelpText('after', examples('wise policy show', 'wise --env production --json policy show'));
+
+export const policyCheckSpec = () =>
+  new Command('check')
+    .description('check a payments file against the policy and today’s journal, without calling Wise')
+    .addHelpText('after', examples('wise policy check payments.csv'))
+    .argument('<payments.csv>', 'the file `wise batch pay` would pay');
+
+export const journalShowSpec = () =>
+  new Command('show')
+    .description('the money-moving calls made from here, with their outcome')
+    .addHelpText(
+      'after',
+      examples('wise journal show', 'wise journal show --since 2026-11-01 --refresh', 'wise --json journal show'),
+    )
+    .option('--since <date>', 'from this day or time on')
+    .option('--refresh', "ask Wise for each transfer's state now (did it really go out?)");
+export type JournalShowOptions = OptionsOf<typeof journalShowSpec>;
+
+export const journalVerifySpec = () =>
+  new Command('verify')
+    .description('check the hash chain of the journal: exit 1 at the first line edited, removed or moved')
+    .addHelpText('after', examples('wise journal verify'));

@@ -57,6 +57,22 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
     }
     throw error;
   }
+  // The whole batch against the spending policy before its first call, rows in order (a day's total can run out);
+  // on a re-run, only the rows not paid yet (the others are in the journal already).
+  const { precheckPayments } = await import('../guard/precheck.js');
+  const precheck = (skip: (line: number) => boolean) =>
+    precheckPayments(
+      ctx,
+      target,
+      planned
+        .filter((r) => !skip(r.line))
+        .map((r) => ({
+          amount: r.amount,
+          currency: r.currency,
+          recipientId: r.target.id,
+          label: `${file} line ${r.line}`,
+        })),
+    );
   const groups = planGroups(planned);
   const sums = [...totals(planned)].map(([c, v]) => `${v.toFixed(2)} ${c}`).join(', ');
   const description = [
@@ -65,6 +81,7 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
     `Funding: ${opts.fund === 'balance' ? 'from your balance' : 'left for the Wise app or website'}`,
   ];
   if (opts.dryRun) {
+    await precheck(() => false);
     if (ctx.options.json) {
       return printJson(ctx, {
         dryRun: true,
@@ -80,6 +97,7 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
   const state = new BatchStateFile(opts.state ?? `${file}.wise-state.jsonl`);
   const mode = state.open({ fileHash: sha256(text), account: target.account, env: target.env, profileId, rows });
   try {
+    await precheck((line) => state.state.transfers.has(line));
     if (mode === 'resumed') {
       ctx.io.err(
         `Resuming from ${state.path}: ${state.state.transfers.size} of ${rows.length} transfers already made.`,

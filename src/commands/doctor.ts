@@ -6,8 +6,10 @@ import {
   checkConnectivity,
   checkCredentials,
   checkJoseKeys,
+  checkJournal,
   checkMtls,
   checkNode,
+  checkPolicy,
   checkScaKey,
   checkSecretStore,
 } from '../doctor/checks.js';
@@ -33,6 +35,8 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<void> {
     rows.push(await checkScaKey(ctx, target));
     rows.push(...(await checkJoseKeys(ctx, target)));
     rows.push(...(await checkMtls(ctx, target, opts.offline === true)));
+    rows.push(await checkPolicy(ctx, target));
+    rows.push(await checkJournal(ctx));
     if (opts.offline) rows.push({ check: 'connectivity', status: 'skip', detail: 'not checked (--offline)' });
     else rows.push(...(await checkConnectivity(ctx, target)));
   }

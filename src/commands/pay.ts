@@ -33,6 +33,9 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
       hint: `Pay them in ${recipient.currency}: --currency ${recipient.currency}.`,
     });
   }
+  // The spending policy, before anything is sent (the guard checks again as the transfer goes out).
+  const { precheckPayments } = await import('../guard/precheck.js');
+  await precheckPayments(ctx, target, [{ amount, currency, recipientId: recipient.id, label: `--to ${recipient.id}` }]);
   const quote = await createQuote(client, profileId, {
     sourceCurrency,
     targetCurrency: currency,

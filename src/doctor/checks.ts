@@ -441,3 +441,54 @@ function proxyNote(ctx: Context, base: URL): string {
   const proxy = proxyOriginFor(base, ctx.env);
   return proxy ? ` through the proxy ${proxy}` : '';
 }
+
+/** The spending policy: none (fine), valid (with its rules for the account), or broken (payments refuse to run). */
+export async function checkPolicy(ctx: Context, target: Target | undefined): Promise<CheckRow> {
+  const [{ policyPath, rulesFor }, { policyInForce }] = await Promise.all([
+    import('../guard/policy.js'),
+    import('../guard/precheck.js'),
+  ]);
+  const path = policyPath(ctx.configDir, ctx.env);
+  try {
+    const policy = policyInForce(ctx);
+    if (!policy) return { check: 'policy', status: 'pass', detail: `no spending policy (${path} does not exist)` };
+    const rules = target ? rulesFor(policy, target.account, target.env).length : policy.rules.length;
+    return {
+      check: 'policy',
+      status: 'pass',
+      detail: `${path}: valid, ${rules} rule${rules === 1 ? '' : 's'} for this account`,
+    };
+  } catch (error) {
+    return {
+      check: 'policy',
+      status: 'fail',
+      detail: (error as Error).message,
+      fix: `Fix ${path} (see docs/guard-rails.md); until then every payment is refused.`,
+    };
+  }
+}
+
+/** The money journal's hash chain. */
+export async function checkJournal(ctx: Context): Promise<CheckRow> {
+  const [{ readFile }, { join }, { verifyJournal }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    import('../guard/journal.js'),
+  ]);
+  const path = join(ctx.configDir, 'journal.jsonl');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return { check: 'journal', status: 'pass', detail: 'no journal yet (no money-moving call was made here)' };
+  }
+  const verdict = verifyJournal(text);
+  return verdict.ok
+    ? { check: 'journal', status: 'pass', detail: `${path}: ${verdict.lines} lines, chain intact` }
+    : {
+        check: 'journal',
+        status: 'fail',
+        detail: `${path} is broken at line ${verdict.line}: ${verdict.reason}`,
+        fix: 'wise journal verify; compare with a copy you trust',
+      };
+}

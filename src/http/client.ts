@@ -74,6 +74,8 @@ export interface WiseClientOptions {
   scaSolver?: ScaSolver;
   /** Fills the body-codec slot (JOSE); without it bodies pass as they are. */
   bodyCodec?: Layer;
+  /** The guard (spending policy and money journal), outermost: it sees each call once, however often it is sent. */
+  guard?: Layer;
   /** The client certificate, key and extra CA for mTLS, loaded on the first request. */
   tls?: () => Promise<{ cert?: string; key?: string; ca?: string }>;
 }
@@ -81,6 +83,7 @@ export interface WiseClientOptions {
 /** The default layers, outermost first (see src/http/pipeline.ts for what each one does). */
 export function defaultLayers(o: WiseClientOptions): Layer[] {
   return [
+    o.guard ?? passThrough('guard'),
     credentialLayer({
       baseUrl: o.baseUrl,
       redactor: o.redactor,

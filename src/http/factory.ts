@@ -2,6 +2,7 @@ import { type Resolved, resolveApiVersion } from '../account/settings.js';
 import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
+import { classifyMoneyCall } from '../guard/classify.js';
 import type { JoseMode } from '../jose/codec.js';
 import type { TlsMaterial } from '../mtls/setup.js';
 import type { ConfigData, JoseKeyRecord, MtlsConfig, WiseEnv } from '../store/config.js';
@@ -71,6 +72,46 @@ function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode, keys: JoseKey
   };
 }
 
+/**
+ * The guard layer: a money-moving call (quote, transfer, funding, batch group) is checked against the spending
+ * policy and journaled; anything else passes untouched, and the guard's code loads only for the first such call.
+ */
+function guardLayer(ctx: Context, target: Target, client: () => WiseClient): Layer {
+  let state: import('../guard/guarded.js').GuardState | undefined;
+  return {
+    name: 'guard',
+    async handle(request, next) {
+      const base = client().baseUrl.pathname;
+      const path = `/${request.url.pathname.slice(base.length)}`;
+      const call = classifyMoneyCall(request.method, path);
+      if (!call) return next(request);
+      const { runGuarded, createGuardState } = await import('../guard/guarded.js');
+      state ??= createGuardState();
+      return runGuarded(
+        {
+          ctx,
+          account: target.account,
+          env: target.env,
+          getJson: (p) => client().getJson(p),
+          profileCandidates: async () => {
+            const chosen =
+              ctx.options.profileId ??
+              ctx.env.WISE_PROFILE_ID ??
+              target.config.accounts[target.account]?.credentials[target.env]?.profileId;
+            if (chosen !== undefined && /^\d+$/.test(String(chosen))) return [Number(chosen)];
+            const { fetchProfiles } = await import('../auth/profiles.js');
+            return (await fetchProfiles(client())).map((p) => p.id);
+          },
+        },
+        state,
+        call,
+        request,
+        next,
+      );
+    },
+  };
+}
+
 /** The environment's client certificate, read once, on the first request. */
 function lazyTls(ctx: Context, env: WiseEnv, settings: MtlsConfig): () => Promise<TlsMaterial> {
   let material: Promise<TlsMaterial> | undefined;
@@ -115,6 +156,7 @@ export function createClient(
     ...(version ? { apiVersion: version } : {}),
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries, maxRetryAfterMs: 120_000 } : {}),
     ...(options.layers ? { layers: options.layers } : {}),
+    ...(target ? { guard: guardLayer(ctx, target, () => client) } : {}),
     ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose, config.jose?.[env] ?? []) } : {}),
     ...(mtls ? { tls: lazyTls(ctx, env, mtls) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),

@@ -5,6 +5,7 @@
  * SCA challenges, an mTLS host) adds or fills a layer; it never edits `WiseClient.send`.
  *
  * Outermost first:
+ *   0. guard        money-moving calls: the spending policy, then the journal's intent and outcome (src/guard)
  *   1. credential   bearer token on the request; the same-origin guard; one renewal and resend after a 401
  *   2. body codec   the slot JOSE fills (sign/encrypt on the way out, verify/decrypt on the way back)
  *   3. sca          the slot the SCA challenge solver fills (answer a 403 `x-2fa-approval`, resend once)

@@ -203,7 +203,7 @@ describe('isPsd2RestrictedPath', () => {
 describe('the pipeline', () => {
   it('runs its layers in the documented order', () => {
     const { c } = client();
-    expect(c.layers.map((l) => l.name)).toEqual(['credential', 'body codec', 'sca', 'retry', 'trace']);
+    expect(c.layers.map((l) => l.name)).toEqual(['guard', 'credential', 'body codec', 'sca', 'retry', 'trace']);
   });
 
   it('takes a new layer without any change to send: it sees every attempt, after the credential', async () => {
@@ -225,6 +225,14 @@ describe('the pipeline', () => {
     expect(response.headers['x-seen-by']).toBe('counting');
     expect(attempts).toHaveLength(2);
     for (const a of attempts) expect(a.authorization).toBe(`Bearer ${mock.personalToken}`);
-    expect(c.layers.map((l) => l.name)).toEqual(['credential', 'body codec', 'sca', 'retry', 'counting', 'trace']);
+    expect(c.layers.map((l) => l.name)).toEqual([
+      'guard',
+      'credential',
+      'body codec',
+      'sca',
+      'retry',
+      'counting',
+      'trace',
+    ]);
   });
 });

@@ -18,6 +18,13 @@ export interface OAuthAccount {
   env: WiseEnv;
 }
 
+/** Until when this tool uses the access token without refreshing it (the expiry less a margin, or 6 hours of age). */
+export function freshUntil(tokens: Pick<TokenSet, 'expiresAt' | 'obtainedAt'>): number {
+  const lifetime = tokens.expiresAt - tokens.obtainedAt;
+  const margin = Math.min(EXPIRY_MARGIN_MS, lifetime / 2);
+  return Math.min(tokens.expiresAt - margin, tokens.obtainedAt + MAX_AGE_MS);
+}
+
 /** True while the access token can be used without a refresh. */
 export function isFresh(tokens: Pick<TokenSet, 'expiresAt' | 'obtainedAt'>, now: number): boolean {
   const lifetime = tokens.expiresAt - tokens.obtainedAt;

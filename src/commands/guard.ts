@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises';
+import { parsePaymentsCsv } from '../account/batch.js';
+import { describeState, type Transfer } from '../account/money.js';
+import { parseDate } from '../account/validate.js';
+import { resolveTarget } from '../auth/target.js';
+import type { Context } from '../context.js';
+import { UsageError, WiseError } from '../errors.js';
+import { Journal, type JournalLine, parseJournal, verifyJournal } from '../guard/journal.js';
+import { checkPayments, policyPath, rulesFor } from '../guard/policy.js';
+import { policyInForce } from '../guard/precheck.js';
+import { formatTable, printJson } from '../util/output.js';
+import { accountClient } from './account/common.js';
+
+export async function policyShow(ctx: Context): Promise<void> {
+  const target = await resolveTarget(ctx);
+  const path = policyPath(ctx.configDir, ctx.env);
+  const policy = policyInForce(ctx);
+  const rules = rulesFor(policy, target.account, target.env);
+  if (ctx.options.json) {
+    return printJson(ctx, {
+      file: path,
+      exists: policy !== undefined,
+      account: target.account,
+      env: target.env,
+      rules,
+    });
+  }
+  if (!policy) {
+    ctx.io.out(`No spending policy (${path} does not exist): payments are limited only by Wise.\n`);
+    return;
+  }
+  ctx.io.out(
+    `Policy ${path}: ${rules.length} of ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} apply to account "${target.account}" in ${target.env}.\n`,
+  );
+  const money = (m: Record<string, number> | undefined) =>
+    m
+      ? Object.entries(m)
+          .map(([c, v]) => `${v.toFixed(2)} ${c}`)
+          .join(', ')
+      : '';
+  for (const [i, r] of rules.entries()) {
+    const rows = [
+      ['applies to', `account ${r.account ?? '(any)'}, environment ${r.env ?? '(any)'}`],
+      ...(r.maxPerTransfer ? [['max per transfer', money(r.maxPerTransfer)]] : []),
+      ...(r.maxPerDay ? [['max per day (UTC)', money(r.maxPerDay)]] : []),
+      ...(r.allowedRecipients ? [['allowed recipients', r.allowedRecipients.join(', ')]] : []),
+      ...(r.allowedTargetCurrencies ? [['allowed target currencies', r.allowedTargetCurrencies.join(', ')]] : []),
+      ...(r.unattendedProduction !== undefined
+        ? [['unattended production', r.unattendedProduction ? 'allowed' : 'refused (a person confirms at a terminal)']]
+        : []),
+    ];
+    ctx.io.out(
+      `\nRule ${i + 1}\n${formatTable(['', ''], rows)
+        .replace(/^\s*\n/, '')
+        .replace(/^/gm, '  ')}`,
+    );
+  }
+}
+
+/** Checks a payments file against the policy with today's journal, without calling Wise. */
+export async function policyCheck(ctx: Context, file: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  const { rows, problems } = await parsePaymentsCsv(text, file);
+  if (problems.length) {
+    const { BadRowsError } = await import('../account/batch.js');
+    throw new BadRowsError(file, problems);
+  }
+  const target = await resolveTarget(ctx);
+  const policy = policyInForce(ctx);
+  const rules = rulesFor(policy, target.account, target.env);
+  const spentToday = await new Journal(ctx.configDir, ctx.clock).spentTodaySnapshot(target.account, target.env);
+  checkPayments(
+    rules,
+    { env: target.env, unattended: !ctx.io.stdinIsTTY, spentToday },
+    rows.map((r) => ({
+      amount: r.amount,
+      currency: r.currency,
+      // Offline, a recipient is known by its id; a name is checked by `wise batch pay`, which looks it up.
+      ...(/^\d+$/.test(r.recipient) ? { recipientId: Number(r.recipient) } : {}),
+      label: `${file} line ${r.line}${/^\d+$/.test(r.recipient) ? '' : `, recipient "${r.recipient}" given by name: give its id to check it offline`}`,
+    })),
+    policy?.path,
+  );
+  const summary = { file, payments: rows.length, rules: rules.length, policy: policy?.path ?? null, passed: true };
+  if (ctx.options.json) return printJson(ctx, summary);
+  ctx.io.out(
+    rules.length
+      ? `${file}: all ${rows.length} payments pass the ${rules.length} rule${rules.length === 1 ? '' : 's'} in force for account "${target.account}" in ${target.env}.\n`
+      : `${file}: ${rows.length} payments, and no policy rule applies to account "${target.account}" in ${target.env}.\n`,
+  );
+}
+
+/** One row per money-moving call: its intent, and its outcome when there is one. */
+interface Entry {
+  entry: string;
+  at: string;
+  kind: string;
+  status: string;
+  line: JournalLine;
+}
+
+function entries(lines: JournalLine[]): Entry[] {
+  const byId = new Map<string, Entry>();
+  for (const line of lines) {
+    const known = byId.get(line.entry);
+    if (!known) byId.set(line.entry, { entry: line.entry, at: line.at, kind: line.kind, status: line.status, line });
+    else {
+      known.status = line.status;
+      known.line = { ...known.line, ...line, at: known.at };
+    }
+  }
+  return [...byId.values()];
+}
+
+async function readJournal(ctx: Context): Promise<{ path: string; text: string | undefined }> {
+  const path = new Journal(ctx.configDir, ctx.clock).path;
+  try {
+    return { path, text: await readFile(path, 'utf8') };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path, text: undefined };
+    throw error;
+  }
+}
+
+export async function journalShow(ctx: Context, opts: { since?: string; refresh?: boolean }): Promise<void> {
+  const since = opts.since ? parseDate(opts.since, '--since') : undefined;
+  const { path, text } = await readJournal(ctx);
+  let list = entries(parseJournal(text ?? ''));
+  if (since !== undefined) list = list.filter((e) => Date.parse(e.at) >= since);
+  const current = new Map<number, string>();
+  if (opts.refresh) {
+    // Did it really go out? Wise's state of each journaled transfer now.
+    const { client } = await accountClient(ctx);
+    const ids = [...new Set(list.map((e) => e.line.transferId).filter((id): id is number => id !== undefined))];
+    for (const id of ids) {
+      try {
+        current.set(id, (await client.getJson<Transfer>(`/v1/transfers/${id}`)).status);
+      } catch (error) {
+        current.set(id, `unknown (${error instanceof WiseError ? error.code : 'error'})`);
+      }
+    }
+  }
+  if (ctx.options.json) {
+    return printJson(
+      ctx,
+      list.map((e) => {
+        const { prev: _p, hash: _h, phase: _ph, v: _v, ...rest } = e.line;
+        const now = rest.transferId !== undefined ? current.get(rest.transferId) : undefined;
+        return { ...rest, at: e.at, status: e.status, ...(now !== undefined ? { currentStatus: now } : {}) };
+      }),
+    );
+  }
+  if (!list.length) {
+    ctx.io.err(
+      text === undefined
+        ? `No journal yet (${path}): no money-moving call was made here.`
+        : 'No entries in this range.',
+    );
+    return;
+  }
+  const rows = list.map((e) => {
+    const l = e.line;
+    const now = l.transferId !== undefined ? current.get(l.transferId) : undefined;
+    return [
+      e.at.replace('T', ' ').slice(0, 19),
+      l.kind,
+      l.amount !== undefined ? `${l.amount.toFixed(2)} ${l.currency ?? ''}` : '',
+      l.recipientId !== undefined ? String(l.recipientId) : '',
+      l.transferId !== undefined ? String(l.transferId) : (l.batchGroupId ?? l.quoteId ?? ''),
+      `${e.status}${l.wiseStatus ? ` (${l.wiseStatus})` : ''}${l.errorCode ? ` ${l.errorCode}` : ''}`,
+      ...(opts.refresh ? [now === undefined ? '' : now === l.wiseStatus ? now : `now ${now}`] : []),
+    ];
+  });
+  ctx.io.out(
+    formatTable(
+      ['TIME (UTC)', 'CALL', 'AMOUNT', 'RECIPIENT', 'WISE ID', 'RESULT', ...(opts.refresh ? ['AT WISE NOW'] : [])],
+      rows,
+    ),
+  );
+  const pending = list.filter((e) => e.status === 'pending' || e.status === 'unknown');
+  if (pending.length) {
+    ctx.io.err(
+      `${pending.length} call${pending.length === 1 ? '' : 's'} without a known outcome (a crash, or no answer): check ${opts.refresh ? 'the transfers above' : 'them with --refresh'}.`,
+    );
+  }
+  if (opts.refresh) {
+    for (const [id, status] of current) ctx.io.err(`transfer ${id}: ${status} (${describeState(status)})`);
+  }
+}
+
+export async function journalVerify(ctx: Context): Promise<void> {
+  const { path, text } = await readJournal(ctx);
+  if (text === undefined) {
+    if (ctx.options.json) return printJson(ctx, { file: path, lines: 0, intact: true });
+    ctx.io.out(`No journal yet (${path}).\n`);
+    return;
+  }
+  const verdict = verifyJournal(text);
+  if (!verdict.ok) {
+    throw new WiseError(`The journal ${path} is broken at line ${verdict.line}: ${verdict.reason}.`, {
+      hint: 'Compare with a copy you trust (a backup, or the head hash a CI log kept); the lines before it are intact.',
+      details: { file: path, line: verdict.line, lines: verdict.lines },
+    });
+  }
+  if (ctx.options.json) return printJson(ctx, { file: path, lines: verdict.lines, intact: true, head: verdict.head });
+  ctx.io.out(`${path}: ${verdict.lines} lines, chain intact; head ${verdict.head}\n`);
+}
