@@ -2,8 +2,8 @@
 // A scripted session against the built-in Wise emulator: no Wise account, no keychain needed. It uses a temporary
 // config folder and the encrypted file store, and removes both at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -366,6 +366,59 @@ step(
   tour,
 );
 step('What happened lately', 'wise activities --limit 5', ['activities', '--limit', '5'], tour);
+
+console.log(`\n${bold('Guard rails: a spending policy, and a journal of every money-moving call')}`);
+writeFileSync(
+  join(env.WISE_CONFIG_DIR, 'policy.json'),
+  JSON.stringify({
+    version: 1,
+    rules: [{ maxPerTransfer: { GBP: '40.00', EUR: '100.00' }, allowedRecipients: [7001, 7002] }],
+  }),
+);
+console.log('$ cat ~/.config/wise/policy.json');
+console.log(readFileSync(join(env.WISE_CONFIG_DIR, 'policy.json'), 'utf8'));
+step('The rules in force', 'wise policy show', ['policy', 'show'], tour);
+step(
+  'A payment over the limit is refused before anything is sent (exit 8)',
+  'wise pay --to 7001 --amount 50 --currency GBP --source-currency EUR --yes',
+  ['pay', '--to', '7001', '--amount', '50', '--currency', 'GBP', '--source-currency', 'EUR', '--yes'],
+  { ...tour, expect: 8 },
+);
+// Jane (in the US in the emulator) signs SCA with a key of her own here: WISE_SCA_PRIVATE_KEY, nothing stored.
+const sca = generateKeyPairSync('rsa', { modulusLength: 2048 });
+await fetch(`${url}/__mock/users/1001/sca-keys`, {
+  method: 'POST',
+  body: sca.publicKey.export({ type: 'spki', format: 'pem' }),
+});
+const paying = {
+  extraEnv: { ...tour.extraEnv, WISE_SCA_PRIVATE_KEY: sca.privateKey.export({ type: 'pkcs8', format: 'pem' }) },
+};
+step(
+  'One within the limit goes out: quote, transfer, funding with SCA',
+  'wise pay --to 7001 --amount 30 --currency GBP --source-currency EUR --reference "Invoice 42" --yes',
+  [
+    'pay',
+    '--to',
+    '7001',
+    '--amount',
+    '30',
+    '--currency',
+    'GBP',
+    '--source-currency',
+    'EUR',
+    '--reference',
+    'Invoice 42',
+    '--yes',
+  ],
+  paying,
+);
+step('Every money-moving call, with its outcome', 'wise journal show', ['journal', 'show'], tour);
+step(
+  'The journal is hash-chained: an edited, removed or moved line is found',
+  'wise journal verify',
+  ['journal', 'verify'],
+  tour,
+);
 
 step('Every account at a glance (secrets masked)', 'wise auth status --offline', ['auth', 'status', '--offline']);
 step('Delete everything wise stored', 'wise logout --all', ['logout', '--all']);

@@ -31,6 +31,12 @@ describe('npm run demo', () => {
     expect(r.stdout).toMatch(/Recipient\s+Acme Supplies Ltd \(7001, \(23-14-70\) 28821822\)/);
     expect(r.stdout).toContain('Dry run in sandbox: nothing was paid.');
     expect(r.stdout).toContain('`wise activities`');
+    // The guard rails: a payment refused by policy, one paid, the journal.
+    expect(r.stdout).toContain(
+      'Refused by policy (--to 7001): maxPerTransfer GBP is 40.00, and this payment is 50.00 GBP',
+    );
+    expect(r.stdout).toMatch(/transfer\.create\s+30\.00 GBP\s+7001\s+\d+\s+ok/);
+    expect(r.stdout).toMatch(/lines, chain intact; head [0-9a-f]{64}/);
     expect(r.stdout).toContain('The demo finished');
     const folder = /(\/[^\s]*wise-demo-\w+)\//.exec(r.stdout)?.[1];
     expect(folder).toBeDefined();

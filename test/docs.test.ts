@@ -119,7 +119,15 @@ describe('the docs run as written', () => {
           'recipient,amount,currency,reference,source_currency\n7001,120.00,GBP,Invoice 42,EUR\nMax Mustermann,50,EUR,"Rent, October",EUR\n',
         );
         // A reader of the scripting guide has stored a token already (README and authentication.md show how).
-        if (['docs/scripting.md', 'docs/sca.md', 'docs/payments.md', 'docs/statements.md'].includes(file)) {
+        if (
+          [
+            'docs/scripting.md',
+            'docs/sca.md',
+            'docs/payments.md',
+            'docs/statements.md',
+            'docs/guard-rails.md',
+          ].includes(file)
+        ) {
           const prelude = await runBlock('wise token add', env, home, mock.personalToken);
           expect(prelude.code, prelude.stderr).toBe(0);
         }

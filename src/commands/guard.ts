@@ -29,9 +29,9 @@ export async function policyShow(ctx: Context): Promise<void> {
     ctx.io.out(`No spending policy (${path} does not exist): payments are limited only by Wise.\n`);
     return;
   }
-  ctx.io.out(
-    `Policy ${path}: ${rules.length} of ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'} apply to account "${target.account}" in ${target.env}.\n`,
-  );
+  const count = `${rules.length} of ${policy.rules.length} rule${policy.rules.length === 1 ? '' : 's'}`;
+  const verb = rules.length === 1 ? 'applies' : 'apply';
+  ctx.io.out(`Policy ${path}: ${count} ${verb} to account "${target.account}" in ${target.env}.\n`);
   const money = (m: Record<string, number> | undefined) =>
     m
       ? Object.entries(m)
@@ -49,11 +49,10 @@ export async function policyShow(ctx: Context): Promise<void> {
         ? [['unattended production', r.unattendedProduction ? 'allowed' : 'refused (a person confirms at a terminal)']]
         : []),
     ];
-    ctx.io.out(
-      `\nRule ${i + 1}\n${formatTable(['', ''], rows)
-        .replace(/^\s*\n/, '')
-        .replace(/^/gm, '  ')}`,
-    );
+    const table = formatTable(['', ''], rows)
+      .replace(/^\s*\n/, '')
+      .trimEnd();
+    ctx.io.out(`\nRule ${i + 1}\n${table.replace(/^/gm, '  ')}\n`);
   }
 }
 

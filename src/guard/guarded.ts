@@ -207,6 +207,11 @@ export async function runGuarded(
   if (answer && !Array.isArray(answer)) {
     if (call.kind === 'quote.create' && str(answer.id)) {
       outcome.quoteId = answer.id as string;
+      // What Wise priced: both amounts, whichever the request gave.
+      if (num(answer.targetAmount) !== undefined) outcome.amount = answer.targetAmount as number;
+      if (str(answer.targetCurrency)) outcome.currency = answer.targetCurrency as string;
+      if (num(answer.sourceAmount) !== undefined) outcome.sourceAmount = answer.sourceAmount as number;
+      if (str(answer.sourceCurrency)) outcome.sourceCurrency = answer.sourceCurrency as string;
       const facts: QuoteFacts = {
         id: answer.id as string,
         targetAmount: num(answer.targetAmount) ?? 0,

@@ -51,6 +51,8 @@ describe('wise doctor', () => {
       'sca key',
       'jose keys',
       'mtls',
+      'policy',
+      'journal',
       'connectivity',
       'clock',
     ]);

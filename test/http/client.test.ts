@@ -219,7 +219,7 @@ describe('the pipeline', () => {
     await queueFault(mock, { path: '/v1/me', status: 503 });
     const { c } = client({
       // Between retry and trace: each attempt passes it.
-      layers: (defaults) => [...defaults.slice(0, 4), counting, ...defaults.slice(4)],
+      layers: (defaults) => [...defaults.slice(0, 5), counting, ...defaults.slice(5)],
     });
     const response = await c.request({ method: 'GET', path: '/v1/me' });
     expect(response.headers['x-seen-by']).toBe('counting');
