@@ -133,6 +133,9 @@ const __wiseImport = (s) => __wiseLoaderImport(s.startsWith('./') ? require('nod
     'chalk',
     'open',
     'yocto-spinner',
+    // Loaded by the commands that need them (batch payments, progress bars), never at start-up.
+    'csv-parse',
+    'cli-progress',
     // Proxy support: loaded only when a proxy variable is set.
     'proxy-from-env',
     'https-proxy-agent',
