@@ -3,13 +3,7 @@
  * payments, batches, transfers, webhook subscriptions), with the options types the command functions take.
  */
 import { Command, Option } from '@commander-js/extra-typings';
-import { examples } from './specs.js';
-
-type OptionsOf<B extends () => { opts(): unknown }> = ReturnType<ReturnType<B>['opts']>;
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
+import { collect, examples, type OptionsOf } from './specs.js';
 
 export const profilesListSpec = () =>
   new Command('list')

@@ -6,9 +6,10 @@
 import { Argument, Command, Option } from '@commander-js/extra-typings';
 
 /** The options a command's action receives, as commander parses them. */
-type OptionsOf<B extends () => { opts(): unknown }> = ReturnType<ReturnType<B>['opts']>;
+export type OptionsOf<B extends () => { opts(): unknown }> = ReturnType<ReturnType<B>['opts']>;
 
-function collect(value: string, previous: string[] | undefined): string[] {
+/** A repeatable option's values, in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 

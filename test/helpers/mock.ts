@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { type MockServer, type RecordedRequest, startMockServer } from '../../src/mock/server.js';
+import { type MockOptions, type MockServer, type RecordedRequest, startMockServer } from '../../src/mock/server.js';
 import { createSandbox, type Sandbox } from './cli.js';
 
 export type { MockServer };
@@ -30,15 +30,18 @@ export async function recordedRequests(server: MockServer): Promise<RecordedRequ
 }
 
 /**
- * One emulator and one sandbox pointed at it for the whole test file. Returns live getters, so test bodies read the
- * values the hooks set.
+ * One emulator and one sandbox pointed at it for the whole test file, with the emulator's `options` and a `setUp`
+ * run once both are there. Returns live getters, so test bodies read the values the hooks set.
  */
-export function useEmulatorAndSandbox(): { readonly mock: MockServer; readonly sb: Sandbox } {
+export function useEmulatorAndSandbox(
+  options: { mock?: MockOptions; setUp?: (mock: MockServer, sb: Sandbox) => Promise<void> } = {},
+): { readonly mock: MockServer; readonly sb: Sandbox } {
   let mock: MockServer | undefined;
   let sb: Sandbox | undefined;
   beforeAll(async () => {
-    mock = await startMock();
+    mock = await startMockServer({ port: 0, ...options.mock });
     sb = await createSandbox({ WISE_API_URL: mock.url });
+    await options.setUp?.(mock, sb);
   });
   afterAll(async () => {
     await mock?.close();
