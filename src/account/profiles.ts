@@ -5,7 +5,12 @@ import { UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
 
 /** The profile a profile-scoped command acts on: --profile-id, WISE_PROFILE_ID, the stored default, or the only/personal one. */
-export async function chooseProfileId(ctx: Context, target: Target, client: WiseClient): Promise<number> {
+export async function chooseProfileId(
+  ctx: Context,
+  target: Target,
+  client: WiseClient,
+  options: { quiet?: boolean } = {},
+): Promise<number> {
   const raw = ctx.options.profileId ?? ctx.env.WISE_PROFILE_ID;
   if (raw !== undefined) {
     if (!/^\d+$/.test(raw)) throw new UsageError(`The profile id must be a number, not "${raw}".`);
@@ -16,6 +21,7 @@ export async function chooseProfileId(ctx: Context, target: Target, client: Wise
   const profiles = await fetchProfiles(client);
   const chosen = profiles.length === 1 ? profiles[0] : profiles.find((p) => p.type === 'PERSONAL');
   if (!chosen) throw new UsageError('Choose a profile with --profile-id (see `wise profiles list`).');
-  if (profiles.length > 1) ctx.io.err(`Using profile ${chosen.id} (${chosen.type}); choose another with --profile-id.`);
+  if (profiles.length > 1 && !options.quiet)
+    ctx.io.err(`Using profile ${chosen.id} (${chosen.type}); choose another with --profile-id.`);
   return chosen.id;
 }

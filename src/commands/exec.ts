@@ -35,7 +35,8 @@ export async function exec(ctx: Context, command: string[], opts: { minTtl: stri
     token = await credential.accessToken();
   }
   const client = createClient(ctx, target.env, credential, target);
-  const profileId = await chooseProfileId(ctx, target, client);
+  // Nothing is printed: the profile is chosen as other commands choose it, without their note.
+  const profileId = await chooseProfileId(ctx, target, client, { quiet: true });
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(ctx.env)) {
     if (value !== undefined && (!name.startsWith('WISE_') || KEPT.has(name))) env[name] = value;

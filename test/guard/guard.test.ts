@@ -50,6 +50,12 @@ const moneyCalls = async () =>
 describe('wise exec', () => {
   it('hands the child WISE_TOKEN, WISE_ENV, WISE_API_URL and WISE_PROFILE_ID, and no other WISE_* secret', async () => {
     const r = await sb.run(['exec', '--', 'env'], { env: { WISE_DEBUG: '0' } });
+    // Without a profile named anywhere, the personal one is chosen, silently.
+    const quiet = await sb.run(['exec', '--', 'sh', '-c', 'echo "$WISE_PROFILE_ID"'], {
+      env: { WISE_PROFILE_ID: undefined },
+    });
+    expect(quiet.stdout).toBe('2001\n');
+    expect(quiet.stderr).toBe('');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const vars = Object.fromEntries(
