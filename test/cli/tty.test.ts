@@ -245,4 +245,37 @@ describe.skipIf(!haveScript)('on a terminal', () => {
       await world.cleanup();
     }
   });
+  it('pay on a terminal shows the payment and the environment and asks; No pays nothing (exit 130)', async () => {
+    const add = await shared.sb.run(['--account', 'payer', 'token', 'add'], { input: shared.mock.personalToken });
+    expect(add.code, add.stderr).toBe(0);
+    const before = shared.mock.state.transfers.size;
+    const { code, transcript } = await onTerminal(
+      ['--account', 'payer', 'pay', '--to', '7002', '--amount', '25', '--currency', 'EUR', '--profile-id', '2001'],
+      { typed: [['Go ahead?', 'n\r']] },
+    );
+    expect(code).toBe(130);
+    expect(transcript).toMatch(/Recipient\s+Max Mustermann \(7002/);
+    expect(transcript).toMatch(/Fee\s+0\.50 EUR/);
+    expect(transcript).toContain('Environment: sandbox (test money)');
+    expect(transcript).toContain('Cancelled; nothing was paid.');
+    expect(shared.mock.state.transfers.size).toBe(before);
+  });
+
+  it("recipients add asks for each field of Wise's form on a terminal", async () => {
+    const { code, transcript } = await onTerminal(
+      ['--account', 'payer', '--profile-id', '2001', 'recipients', 'add', '--currency', 'GBP'],
+      {
+        typed: [
+          ['Full name of the account holder', 'Ada Lovelace\r'],
+          ['UK sort code', '123\r'],
+          ['does not look like a uk sort code', '\b\b\b040004\r'],
+          ['Account number', '12345678\r'],
+        ],
+      },
+    );
+    expect(code, transcript).toBe(0);
+    expect(transcript).toMatch(/Added recipient \d+: Ada Lovelace \(GBP\)/);
+    const made = [...shared.mock.state.recipients.values()].find((r) => r.accountHolderName === 'Ada Lovelace');
+    expect(made?.details).toEqual({ sortCode: '040004', accountNumber: '12345678' });
+  });
 });
