@@ -8,6 +8,7 @@ import { UsageError, WiseError } from '../errors.js';
 import { Journal, type JournalLine, parseJournal, verifyJournal } from '../guard/journal.js';
 import { checkPayments, policyPath, rulesFor } from '../guard/policy.js';
 import { policyInForce } from '../guard/precheck.js';
+import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
 import { accountClient } from './account/common.js';
 
@@ -138,7 +139,7 @@ export async function journalShow(ctx: Context, opts: { since?: string; refresh?
     const ids = [...new Set(list.map((e) => e.line.transferId).filter((id): id is number => id !== undefined))];
     for (const id of ids) {
       try {
-        current.set(id, (await client.getJson<Transfer>(`/v1/transfers/${id}`)).status);
+        current.set(id, (await client.getJson<Transfer>(endpoint('transfer', client.apiVersion, id))).status);
       } catch (error) {
         current.set(id, `unknown (${error instanceof WiseError ? error.code : 'error'})`);
       }

@@ -5,6 +5,7 @@
  */
 import type { Context } from '../context.js';
 import { PolicyError } from '../errors.js';
+import { endpoint } from '../http/endpoints.js';
 import type { Next, PipelineRequest, WiseResponse } from '../http/pipeline.js';
 import type { MoneyCall } from './classify.js';
 import { Journal, type JournalFields, newEntryId } from './journal.js';
@@ -157,7 +158,7 @@ export async function runGuarded(
     if (fundingUnknown && call.transferId !== undefined && !view.transferKnown(call.transferId) && rules.length) {
       // A funding of a transfer made elsewhere (another tool, the website): priced and counted now.
       const t = await o.getJson<{ targetValue?: number; targetCurrency?: string; targetAccount?: number }>(
-        `/v1/transfers/${call.transferId}`,
+        endpoint('transfer', undefined, call.transferId),
       );
       if (num(t.targetValue) === undefined || !str(t.targetCurrency)) {
         throw new PolicyError(`Refused by policy: transfer ${call.transferId} cannot be priced. Nothing was sent.`);
@@ -255,7 +256,7 @@ async function lookUpQuote(
   const candidates = profileId !== undefined ? [profileId] : await o.profileCandidates();
   for (const p of candidates) {
     try {
-      const q = await o.getJson<Record<string, unknown>>(`/v3/profiles/${p}/quotes/${id}`);
+      const q = await o.getJson<Record<string, unknown>>(endpoint('quote', undefined, p, id));
       if (num(q.targetAmount) !== undefined && str(q.targetCurrency)) {
         return {
           id,

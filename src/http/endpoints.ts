@@ -83,6 +83,7 @@ export const ENDPOINTS = {
   activities: { classic: (profileId: number) => `/v1/profiles/${profileId}/activities` },
   rates: { classic: () => '/v1/rates' },
   quotes: { classic: (profileId: number) => `/v3/profiles/${profileId}/quotes` },
+  quote: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/quotes/${id}` },
   recipients: { classic: () => '/v2/accounts' },
   createRecipient: { classic: () => '/v1/accounts' },
   accountRequirements: { classic: () => '/v1/account-requirements' },
