@@ -363,6 +363,8 @@ export interface RowOutcome {
   currency: string;
   transferId?: number;
   error?: string;
+  /** The error's stable code (`policy` for a row the spending policy refused). */
+  code?: string;
 }
 
 export interface RunOptions {
@@ -417,7 +419,12 @@ export async function runBatch(o: RunOptions): Promise<{ groups: GroupOutcome[];
       };
       if (result.ok) rowOutcomes.push({ ...base, transferId: result.value });
       else {
-        const outcome = { ...base, error: (result.error as Error).message };
+        const code = (result.error as { code?: unknown }).code;
+        const outcome = {
+          ...base,
+          error: (result.error as Error).message,
+          ...(typeof code === 'string' ? { code } : {}),
+        };
         rowOutcomes.push(outcome);
         failed.push(outcome);
       }

@@ -13,7 +13,7 @@ import {
 import { listRecipients } from '../account/money.js';
 import { parseCount } from '../account/validate.js';
 import type { Context } from '../context.js';
-import { ApiError, UsageError } from '../errors.js';
+import { ApiError, PolicyError, UsageError } from '../errors.js';
 import { type Pace, paceLayer } from '../http/pipeline.js';
 import { formatTable, printJson } from '../util/output.js';
 import { checkConsentPossible, confirmMoney, profileClient } from './account/common.js';
@@ -141,7 +141,9 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
       }
     }
     if (failed.length) {
-      throw new ApiError(
+      // Rows the policy refused as they went out (another payer used the day's limit meanwhile): exit 8, not 3.
+      const Failure = failed.some((r) => r.code === 'policy') ? PolicyError : ApiError;
+      throw new Failure(
         `${failed.length} row${failed.length === 1 ? '' : 's'} failed, so their batch group was not completed or paid: ${failed
           .slice(0, 5)
           .map((r) => `line ${r.line}: ${r.error}`)

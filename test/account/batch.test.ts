@@ -9,6 +9,8 @@ import { queueFault, recordedRequests } from '../helpers/mock.js';
 import { requestCount, useAccount } from './helpers.js';
 
 const env = useAccount({ latencyMs: 5 });
+/** A wise run with room to finish when other test files load the machine (CI runs files side by side). */
+const run = (args: string[]) => env.sb.run(args, { timeoutMs: 60_000 });
 
 /** A CSV of `n` payments to the personal profile's recipients (EUR to 7002, GBP from EUR to 7001). */
 function csv(n: number, extra = ''): string {
@@ -63,15 +65,15 @@ describe('the payments file', () => {
   });
 });
 
-describe('wise batch pay against the emulator', () => {
+describe('wise batch pay against the emulator', { timeout: 120_000 }, () => {
   it('bad rows: every one with its line, exit 2, nothing sent beyond the recipients list', async () => {
-    const { sb, mock } = env;
+    const { mock } = env;
     const file = await csvFile(
       'bad.csv',
       'recipient,amount,currency,reference\n7002,abc,EUR,x\n9999,5,EUR,y\n7003,5,EUR,z\n7002,5,EUR,ok\n',
     );
     const before = await requestCount(mock);
-    const r = await sb.run(['batch', 'pay', file, '--yes']);
+    const r = await run(['batch', 'pay', file, '--yes']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('line 2: amount must be a positive amount');
     expect(r.stderr).toContain('line 3: recipient: there is no recipient with id 9999');
@@ -79,25 +81,25 @@ describe('wise batch pay against the emulator', () => {
     expect(r.stderr).toContain('has 3 bad rows (listed above); nothing was sent.');
     const sent = (await recordedRequests(mock)).slice(before).map((q) => q.path.split('?')[0]);
     expect(sent).toEqual(['/v2/accounts']);
-    const json = await sb.run(['--json', 'batch', 'pay', file, '--dry-run']);
+    const json = await run(['--json', 'batch', 'pay', file, '--dry-run']);
     expect(JSON.parse(json.stderr).error.rows.map((x: { line: number }) => x.line)).toEqual([2, 3, 4]);
   });
 
   it('without a terminal and without --yes nothing at all is sent', async () => {
-    const { sb, mock } = env;
+    const { mock } = env;
     const file = await csvFile('quiet.csv', csv(3));
     const before = await requestCount(mock);
-    const r = await sb.run(['batch', 'pay', file]);
+    const r = await run(['batch', 'pay', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('nothing was sent');
     expect(await requestCount(mock)).toBe(before);
   });
 
   it('pays a file: one funded batch group per source currency, a summary, and a second run pays nothing more', async () => {
-    const { sb, mock } = env;
+    const { mock } = env;
     const text = `${csv(6).trimEnd()}\n7003,3,USD,Globex,USD\n`;
     const file = await csvFile('mixed.csv', text);
-    const dry = await sb.run(['batch', 'pay', file, '--dry-run', '--profile-id', '2001']);
+    const dry = await run(['batch', 'pay', file, '--dry-run', '--profile-id', '2001']);
     expect(dry.code).toBe(2);
     expect(dry.stderr).toContain('line 8: recipient: there is no recipient with id 7003');
     // 7003 belongs to the business profile: pay the file from there with its own recipients.
@@ -105,13 +107,13 @@ describe('wise batch pay against the emulator', () => {
       'business.csv',
       'recipient,amount,currency,reference\n7003,3,USD,a\n7004,4.25,EUR,b\n7004,1,EUR,c\n',
     );
-    const plan = await sb.run(['--profile-id', '2002', 'batch', 'pay', businessFile, '--dry-run']);
+    const plan = await run(['--profile-id', '2002', 'batch', 'pay', businessFile, '--dry-run']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain('3 payments from');
     expect(plan.stdout).toContain('3.00 USD, 5.25 EUR');
     expect(plan.stdout).toContain('2 batch groups (1 from USD, 2 from EUR)');
     expect(mock.state.batchGroups.size).toBe(0);
-    const paid = await sb.run(['--profile-id', '2002', 'batch', 'pay', businessFile, '--yes']);
+    const paid = await run(['--profile-id', '2002', 'batch', 'pay', businessFile, '--yes']);
     expect(paid.code, paid.stderr).toBe(0);
     expect(paid.stdout).toMatch(
       /^BATCH GROUP\s+FROM\s+TRANSFERS\s+STATUS\n\S+\s+USD\s+1\s+funded\n\S+\s+EUR\s+2\s+funded\n$/,
@@ -135,7 +137,7 @@ describe('wise batch pay against the emulator', () => {
       'funded',
     ]);
     const before = (await recordedRequests(mock)).length;
-    const again = await sb.run(['--profile-id', '2002', 'batch', 'pay', businessFile, '--yes']);
+    const again = await run(['--profile-id', '2002', 'batch', 'pay', businessFile, '--yes']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('3 of 3 transfers already made');
     const sent = (await recordedRequests(mock)).slice(before);
@@ -144,9 +146,9 @@ describe('wise batch pay against the emulator', () => {
   });
 
   it('--fund none completes the groups and says where to fund them', async () => {
-    const { sb, mock } = env;
+    const { mock } = env;
     const file = await csvFile('unfunded.csv', csv(2));
-    const r = await sb.run(['--profile-id', '2001', 'batch', 'pay', file, '--yes', '--fund', 'none']);
+    const r = await run(['--profile-id', '2001', 'batch', 'pay', file, '--yes', '--fund', 'none']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/EUR\s+2\s+awaiting funding/);
     expect(r.stderr).toMatch(
@@ -158,7 +160,7 @@ describe('wise batch pay against the emulator', () => {
   });
 
   it('quotes that expire on the way are renewed; a 429 slows the batch down instead of failing rows', async () => {
-    const { sb, mock } = env;
+    const { mock } = env;
     const file = await csvFile('slow.csv', csv(8));
     await fetch(`${mock.url}/__mock/expire-quotes`, { method: 'POST', body: '{"next":3}' });
     await queueFault(mock, {
@@ -169,7 +171,7 @@ describe('wise batch pay against the emulator', () => {
       count: 2,
     });
     const before = (await recordedRequests(mock)).length;
-    const r = await sb.run(['--profile-id', '2001', 'batch', 'pay', file, '--yes', '--debug']);
+    const r = await run(['--profile-id', '2001', 'batch', 'pay', file, '--yes', '--debug']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('expired; asking for a new one');
     expect(r.stderr).toContain('rate limited: every request waits 1000 ms');
@@ -202,7 +204,7 @@ describe('wise batch pay against the emulator', () => {
     const halfway = transfersOf('crash.csv').length;
     expect(halfway).toBeGreaterThanOrEqual(rows / 2);
     expect(halfway).toBeLessThan(rows);
-    const again = await sb.run(['--profile-id', '2001', 'batch', 'pay', file, '--yes']);
+    const again = await run(['--profile-id', '2001', 'batch', 'pay', file, '--yes']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('Resuming from');
     const made = transfersOf('crash.csv');
@@ -213,13 +215,13 @@ describe('wise batch pay against the emulator', () => {
   });
 
   it('an idempotency_key column is used as each transfer’s customerTransactionId; the same key twice is refused', async () => {
-    const { sb, mock } = env;
+    const { mock } = env;
     const [a, b] = [randomUUID(), randomUUID()];
     const file = await csvFile(
       'keys.csv',
       `recipient,amount,currency,reference,idempotency_key\n7002,1,EUR,a,${a}\n7002,2,EUR,b,${b}\n`,
     );
-    const r = await sb.run(['--profile-id', '2001', 'batch', 'pay', file, '--yes']);
+    const r = await run(['--profile-id', '2001', 'batch', 'pay', file, '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(
       transfersOf('keys.csv')
@@ -230,7 +232,7 @@ describe('wise batch pay against the emulator', () => {
       'twice.csv',
       `recipient,amount,currency,reference,idempotency_key\n7002,1,EUR,a,${a}\n7002,2,EUR,b,${a}\n`,
     );
-    const dup = await sb.run(['--profile-id', '2001', 'batch', 'pay', twice, '--dry-run']);
+    const dup = await run(['--profile-id', '2001', 'batch', 'pay', twice, '--dry-run']);
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain('line 3: idempotency_key is the same as on line 2');
     expect(mock.state.transfers.size).toBeGreaterThan(0);
