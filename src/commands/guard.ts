@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parsePaymentsCsv } from '../account/batch.js';
+import { BadRowsError, parsePaymentsCsv } from '../account/batch.js';
 import { describeState, type Transfer } from '../account/money.js';
 import { parseDate } from '../account/validate.js';
 import { resolveTarget } from '../auth/target.js';
@@ -67,7 +67,6 @@ export async function policyCheck(ctx: Context, file: string): Promise<void> {
   }
   const { rows, problems } = await parsePaymentsCsv(text, file);
   if (problems.length) {
-    const { BadRowsError } = await import('../account/batch.js');
     throw new BadRowsError(file, problems);
   }
   const target = await resolveTarget(ctx);

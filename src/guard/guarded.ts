@@ -149,13 +149,16 @@ export async function runGuarded(
       );
     }
   }
-  let fundingUnknown = false;
-  if (call.kind === 'transfer.fund' && call.transferId !== undefined) fundingUnknown = true;
 
   const unattended = !ctx.io.stdinIsTTY;
   const entry = newEntryId();
   await journal.locked(async (view) => {
-    if (fundingUnknown && call.transferId !== undefined && !view.transferKnown(call.transferId) && rules.length) {
+    if (
+      call.kind === 'transfer.fund' &&
+      call.transferId !== undefined &&
+      !view.transferKnown(call.transferId) &&
+      rules.length
+    ) {
       // A funding of a transfer made elsewhere (another tool, the website): priced and counted now.
       const t = await o.getJson<{ targetValue?: number; targetCurrency?: string; targetAccount?: number }>(
         endpoint('transfer', undefined, call.transferId),
