@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startMockServer } from '../../src/mock/server.js';
@@ -9,13 +10,47 @@ import type { MockServer } from './mock.js';
 export const CURL_BROWSER = join(ROOT, 'test/fixtures/curl-browser.sh');
 export const ENV_BROWSER = join(ROOT, 'test/fixtures/env-browser.sh');
 
-export async function freePort(): Promise<number> {
+/** The kernel's ephemeral range: ports it hands to `listen(0)` and to outgoing connections. */
+function ephemeralLow(): number {
+  try {
+    const low = Number.parseInt(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'), 10);
+    return Number.isFinite(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const handedOut = new Set<number>();
+
+function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that is free now and stays free for the test: taken below the kernel's ephemeral range, so that no
+ * `listen(0)` server and no outgoing connection of a parallel test can land on it between this check and the
+ * moment wise binds it, and from a slice of its own for each test worker, so that two workers never pick the same.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralLow() - 1;
+  const slices = 16;
+  const size = Math.floor((high - low) / slices);
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0) % slices;
+  const start = low + worker * size;
+  for (let tries = 0; tries < 200; tries++) {
+    const port = start + Math.floor(Math.random() * size);
+    if (handedOut.has(port)) continue;
+    if (await isFree(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export interface OAuthWorld {
@@ -72,9 +107,14 @@ export function startWise(sandbox: Pick<Sandbox, 'env'>, args: string[], env: Re
   let out = '';
   let err = '';
   let resolveUrl: (url: string) => void = () => {};
-  const consentUrl = new Promise<string>((resolve) => {
+  let rejectUrl: (error: Error) => void = () => {};
+  const consentUrl = new Promise<string>((resolve, reject) => {
     resolveUrl = resolve;
+    rejectUrl = reject;
   });
+  // A wise that ends before printing the URL fails the test at once, with what it said, instead of a timeout.
+  consentUrl.catch(() => {});
+  child.on('close', (code) => rejectUrl(new Error(`wise exited (${code}) before printing a consent URL:\n${err}`)));
   child.stdout?.on('data', (c: Buffer) => {
     out += c.toString();
   });
