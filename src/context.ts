@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
+import { fileURLToPath } from 'node:url';
 import type { ChalkInstance } from 'chalk';
 import { CancelledError, SecretStoreError, UsageError } from './errors.js';
 import { createTransport, type Transport } from './http/transport.js';
@@ -271,13 +272,9 @@ async function createSecretStore(ctx: Context, choice: string): Promise<SecretSt
     });
   }
   const { KeychainStore } = await import('./store/keychain-store.js');
-  const timeoutMs = Number(ctx.env.WISE_KEYCHAIN_TIMEOUT_MS) || 5_000;
-  let busChecked: Promise<void> | undefined;
+  const { keychainTimeoutMs, sessionBusCheckedOnce } = await import('./store/dbus-probe.js');
   const keyring = async () => {
-    if (process.platform === 'linux') {
-      const { checkSessionBus } = await import('./store/dbus-probe.js');
-      busChecked ??= checkSessionBus(ctx.env.DBUS_SESSION_BUS_ADDRESS, process.getuid?.() ?? 0, timeoutMs);
-    }
+    const busChecked = sessionBusCheckedOnce(ctx.env);
     // Loaded while the bus check waits for D-Bus's answer; the library's first call (which connects) waits for it.
     const library = loadKeyring();
     await busChecked;
@@ -287,15 +284,18 @@ async function createSecretStore(ctx: Context, choice: string): Promise<SecretSt
     (await (await keyring()).findCredentialsAsync(service)).map((c) => c.account);
   return new KeychainStore(
     async (service, name): Promise<KeyringEntry> => {
-      const { AsyncEntry } = await keyring();
-      const entry = new AsyncEntry(service, name, { linux: { store: 'secret-service' } });
+      // The synchronous entry: opening one (either kind) already talks to the Secret Service on this thread, so the
+      // asynchronous kind guards against no hang and costs a thread hop, 1-2 ms a read. The bus check above is
+      // what turns a hung D-Bus into an error; a Secret Service that stops answering ends in D-Bus's own timeout.
+      const { Entry } = await keyring();
+      const entry = new Entry(service, name, { linux: { store: 'secret-service' } });
       return {
-        getPassword: () => entry.getPassword(),
-        setPassword: (value) => entry.setPassword(value),
-        deletePassword: () => entry.deletePassword(),
+        getPassword: async () => entry.getPassword(),
+        setPassword: async (value) => entry.setPassword(value),
+        deletePassword: async () => entry.deletePassword(),
       };
     },
-    timeoutMs,
+    keychainTimeoutMs(ctx.env),
     lister,
   );
 }
@@ -309,9 +309,15 @@ function loadKeyring(): typeof import('@napi-rs/keyring') {
   const load = createRequire(import.meta.url);
   const binary = KEYRING_BINARIES[`${process.platform}-${process.arch}`];
   if (binary) {
-    try {
-      return load(binary) as typeof import('@napi-rs/keyring');
-    } catch {}
+    // The binary itself where the package manager put it beside us (no package lookups), else found by name.
+    const file = fileURLToPath(
+      new URL(`../node_modules/${binary}/keyring.${binary.slice('@napi-rs/keyring-'.length)}.node`, import.meta.url),
+    );
+    for (const target of [file, binary]) {
+      try {
+        return load(target) as typeof import('@napi-rs/keyring');
+      } catch {}
+    }
   }
   return load('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
 }

@@ -116,8 +116,8 @@ export async function checkSecretStore(ctx: Context, target: Target | undefined)
         },
       ];
     }
-    const timeoutMs = Number(ctx.env.WISE_KEYCHAIN_TIMEOUT_MS) || 5_000;
-    const { checkSessionBus } = await import('../store/dbus-probe.js');
+    const { checkSessionBus, keychainTimeoutMs } = await import('../store/dbus-probe.js');
+    const timeoutMs = keychainTimeoutMs(ctx.env);
     try {
       await checkSessionBus(address, process.getuid?.() ?? 0, timeoutMs);
       rows.push({ check: 'session bus', status: 'pass', detail: 'answers its handshake' });

@@ -61,3 +61,20 @@ export function checkSessionBus(address: string | undefined, uid: number, timeou
     socket.once('close', () => done());
   });
 }
+
+let once: Promise<void> | undefined;
+
+/** `checkSessionBus` once per process (Linux only; elsewhere there is no bus to check). */
+export function sessionBusCheckedOnce(env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  if (process.platform !== 'linux') return Promise.resolve();
+  if (!once) {
+    once = checkSessionBus(env.DBUS_SESSION_BUS_ADDRESS, process.getuid?.() ?? 0, keychainTimeoutMs(env));
+    // Started early, it may fail before anyone waits for it: whoever does is told.
+    once.catch(() => {});
+  }
+  return once;
+}
+
+export function keychainTimeoutMs(env: Readonly<Record<string, string | undefined>>): number {
+  return Number(env.WISE_KEYCHAIN_TIMEOUT_MS) || 5_000;
+}
