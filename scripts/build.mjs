@@ -87,6 +87,7 @@ const JOSE_EXPORTS = [
   'compactVerify',
   'decodeProtectedHeader',
   'importSPKI',
+  'importPKCS8',
 ];
 await build({
   ...common,

@@ -6,7 +6,7 @@
  * reply that is not JOSE, or does not verify, is refused (exit 1) and its payload never shown: that is the point of
  * asking for it. Wise's keys are cached; one that fails is fetched once more.
  */
-import type { KeyObject } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import { WiseError } from '../errors.js';
 import type { Layer, PipelineRequest, WiseResponse } from '../http/pipeline.js';
 import type { Redactor } from '../util/redact.js';
@@ -20,19 +20,20 @@ const JOSE_TYPE = 'application/jose+json';
 /** What the layer needs, loaded on the first request that uses it. */
 export interface JoseMaterial {
   /** Our active signing key (for `jws`, `jws+jwe`). */
-  signing?: { kid: string; alg: string; key: KeyObject };
+  signing?: { kid: string; alg: string; key: CryptoKey };
   /** Our encryption keys by kid, to open replies (the active one and older ones not yet removed). */
-  decryption: Map<string, KeyObject>;
+  decryption: Map<string, CryptoKey>;
   /** Wise's key of a scope and algorithm: cached, or fetched when `fresh`. */
   wiseKey(scope: 'PAYLOAD_SIGNING' | 'PAYLOAD_ENCRYPTION', algorithm: string, fresh: boolean): Promise<WiseKey>;
 }
 
 export class JoseReplyError extends WiseError {}
 
-function publicKey(key: WiseKey): Promise<KeyObject> {
-  return import('node:crypto').then(({ createPublicKey }) =>
-    createPublicKey({ key: Buffer.from(key.der, 'base64'), format: 'der', type: 'spki' }),
-  );
+/** Wise's public key as the WebCrypto key jose works with, for one algorithm. */
+async function publicKey(key: WiseKey, alg: string): Promise<CryptoKey> {
+  const { importSPKI } = await import('jose');
+  const base64 = Buffer.from(key.der, 'base64').toString('base64'); // normalised: no whitespace, padded
+  return importSPKI(`-----BEGIN PUBLIC KEY-----\n${base64}\n-----END PUBLIC KEY-----`, alg);
 }
 
 function isCompactJws(text: string): boolean {
@@ -83,7 +84,7 @@ export function joseLayer(o: JoseLayerOptions): Layer {
       const encryptFor = async (key: WiseKey) =>
         new jose.CompactEncrypt(signed ? new TextEncoder().encode(signed) : (plaintext as Uint8Array))
           .setProtectedHeader({ alg: ENCRYPTION_ALG, enc: CONTENT_ENCRYPTION, url, ...(signed ? { cty: 'JWT' } : {}) })
-          .encrypt(await publicKey(key));
+          .encrypt(await publicKey(key, ENCRYPTION_ALG));
       const build = async (wiseEncryptionKey?: WiseKey): Promise<PipelineRequest> => {
         const body = plaintext
           ? encrypts
@@ -159,7 +160,7 @@ async function openReply(
         },
       );
     }
-    const opened = await openJwe(text, candidates as KeyObject[]);
+    const opened = await openJwe(text, candidates as CryptoKey[]);
     if (!opened)
       throw new JoseReplyError("Wise's reply could not be decrypted with the key it names: it is not shown.");
     text = new TextDecoder().decode(opened);
@@ -176,7 +177,7 @@ async function openReply(
     const verify = async (fresh: boolean) => {
       const key = await m.wiseKey('PAYLOAD_SIGNING', alg, fresh);
       try {
-        return { key, result: await jose.compactVerify(text, await publicKey(key), { algorithms: [alg] }) };
+        return { key, result: await jose.compactVerify(text, await publicKey(key, alg), { algorithms: [alg] }) };
       } catch {
         return { key, result: undefined };
       }

@@ -5,7 +5,9 @@
  * registration) in config.json. Several keys per use may exist; one per use is active. Rotation: generate, register,
  * activate, and later remove the old key (replies made for it stay readable until then).
  */
+
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import type { Context } from '../context.js';
 import { AuthError, UsageError } from '../errors.js';
 import type { ConfigData, JoseKeyRecord, JoseUse, WiseEnv } from '../store/config.js';
@@ -183,6 +185,11 @@ export function keyStore(ctx: Context, record?: Pick<JoseKeyRecord, 'store'>): P
 
 /** The private key of a record, from the secret store. */
 export async function loadPrivateKey(ctx: Context, env: WiseEnv, record: JoseKeyRecord): Promise<KeyObject> {
+  return createPrivateKey(await loadPrivateKeyPem(ctx, env, record));
+}
+
+/** The PEM of a key that must be there: its absence is an error that says how to recover. */
+export async function loadPrivateKeyPem(ctx: Context, env: WiseEnv, record: JoseKeyRecord): Promise<string> {
   const pem = await privatePem(ctx, env, record);
   if (!pem) {
     const store = await keyStore(ctx, record);
@@ -194,14 +201,14 @@ export async function loadPrivateKey(ctx: Context, env: WiseEnv, record: JoseKey
     );
   }
   ctx.redactor.add(pem);
-  return createPrivateKey(pem);
+  return pem;
 }
 
 /**
  * Opens a compact JWE with the first of `keys` that can: RSA-OAEP-256 / A256GCM only, the pair Wise uses. Undefined
  * when none of them opens it. The codec (Wise's replies), the SCA answers and `wise jose decrypt` all open JWEs here.
  */
-export async function openJwe(jwe: string, keys: readonly KeyObject[]): Promise<Uint8Array | undefined> {
+export async function openJwe(jwe: string, keys: readonly (KeyObject | CryptoKey)[]): Promise<Uint8Array | undefined> {
   const { compactDecrypt } = await import('jose');
   for (const key of keys) {
     try {

@@ -1,9 +1,9 @@
-import type { KeyObject } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { JoseKeyRecord, WiseEnv } from '../store/config.js';
 import type { JoseMaterial, JoseMode } from './codec.js';
-import { loadPrivateKey } from './keys.js';
+import { ENCRYPTION_ALG, loadPrivateKeyPem } from './keys.js';
 import { fetchWiseKey, wiseKey } from './wise-keys.js';
 
 /**
@@ -16,6 +16,8 @@ export async function loadJoseMaterial(
   mode: JoseMode,
   keys: JoseKeyRecord[],
 ): Promise<JoseMaterial> {
+  // Imported straight into WebCrypto keys, the form jose works with: a KeyObject would be converted on every use.
+  const { importPKCS8 } = await import('jose');
   let signing: JoseMaterial['signing'];
   if (mode !== 'jwe') {
     const active = keys.find((k) => k.use === 'signing' && k.active);
@@ -24,9 +26,13 @@ export async function loadJoseMaterial(
         hint: 'Run `wise keys generate --use signing` and `wise keys register --use signing`.',
       });
     }
-    signing = { kid: active.kid, alg: active.alg, key: await loadPrivateKey(ctx, env, active) };
+    signing = {
+      kid: active.kid,
+      alg: active.alg,
+      key: await importPKCS8(await loadPrivateKeyPem(ctx, env, active), active.alg),
+    };
   }
-  const decryption = new Map<string, KeyObject>();
+  const decryption = new Map<string, CryptoKey>();
   if (mode !== 'jws') {
     const encryption = keys.filter((k) => k.use === 'encryption');
     if (!encryption.some((k) => k.active)) {
@@ -37,7 +43,9 @@ export async function loadJoseMaterial(
         },
       );
     }
-    for (const record of encryption) decryption.set(record.kid, await loadPrivateKey(ctx, env, record));
+    for (const record of encryption) {
+      decryption.set(record.kid, await importPKCS8(await loadPrivateKeyPem(ctx, env, record), ENCRYPTION_ALG));
+    }
   }
   return {
     ...(signing ? { signing } : {}),
