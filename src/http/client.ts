@@ -158,6 +158,8 @@ export class WiseClient {
     } catch (error) {
       if (error instanceof CredentialsElsewhereError) throw sameOriginError(error.url, error.base);
       if (isWiseError(error)) throw error;
+      // A fault of this tool's own code (a TypeError, say) is not Wise being unreachable: reported as what it is.
+      if (!(error instanceof TransportError) && typeof (error as { code?: unknown })?.code !== 'string') throw error;
       throw networkError(error, url, correlationId, this.#o.tls !== undefined);
     }
   }

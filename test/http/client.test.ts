@@ -148,6 +148,17 @@ describe('errors', () => {
     expect((error as NetworkError).message).toContain('no answer');
   });
 
+  it("a fault in the tool's own code is not reported as Wise being unreachable", async () => {
+    const bug = new TypeError('importSomething is not a function');
+    const transport: Transport = async () => {
+      throw bug;
+    };
+    const { c } = client({ transport });
+    const error = await c.request({ method: 'GET', path: '/v1/me' }).catch((e: unknown) => e);
+    expect(error).toBe(bug);
+    expect(error).not.toBeInstanceOf(NetworkError);
+  });
+
   it('401 is an AuthError (exit 4)', async () => {
     const { c } = client({ accessToken: async () => 'bad-token-123456' });
     const error = await c.request({ method: 'GET', path: '/v1/me' }).catch((e: unknown) => e);
