@@ -21,8 +21,8 @@ const JOSE_TYPE = 'application/jose+json';
 export interface JoseMaterial {
   /** Our active signing key (for `jws`, `jws+jwe`). */
   signing?: { kid: string; alg: string; key: CryptoKey };
-  /** Our encryption keys by kid, to open replies (the active one and older ones not yet removed). */
-  decryption: Map<string, CryptoKey>;
+  /** Our encryption keys by kid, to open replies (the active one and older ones not yet removed), imported on demand. */
+  decryption: Map<string, () => Promise<CryptoKey>>;
   /** Wise's key of a scope and algorithm: cached, or fetched when `fresh`. */
   wiseKey(scope: 'PAYLOAD_SIGNING' | 'PAYLOAD_ENCRYPTION', algorithm: string, fresh: boolean): Promise<WiseKey>;
 }
@@ -102,10 +102,19 @@ export function joseLayer(o: JoseLayerOptions): Layer {
         } as PipelineRequest;
       };
 
+      // The keys that will open the reply are imported while the request is on its way and Wise works on it.
+      const importWhileWaiting = () => {
+        if (!encrypts) return;
+        setImmediate(() => {
+          for (const key of m.decryption.values()) key().catch(() => {});
+        });
+      };
       let response: WiseResponse;
       if (plaintext && encrypts) {
         const cached = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', false);
-        response = await next(await build(cached));
+        const sent = next(await build(cached));
+        importWhileWaiting();
+        response = await sent;
         // Wise may have rotated its key: fetched once more, and the request sent again only if the key changed.
         if (response.status === 400 && /JWE|decrypt/i.test(response.body.toString('utf8'))) {
           const fresh = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', true);
@@ -115,7 +124,9 @@ export function joseLayer(o: JoseLayerOptions): Layer {
           }
         }
       } else {
-        response = await next(await build());
+        const sent = next(await build());
+        importWhileWaiting();
+        response = await sent;
       }
       return openReply(response, o, m, signs, encrypts);
     },
@@ -149,7 +160,8 @@ async function openReply(
         return {};
       }
     })();
-    const candidates = header.kid ? [m.decryption.get(header.kid)].filter(Boolean) : [...m.decryption.values()];
+    const wanted = header.kid ? [m.decryption.get(header.kid)] : [...m.decryption.values()];
+    const candidates = await Promise.all(wanted.filter((key) => key !== undefined).map((key) => key()));
     if (!candidates.length) {
       throw new JoseReplyError(
         header.kid
@@ -160,7 +172,7 @@ async function openReply(
         },
       );
     }
-    const opened = await openJwe(text, candidates as CryptoKey[]);
+    const opened = await openJwe(text, candidates);
     if (!opened)
       throw new JoseReplyError("Wise's reply could not be decrypted with the key it names: it is not shown.");
     text = new TextDecoder().decode(opened);

@@ -32,7 +32,7 @@ export async function loadJoseMaterial(
       key: await importPKCS8(await loadPrivateKeyPem(ctx, env, active), active.alg),
     };
   }
-  const decryption = new Map<string, CryptoKey>();
+  const decryption = new Map<string, () => Promise<CryptoKey>>();
   if (mode !== 'jws') {
     const encryption = keys.filter((k) => k.use === 'encryption');
     if (!encryption.some((k) => k.active)) {
@@ -44,7 +44,14 @@ export async function loadJoseMaterial(
       );
     }
     for (const record of encryption) {
-      decryption.set(record.kid, await importPKCS8(await loadPrivateKeyPem(ctx, env, record), ENCRYPTION_ALG));
+      // The PEM now (a missing key is an error before anything is sent); its import when first wanted, which the
+      // codec asks for while the request is on its way.
+      const pem = await loadPrivateKeyPem(ctx, env, record);
+      let imported: Promise<CryptoKey> | undefined;
+      decryption.set(record.kid, () => {
+        imported ??= importPKCS8(pem, ENCRYPTION_ALG);
+        return imported;
+      });
     }
   }
   return {
