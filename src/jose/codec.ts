@@ -56,11 +56,9 @@ export function joseLayer(o: JoseLayerOptions): Layer {
     async handle(request, next) {
       // A body its caller already made JOSE (an SCA answer) goes as it is.
       if (/^application\/jose\+json/i.test(request.headers['content-type'] ?? '')) return next(request);
-      // The keys first: the secret store answers on another thread while the JOSE code loads.
-      const material = o.material();
-      material.catch(() => {});
+      // The keys (read once, imported into WebCrypto keys with the JOSE code), then the JOSE code they loaded.
+      const m = await o.material();
       const jose = await import('jose');
-      const m = await material;
       if (signs && !m.signing) throw new WiseError('JWS needs an active signing key.');
       const url = request.url.pathname;
       const plaintext = request.body?.byteLength ? request.body : undefined;

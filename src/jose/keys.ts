@@ -5,7 +5,6 @@
  * registration) in config.json. Several keys per use may exist; one per use is active. Rotation: generate, register,
  * activate, and later remove the old key (replies made for it stay readable until then).
  */
-
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 import type { Context } from '../context.js';
