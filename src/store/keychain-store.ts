@@ -20,8 +20,9 @@ const FILE_STORE_HINT =
 /**
  * Secrets in the OS keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows), one item
  * per account, environment and kind under the service `wise-cli`. Every call is bounded by a timeout, which covers
- * the D-Bus check before the first one, so that a hung D-Bus cannot hang the tool. A locked or absent keyring may answer reads with "nothing", so a read that finds
- * nothing is followed once by a write-and-read-back probe, and every write is read back.
+ * the D-Bus check before the first one, so that a hung D-Bus cannot hang the tool. A locked or absent keyring may
+ * answer reads with "nothing", so a read that finds nothing is followed once by a write-and-read-back probe, and
+ * every write is read back.
  */
 export class KeychainStore implements SecretStore {
   readonly backend = 'keychain' as const;

@@ -22,11 +22,12 @@ function ephemeralLow(): number {
 
 const handedOut = new Set<number>();
 
-function isFree(port: number): Promise<boolean> {
+/** Whether a server could listen on the port now. */
+export function isFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
     s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    s.listen(port, host, () => s.close(() => resolve(true)));
   });
 }
 

@@ -8,6 +8,7 @@ import {
   decide,
   ENV_BROWSER,
   grantsSeen,
+  isFree,
   type OAuthWorld,
   oauthWorld,
   startWise,
@@ -48,14 +49,6 @@ async function listeners(port: number): Promise<string[]> {
     }
   }
   return found;
-}
-
-async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, host, () => s.close(() => resolve(true)));
-  });
 }
 
 describe('wise oauth authorize, end to end', () => {
@@ -131,7 +124,7 @@ describe('wise oauth authorize, end to end', () => {
     expect(done.code).toBe(4);
     expect(done.stderr).toContain('access_denied: The user denied access');
     expect(done.stderr).not.toMatch(STACK_TRACE);
-    expect(await portIsFree(world.port)).toBe(true);
+    expect(await isFree(world.port)).toBe(true);
   });
 
   it('times out with exit 4 and closes the listener', async () => {
@@ -145,7 +138,7 @@ describe('wise oauth authorize, end to end', () => {
       `the redirect URI registered with Wise for client ${world.mock.clientId} must equal the one set up here`,
     );
     expect(r.stderr).toContain(`set up here: ${world.redirectUri}`);
-    expect(await portIsFree(world.port)).toBe(true);
+    expect(await isFree(world.port)).toBe(true);
   });
 
   it('Ctrl-C exits 130 and closes the listener', async () => {
@@ -155,7 +148,7 @@ describe('wise oauth authorize, end to end', () => {
     run.child.kill('SIGINT');
     const done = await run.done;
     expect(done.code).toBe(130);
-    expect(await portIsFree(world.port)).toBe(true);
+    expect(await isFree(world.port)).toBe(true);
   });
 
   it('a busy port is a clear error naming the port', async () => {
@@ -209,7 +202,7 @@ describe('wise oauth authorize, end to end', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`Port ${world.port} on ::1 is already in use`);
       expect(r.stderr).not.toContain('/oauth/authorize?');
-      expect(await portIsFree(world.port, '127.0.0.1')).toBe(true);
+      expect(await isFree(world.port, '127.0.0.1')).toBe(true);
     } finally {
       squatter.close();
     }
