@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { chooseProfileId } from '../account/profiles.js';
 import { parseCount } from '../account/validate.js';
@@ -50,10 +50,14 @@ export async function exec(ctx: Context, command: string[], opts: { minTtl: stri
   });
   const [file, ...args] = command as [string, ...string[]];
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(file, args, { stdio: 'inherit', env });
-    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    // The handlers are in place before the child starts: the child may print (and be signalled) before spawn()
+    // returns here, and a signal with no handler yet would end this process and orphan the child. A signal caught
+    // during spawn() is handled on the event loop, after `child` is set.
+    let child: ChildProcess | undefined;
+    const forward = (signal: NodeJS.Signals) => () => child?.kill(signal);
     const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
     for (const [signal, handler] of handlers) process.on(signal, handler);
+    child = spawn(file, args, { stdio: 'inherit', env });
     const done = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     };
