@@ -4,7 +4,6 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import type { ChalkInstance } from 'chalk';
 import { CancelledError, SecretStoreError, UsageError } from './errors.js';
@@ -14,6 +13,7 @@ import type { KeyringEntry } from './store/keychain-store.js';
 import type { SecretStore, StoreBackend } from './store/secret-store.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { Redactor, stripControl } from './util/redact.js';
+import { stdStream, writeStd } from './util/stdio.js';
 
 export interface GlobalOptions {
   account?: string;
@@ -106,31 +106,49 @@ function isCancel(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
 }
 
+/**
+ * isatty() of a descriptor, asked once and only when a command wants to know. isatty() instead of process.stdin.isTTY:
+ * touching process.stdin builds a stream; and node:tty is loaded on first use, as it loads node:net (about 4 ms that
+ * `wise auth token` does not need).
+ */
+function ttyCheck(fd: number): () => boolean {
+  let answer: boolean | undefined;
+  return () => {
+    answer ??= (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+    return answer;
+  };
+}
+
 function createIO(options: GlobalOptions, env: Readonly<Record<string, string | undefined>>): IO {
-  // isatty() instead of process.stdin.isTTY: touching process.stdin builds a stream, which costs milliseconds.
-  const stdinIsTTY = isatty(0);
-  const stdoutIsTTY = isatty(1);
-  const stderrIsTTY = isatty(2);
+  const stdinIsTTY = ttyCheck(0);
+  const stdoutIsTTY = ttyCheck(1);
+  const stderrIsTTY = ttyCheck(2);
   const colorAllowed = colorAllowedBy(options, env);
-  const color = colorAllowed && stdoutIsTTY;
-  const colorErr = colorAllowed && stderrIsTTY;
+  const color = () => colorAllowed && stdoutIsTTY();
+  const colorErr = () => colorAllowed && stderrIsTTY();
   return {
-    stdinIsTTY,
-    stdoutIsTTY,
-    stderrIsTTY,
-    color,
-    colorErr,
+    get stdinIsTTY() {
+      return stdinIsTTY();
+    },
+    get stdoutIsTTY() {
+      return stdoutIsTTY();
+    },
+    get stderrIsTTY() {
+      return stderrIsTTY();
+    },
+    get color() {
+      return color();
+    },
+    get colorErr() {
+      return colorErr();
+    },
     async style(stream) {
       const { Chalk } = await import('chalk');
-      return new Chalk({ level: (stream === 'out' ? color : colorErr) ? 1 : 0 });
+      return new Chalk({ level: (stream === 'out' ? color() : colorErr()) ? 1 : 0 });
     },
-    out: (text) => {
-      process.stdout.write(text);
-    },
-    outStream: () => process.stdout,
-    err: (text) => {
-      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-    },
+    out: (text) => writeStd(1, text),
+    outStream: () => stdStream(1),
+    err: (text) => writeStd(2, text.endsWith('\n') ? text : `${text}\n`),
     async readStdin(maxBytes = Number.POSITIVE_INFINITY) {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -148,7 +166,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
     async promptSecret(message) {
       const { default: password } = await import('@inquirer/password');
       try {
-        return await password({ message, mask: false }, { output: process.stderr });
+        return await password({ message, mask: false }, { output: stdStream(2) });
       } catch (error) {
         if (isCancel(error)) throw new CancelledError();
         throw error;
@@ -157,7 +175,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
     async select(message, choices) {
       const { default: select } = await import('@inquirer/select');
       try {
-        return await select({ message, choices }, { output: process.stderr });
+        return await select({ message, choices }, { output: stdStream(2) });
       } catch (error) {
         if (isCancel(error)) throw new CancelledError();
         throw error;
@@ -173,7 +191,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
             ...(options.default ? { default: options.default } : {}),
             ...(options.validate ? { validate: options.validate } : {}),
           },
-          { output: process.stderr },
+          { output: stdStream(2) },
         );
       } catch (error) {
         if (isCancel(error)) throw new CancelledError();
@@ -183,18 +201,18 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
     async confirm(message) {
       const { default: confirm } = await import('@inquirer/confirm');
       try {
-        return await confirm({ message, default: false }, { output: process.stderr });
+        return await confirm({ message, default: false }, { output: stdStream(2) });
       } catch (error) {
         if (isCancel(error)) throw new CancelledError();
         throw error;
       }
     },
     progress(label, total) {
-      if (!stderrIsTTY) return { update() {}, stop() {} };
+      if (!stderrIsTTY()) return { update() {}, stop() {} };
       const { SingleBar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
       const bar = new SingleBar({
         format: `${label} [{bar}] {value}/{total}`,
-        stream: process.stderr,
+        stream: stdStream(2),
         hideCursor: true,
         clearOnComplete: true,
       });
@@ -202,12 +220,12 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
       return { update: (done) => bar.update(done), stop: () => bar.stop() };
     },
     spinner(text) {
-      if (!stderrIsTTY) return { stop() {} };
+      if (!stderrIsTTY()) return { stop() {} };
       let spinner: { stop(): void } | undefined;
       let stopped = false;
       void import('yocto-spinner').then(({ default: create }) => {
         if (stopped) return;
-        spinner = create({ text, stream: process.stderr }).start();
+        spinner = create({ text, stream: stdStream(2) }).start();
       });
       return {
         stop() {
@@ -391,7 +409,7 @@ export function createContext(options: GlobalOptions): Context {
       }
     },
     debug(line) {
-      if (debugEnabled) process.stderr.write(`${stripControl(redactor.text(line))}\n`);
+      if (debugEnabled) writeStd(2, `${stripControl(redactor.text(line))}\n`);
     },
   };
   return ctx;

@@ -69,6 +69,7 @@ import {
 import type { Context, GlobalOptions } from './context.js';
 import { isWiseError } from './errors.js';
 import { stripControl } from './util/redact.js';
+import { pendingStdStreams, writeStd } from './util/stdio.js';
 import { VERSION } from './version.js';
 
 /** A command's function: the context, then its positional arguments and options as commander parsed them. */
@@ -444,15 +445,15 @@ const plain: ErrorStyle = { error: (s) => s, hint: (s) => s };
 
 /** Colour for error output, only on a terminal and never with NO_COLOR or --no-color. */
 async function errorStyle(argv: string[]): Promise<ErrorStyle> {
-  const { colorAllowedBy } = await import('./context.js');
-  if (!process.stderr.isTTY || !colorAllowedBy({ color: !argv.includes('--no-color') }, process.env)) return plain;
+  const [{ colorAllowedBy }, { isatty }] = await Promise.all([import('./context.js'), import('node:tty')]);
+  if (!isatty(2) || !colorAllowedBy({ color: !argv.includes('--no-color') }, process.env)) return plain;
   const { Chalk } = await import('chalk');
   const chalk = new Chalk({ level: 1 });
   return { error: (s) => chalk.red.bold(s), hint: (s) => chalk.dim(s) };
 }
 
 function reportError(error: unknown, json: boolean, debug: boolean, style: ErrorStyle = plain): number {
-  const write = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  const write = (text: string) => writeStd(2, text.endsWith('\n') ? text : `${text}\n`);
   // Messages may quote the network (Wise's errors, a browser's callback): no escape sequence reaches the terminal.
   const redact = (text: string) => stripControl(activeCtx ? activeCtx.redactor.text(text) : text);
   const redactStack = (stack: string) => stack.split('\n').map(redact).join('\n');
@@ -482,22 +483,23 @@ function reportError(error: unknown, json: boolean, debug: boolean, style: Error
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // `wise ... | head`: a reader that stops early closes the pipe; that ends the output, it is no error to report.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
   const json = argv.includes('--json');
   const debug = argv.includes('--debug') || process.env.WISE_DEBUG === '1';
   const program = buildProgram(argv);
   program.exitOverride();
-  program.configureOutput({ outputError: () => {} });
+  // Errors are reported by reportError; help and --version are written as all other output is (util/stdio).
+  const output = {
+    outputError: () => {},
+    writeOut: (s: string) => writeStd(1, s),
+    writeErr: (s: string) => writeStd(2, s),
+  };
+  program.configureOutput(output);
   for (const sub of program.commands) {
     sub.exitOverride();
-    sub.configureOutput({ outputError: () => {} });
+    sub.configureOutput(output);
     for (const leaf of sub.commands) {
       leaf.exitOverride();
-      leaf.configureOutput({ outputError: () => {} });
+      leaf.configureOutput(output);
     }
   }
   try {
@@ -528,7 +530,7 @@ export async function main(argv: string[]): Promise<number> {
  * on macOS), and a keychain call that timed out cannot keep the process alive.
  */
 function exitWhenFlushed(code: number): void {
-  const pending = [process.stdout, process.stderr].filter((stream) => stream.writableLength > 0);
+  const pending = pendingStdStreams();
   if (!pending.length) process.exit(code);
   let left = pending.length;
   for (const stream of pending) {
