@@ -27,9 +27,12 @@ const common = {
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // The sources are ES modules; in the CommonJS bundle import.meta.url becomes the bundle's own URL.
-  define: { 'import.meta.url': '__wiseBundleUrl' },
-  banner: { js: "const __wiseBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The sources are ES modules; in the CommonJS bundle import.meta.url becomes the bundle's own URL, made when first
+  // asked for (most runs never do: pathToFileURL at every start costs ~0.3 ms).
+  define: { 'import.meta.url': '__wiseBundle.url' },
+  banner: {
+    js: "const __wiseBundle = { get url() { return (this.u ??= require('node:url').pathToFileURL(__filename).href); } };",
+  },
   // Less source to parse at every start; names are kept so that --debug stack traces stay readable.
   minifyWhitespace: !process.env.WISE_BUILD_READABLE,
   minifySyntax: !process.env.WISE_BUILD_READABLE,

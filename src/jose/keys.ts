@@ -5,12 +5,19 @@
  * registration) in config.json. Several keys per use may exist; one per use is active. Rotation: generate, register,
  * activate, and later remove the old key (replies made for it stay readable until then).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { CryptoKey } from 'jose';
 import type { Context } from '../context.js';
 import { AuthError, UsageError } from '../errors.js';
 import type { ConfigData, JoseKeyRecord, JoseUse, WiseEnv } from '../store/config.js';
 import type { SecretStore } from '../store/secret-store.js';
+
+/**
+ * node:crypto, loaded on first use: a JOSE request needs only WebCrypto (through jose), and node:crypto would cost it
+ * about a millisecond to load. The key commands use it.
+ */
+const nodeCrypto = () => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 
 export const SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -110,8 +117,8 @@ export function checkAlg(use: JoseUse, alg: string | undefined): string {
 export function generateJoseKeyPair(alg: string, bits: number): KeyObject {
   const curve = CURVES[alg];
   const { privateKey } = curve
-    ? generateKeyPairSync('ec', { namedCurve: curve })
-    : generateKeyPairSync('rsa', { modulusLength: bits });
+    ? nodeCrypto().generateKeyPairSync('ec', { namedCurve: curve })
+    : nodeCrypto().generateKeyPairSync('rsa', { modulusLength: bits });
   return privateKey;
 }
 
@@ -119,7 +126,7 @@ export function generateJoseKeyPair(alg: string, bits: number): KeyObject {
 export function checkKeyFitsAlg(key: KeyObject, alg: string, where: string): void {
   const curve = CURVE_OF_ALG[alg];
   if (curve) {
-    const jwk = createPublicKey(key).export({ format: 'jwk' });
+    const jwk = nodeCrypto().createPublicKey(key).export({ format: 'jwk' });
     if (key.asymmetricKeyType !== 'ec' || jwk.crv !== curve) {
       throw new UsageError(`${where} is not an EC ${curve} key, which ${alg} needs.`);
     }
@@ -132,7 +139,7 @@ export function checkKeyFitsAlg(key: KeyObject, alg: string, where: string): voi
 
 export function parsePrivateKey(pem: string, where: string): KeyObject {
   try {
-    return createPrivateKey(pem);
+    return nodeCrypto().createPrivateKey(pem);
   } catch {
     throw new UsageError(`${where} is not a PEM private key (an encrypted key must be decrypted first).`);
   }
@@ -142,12 +149,12 @@ export function parsePrivateKey(pem: string, where: string): KeyObject {
 export async function thumbprintOf(key: KeyObject): Promise<string> {
   const { calculateJwkThumbprint } = await import('jose');
   return calculateJwkThumbprint(
-    createPublicKey(key).export({ format: 'jwk' }) as Parameters<typeof calculateJwkThumbprint>[0],
+    nodeCrypto().createPublicKey(key).export({ format: 'jwk' }) as Parameters<typeof calculateJwkThumbprint>[0],
   );
 }
 
 export function newKid(): string {
-  return randomUUID();
+  return nodeCrypto().randomUUID();
 }
 
 export function joseKeys(config: ConfigData, env: WiseEnv): JoseKeyRecord[] {
@@ -184,7 +191,7 @@ export function keyStore(ctx: Context, record?: Pick<JoseKeyRecord, 'store'>): P
 
 /** The private key of a record, from the secret store. */
 export async function loadPrivateKey(ctx: Context, env: WiseEnv, record: JoseKeyRecord): Promise<KeyObject> {
-  return createPrivateKey(await loadPrivateKeyPem(ctx, env, record));
+  return nodeCrypto().createPrivateKey(await loadPrivateKeyPem(ctx, env, record));
 }
 
 /** The PEM of a key that must be there: its absence is an error that says how to recover. */

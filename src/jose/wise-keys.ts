@@ -5,8 +5,9 @@
  * cached in the config folder by environment, API host, scope and algorithm (public material, no secret). As Wise
  * asks, a cached key is used until it fails, then fetched once more.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadClientForGrant } from '../auth/oauth/client-config.js';
 import { clientCredentials } from '../auth/oauth/grants.js';
@@ -36,7 +37,7 @@ function cacheKey(ctx: Context, env: WiseEnv, scope: WiseKeyScope, algorithm: st
 /** Every cached key; an absent or damaged cache reads as empty (its keys are fetched again). */
 async function readCache(ctx: Context): Promise<Record<string, WiseKey>> {
   try {
-    const all = JSON.parse(await readFile(cachePath(ctx), 'utf8')) as unknown;
+    const all = JSON.parse(readFileSync(cachePath(ctx), 'utf8')) as unknown;
     return all && typeof all === 'object' && !Array.isArray(all) ? (all as Record<string, WiseKey>) : {};
   } catch {
     return {};
@@ -104,6 +105,11 @@ export async function wiseKey(ctx: Context, env: WiseEnv, scope: WiseKeyScope, a
   return (await cachedWiseKey(ctx, env, scope, algorithm)) ?? fetchWiseKey(ctx, env, scope, algorithm);
 }
 
+/** As a KeyObject: node:crypto is loaded here, not by a JOSE request (which imports the key into WebCrypto). */
 export function publicKeyOf(key: WiseKey): KeyObject {
-  return createPublicKey({ key: Buffer.from(key.der, 'base64'), format: 'der', type: 'spki' });
+  return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createPublicKey({
+    key: Buffer.from(key.der, 'base64'),
+    format: 'der',
+    type: 'spki',
+  });
 }
