@@ -94,6 +94,7 @@ function setUpJose(name, alg) {
   return { WISE_CONFIG_DIR: joseEnv.WISE_CONFIG_DIR, WISE_TOKEN: userToken };
 }
 const joseEs = setUpJose('jose-es256', 'ES256');
+const josePs = setUpJose('jose-ps256', 'PS256');
 const jose = (mode, path) => ['api', '--jose', mode, '-X', 'POST', path, '-d', '{"amount":"10.00"}'];
 
 function time(args, extraEnv = {}) {
@@ -142,12 +143,18 @@ const cases = [
     of: 1,
   },
   { name: 'wise api /v2/profiles (encrypted file store)', args: [wise, 'api', '/v2/profiles'], env: fileEnv },
-  // JOSE, against the plain call of the same user (index 7): at most 40 ms more per call.
+  // JOSE, against the plain call of the ES256 user (index 7): at most 40 ms more per call.
   { name: 'plain: wise api /v2/profiles (OAuth user)', args: [wise, 'api', '/v2/profiles'], env: joseEs },
   {
     name: 'JWS ES256 (P-256): sign + verify reply',
     args: [wise, ...jose('jws', '/v1/auth/jose/playground/jws')],
     env: joseEs,
+    delta: 40,
+  },
+  {
+    name: 'JWS PS256 (RSA 2048): sign + verify reply',
+    args: [wise, ...jose('jws', '/v1/auth/jose/playground/jws')],
+    env: josePs,
     delta: 40,
   },
   {

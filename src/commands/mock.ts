@@ -81,6 +81,11 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     }
     throw error;
   }
+  // Stopped by Ctrl-C or SIGTERM: the handlers are in place before the first line that says the emulator is up.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   ctx.io.out(`${server.url}\n`);
   ctx.io.out(`personal-token ${server.personalToken}\n`);
   ctx.io.out(`client-id ${server.clientId}\n`);
@@ -96,11 +101,7 @@ export async function mock(ctx: Context, opts: MockCommandOptions): Promise<void
     `Wise emulator listening on ${server.url} (Ctrl-C to stop).\n` +
       `Try: WISE_API_URL=${server.url} WISE_TOKEN=<the token above> wise profiles list`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await server.close();
   if (ownKeyDir) rmSync(ownKeyDir, { recursive: true, force: true });
 }

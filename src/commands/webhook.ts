@@ -109,6 +109,15 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
     });
     server.listen(port, host, () => resolve());
   });
+  // Stopped by Ctrl-C or SIGTERM: the handlers are in place before the line that says the listener is up.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      server.close(() => resolve());
+      server.closeAllConnections?.();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const address = server.address() as import('node:net').AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;
   ctx.io.err(
@@ -119,12 +128,5 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
       `warning: listening on ${host}, reachable from other machines${tls ? '' : ': serve TLS (--tls-cert, --tls-key) for anything but a test'}.`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      server.close(() => resolve());
-      server.closeAllConnections?.();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
 }
