@@ -63,7 +63,7 @@ if (addFile.status !== 0) throw new Error(`token add (file store) failed: ${addF
 // JOSE: a partner client with a user made over the API, and registered keys (one config per signing algorithm), in
 // the same secret store as the case above. The calls use the user's access token from WISE_TOKEN, so that only the
 // JOSE work differs from the plain call.
-function setUpJose(name, alg) {
+function setUpJose(name, alg, { encryption = true } = {}) {
   const joseEnv = { ...env, WISE_CONFIG_DIR: join(dir, name) };
   const run = (args, input = '') => {
     const r = spawnSync(process.execPath, [wise, ...args], { env: joseEnv, input, encoding: 'utf8' });
@@ -85,16 +85,20 @@ function setUpJose(name, alg) {
   // An account of its own: the keychain is shared with the cases above, whose "default" account must stay.
   run(['--account', name, 'oauth', 'create-user', '--email', `bench-${name}@example.com`]);
   run(['keys', 'generate', '--use', 'signing', '--alg', alg]);
-  run(['keys', 'generate', '--use', 'encryption']);
   run(['keys', 'register', '--use', 'signing']);
-  run(['keys', 'register', '--use', 'encryption']);
+  if (encryption) {
+    run(['keys', 'generate', '--use', 'encryption']);
+    run(['keys', 'register', '--use', 'encryption']);
+  }
   const userToken = run(['--account', name, 'auth', 'token']).trim();
   // Wise's keys fetched once, as every later call finds them cached.
-  run(['api', '--jose', 'jws+jwe', '-X', 'POST', '/v1/auth/jose/playground/jwe', '-d', '{}']);
+  const [mode, path] = encryption ? ['jws+jwe', 'jwe'] : ['jws', 'jws'];
+  run(['api', '--jose', mode, '-X', 'POST', `/v1/auth/jose/playground/${path}`, '-d', '{}']);
   return { WISE_CONFIG_DIR: joseEnv.WISE_CONFIG_DIR, WISE_TOKEN: userToken };
 }
 const joseEs = setUpJose('jose-es256', 'ES256');
-const josePs = setUpJose('jose-ps256', 'PS256');
+// Signing only: Wise encrypts its replies to the partner client's one registered encryption key, the ES256 config's.
+const josePs = setUpJose('jose-ps256', 'PS256', { encryption: false });
 const jose = (mode, path) => ['api', '--jose', mode, '-X', 'POST', path, '-d', '{"amount":"10.00"}'];
 
 function time(args, extraEnv = {}) {
