@@ -89,27 +89,34 @@ describe('wise exec', () => {
     expect((await sb.run(['exec'])).code).toBe(2);
   });
 
-  it('SIGTERM reaches the child', async () => {
-    const marker = join(sb.dir, 'got-term');
-    const child = spawn(
-      process.execPath,
-      [
-        WISE_BIN,
-        'exec',
-        '--',
-        'sh',
-        '-c',
-        `trap 'echo TERM > ${marker}; exit 3' TERM; echo ready; while :; do sleep 0.05; done`,
-      ],
-      { env: cleanEnv(sb.env), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(3);
-    expect((await readFile(marker, 'utf8')).trim()).toBe('TERM');
+  it('SIGTERM reaches the child, even one sent as soon as the child is running (five times)', async () => {
+    for (let i = 0; i < 5; i++) await termReachesChild(join(sb.dir, `got-term-${i}`));
   });
 });
+
+/**
+ * Starts `wise exec` on a shell that traps TERM, signals wise the moment the shell has printed, and checks that the
+ * shell got the signal and its exit code became wise's.
+ */
+async function termReachesChild(marker: string): Promise<void> {
+  const child = spawn(
+    process.execPath,
+    [
+      WISE_BIN,
+      'exec',
+      '--',
+      'sh',
+      '-c',
+      `trap 'echo TERM > ${marker}; exit 3' TERM; echo ready; while :; do sleep 0.05; done`,
+    ],
+    { env: cleanEnv(sb.env), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(3);
+  expect((await readFile(marker, 'utf8')).trim()).toBe('TERM');
+}
 
 describe('the spending policy', () => {
   it('a payment over the per-transfer cap, and one to a recipient not allowed: exit 8, nothing sent', async () => {
