@@ -1,5 +1,6 @@
 // Makes dist/<bundle>.<build id>.cache, V8's code cache of a bundle once a typical run has compiled what it uses:
 //   node scripts/train-code-cache.cjs wise.cjs <wise arguments...>   runs bin/wise with those arguments
+//   node scripts/train-code-cache.cjs commands.cjs <wise arguments...>   the same, for a command of dist/commands.cjs
 //   node scripts/train-code-cache.cjs jose.cjs                       signs, verifies, encrypts, decrypts with jose
 // Run by the build.
 const { writeFileSync } = require('node:fs');
@@ -9,6 +10,8 @@ const root = join(__dirname, '..');
 const [name, ...args] = process.argv.slice(2);
 const hook = {
   name,
+  // The bundles of the tool's code learn from a run of the tool; dist/jose.cjs from the calls below.
+  runsTheTool: name !== 'jose.cjs',
   save(data, id) {
     if (!id) throw new Error(`dist/${name} carries no build id`);
     writeFileSync(join(root, 'dist', `${name}.${id}.cache`), data);

@@ -29,7 +29,7 @@ function run(root: string, args: string[]) {
 }
 
 describe('the code cache of the bundle', () => {
-  it.each(['wise.cjs', 'jose.cjs'])('is made by the build for %s, and V8 accepts it', async (name) => {
+  it.each(['wise.cjs', 'commands.cjs', 'jose.cjs'])('is made by the build for %s, and V8 accepts it', async (name) => {
     const source = await readFile(join(ROOT, 'dist', name), 'latin1');
     const id = /\/\/# wise-build=([0-9a-f]+)\s*$/.exec(source)?.[1];
     expect(id).toMatch(/^[0-9a-f]{32}$/);
@@ -82,5 +82,25 @@ describe('the code cache of the bundle', () => {
       const help = run(root, ['mock', '--help']);
       expect(help.status, what).toBe(0);
     }
+  });
+});
+
+describe('the two bundles of the client', () => {
+  it('--version, help, `wise auth token` and `wise api` run from dist/wise.cjs alone; other commands need dist/commands.cjs', async () => {
+    const root = await copyOfTheTool();
+    for (const name of await readdir(join(root, 'dist'))) {
+      if (name.startsWith('commands.cjs')) await rm(join(root, 'dist', name));
+    }
+    expect(run(root, ['--version']).status).toBe(0);
+    expect(run(root, ['profiles', 'list', '--help']).status).toBe(0);
+    const token = run(root, ['auth', 'token']);
+    expect(token.stdout).toBe('not-a-token\n');
+    // The request itself fails (nothing listens there), as documented: the code to make it was all there.
+    const api = run(root, ['api', '/v2/profiles', '--api-url', 'http://127.0.0.1:1']);
+    expect(api.stderr).toContain('Cannot reach');
+    expect(api.status).toBe(6);
+    const profiles = run(root, ['profiles', 'list', '--api-url', 'http://127.0.0.1:1']);
+    expect(profiles.status).toBe(1);
+    expect(profiles.stderr).toMatch(/commands\.cjs/);
   });
 });
