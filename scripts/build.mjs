@@ -119,7 +119,8 @@ await build({
 // bin/wise compiles the bundles with node:vm (to use a code cache), where import() needs a flag on Node 20: the
 // bundles' dynamic imports go through a function bin/wise passes in. An import of a module of dist/commands.cjs (see
 // below) is answered from that bundle.
-const importBanner = `const __wiseImport = (s) => s.startsWith('./commands.cjs?') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(15)]()) : __wiseLoaderImport(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
+const COMMANDS_BUNDLE = './commands.cjs?';
+const importBanner = `const __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(${COMMANDS_BUNDLE.length})]()) : __wiseLoaderImport(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
 const clientPlugins = [
   emulatorAsItsOwnBundle,
   commanderWithoutEagerChildProcess,
@@ -148,7 +149,7 @@ const clientExternal = [
 // Start-up: every run reads and deserialises all of dist/wise.cjs, so it holds only what the calls a shell loop makes
 // most can reach (`wise api`, `wise auth token`, --version, help): the command tree, and every module reachable from
 // it but for the other commands. Those commands, and the modules only they use, go to dist/commands.cjs, which loads
-// when one of them runs (3-4 ms less for every run of the others). Each module is in one bundle only (checked below):
+// when one of them runs (2-4 ms less for every run that needs wise.cjs only). Each module is in one bundle only (checked below):
 // a module of wise.cjs that commands.cjs uses is handed over by wise.cjs (`__wiseShared`), never copied.
 const HOT_COMMANDS = new Set(['src/commands/api.ts', 'src/commands/auth/token.ts']);
 const graph = (
@@ -226,7 +227,7 @@ const clientBuild = await build({
   plugins: [
     ...clientPlugins,
     routeBy('commands-bundle', (path, args) =>
-      cold.has(path) && args.kind === 'dynamic-import' ? { path: `./commands.cjs?${path}`, external: true } : undefined,
+      cold.has(path) && args.kind === 'dynamic-import' ? { path: `${COMMANDS_BUNDLE}${path}`, external: true } : undefined,
     ),
   ],
   external: clientExternal,
