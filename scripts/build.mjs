@@ -227,7 +227,9 @@ const clientBuild = await build({
   plugins: [
     ...clientPlugins,
     routeBy('commands-bundle', (path, args) =>
-      cold.has(path) && args.kind === 'dynamic-import' ? { path: `${COMMANDS_BUNDLE}${path}`, external: true } : undefined,
+      cold.has(path) && args.kind === 'dynamic-import'
+        ? { path: `${COMMANDS_BUNDLE}${path}`, external: true }
+        : undefined,
     ),
   ],
   external: clientExternal,
