@@ -265,9 +265,10 @@ for (const path of inputsOf(commandsBuild)) {
   if (isFile(path) && inClient.has(path)) throw new Error(`${path} is in both dist/wise.cjs and dist/commands.cjs`);
 }
 
-// dist/wise.cjs and dist/jose.cjs are function expressions, which bin/wise compiles with node:vm and calls with the
-// CommonJS arguments and its loader functions (wrapped here, not at every start, where the copy costs time). Every
-// import("...") goes through __wiseImport (see the banner). Each ends with the id its code cache is named after.
+// dist/wise.cjs, dist/commands.cjs and dist/jose.cjs are function expressions, which bin/wise compiles with node:vm
+// and calls with the CommonJS arguments and its loader functions (wrapped here, not at every start, where the copy
+// costs time). Every import("...") goes through __wiseImport (see the banner). Each ends with the id its code cache is
+// named after.
 function wrapForLoader(name, rewrite = (text) => text) {
   const path = join(root, 'dist', name);
   const text = rewrite(readFileSync(path, 'utf8'));
@@ -283,8 +284,8 @@ wrapForLoader('wise.cjs', routeImports);
 wrapForLoader('commands.cjs', routeImports);
 wrapForLoader('jose.cjs');
 
-// The code caches: one `wise api` call against a throwaway local server, whose run leaves V8's compiled code behind;
-// and one use of each JOSE operation for dist/jose.cjs.
+// The code caches: one `wise api` call against a throwaway local server, whose run leaves V8's compiled code behind
+// (and one `wise profiles list` for dist/commands.cjs); and one use of each JOSE operation for dist/jose.cjs.
 if (!process.env.WISE_BUILD_NO_CODE_CACHE) {
   const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
