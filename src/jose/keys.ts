@@ -15,9 +15,9 @@ import type { SecretStore } from '../store/secret-store.js';
 
 /**
  * node:crypto, loaded on first use: a JOSE request needs only WebCrypto (through jose), and node:crypto would cost it
- * about a millisecond to load. The key commands use it.
+ * about a millisecond to load. The key commands use it, and Wise's keys as KeyObjects (wise-keys.ts).
  */
-const nodeCrypto = () => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+export const nodeCrypto = () => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 
 export const SIGNING_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];

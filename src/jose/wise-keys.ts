@@ -7,7 +7,6 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { loadClientForGrant } from '../auth/oauth/client-config.js';
 import { clientCredentials } from '../auth/oauth/grants.js';
@@ -17,6 +16,7 @@ import { parseJson } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
 import { apiBaseUrl, createClient } from '../http/factory.js';
 import type { WiseEnv } from '../store/config.js';
+import { nodeCrypto } from './keys.js';
 
 export type WiseKeyScope = 'PAYLOAD_SIGNING' | 'PAYLOAD_ENCRYPTION';
 
@@ -107,7 +107,7 @@ export async function wiseKey(ctx: Context, env: WiseEnv, scope: WiseKeyScope, a
 
 /** As a KeyObject: node:crypto is loaded here, not by a JOSE request (which imports the key into WebCrypto). */
 export function publicKeyOf(key: WiseKey): KeyObject {
-  return (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createPublicKey({
+  return nodeCrypto().createPublicKey({
     key: Buffer.from(key.der, 'base64'),
     format: 'der',
     type: 'spki',
