@@ -106,32 +106,33 @@ function isCancel(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
 }
 
+const terminals = new Map<number, boolean>();
+
 /**
- * isatty() of a descriptor, asked once and only when a command wants to know. isatty() instead of process.stdin.isTTY:
- * touching process.stdin builds a stream; and node:tty is loaded on first use, as it loads node:net (about 4 ms that
- * `wise auth token` does not need).
+ * Whether a standard descriptor is a terminal, asked once and only when a command wants to know. isatty() instead of
+ * process.stdin.isTTY: touching process.stdin builds a stream; and node:tty is loaded on first use, as it loads
+ * node:net (about 4 ms that `wise auth token` does not need).
  */
-function ttyCheck(fd: number): () => boolean {
-  let answer: boolean | undefined;
-  return () => {
-    answer ??= (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
-    return answer;
-  };
+export function isTerminal(fd: 0 | 1 | 2): boolean {
+  let answer = terminals.get(fd);
+  if (answer === undefined) {
+    answer = (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+    terminals.set(fd, answer);
+  }
+  return answer;
 }
 
 function createIO(options: GlobalOptions, env: Readonly<Record<string, string | undefined>>): IO {
-  const stdinIsTTY = ttyCheck(0);
-  const stdoutIsTTY = ttyCheck(1);
-  const stderrIsTTY = ttyCheck(2);
+  const stderrIsTTY = () => isTerminal(2);
   const colorAllowed = colorAllowedBy(options, env);
-  const color = () => colorAllowed && stdoutIsTTY();
+  const color = () => colorAllowed && isTerminal(1);
   const colorErr = () => colorAllowed && stderrIsTTY();
   return {
     get stdinIsTTY() {
-      return stdinIsTTY();
+      return isTerminal(0);
     },
     get stdoutIsTTY() {
-      return stdoutIsTTY();
+      return isTerminal(1);
     },
     get stderrIsTTY() {
       return stderrIsTTY();

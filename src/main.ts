@@ -445,8 +445,8 @@ const plain: ErrorStyle = { error: (s) => s, hint: (s) => s };
 
 /** Colour for error output, only on a terminal and never with NO_COLOR or --no-color. */
 async function errorStyle(argv: string[]): Promise<ErrorStyle> {
-  const [{ colorAllowedBy }, { isatty }] = await Promise.all([import('./context.js'), import('node:tty')]);
-  if (!isatty(2) || !colorAllowedBy({ color: !argv.includes('--no-color') }, process.env)) return plain;
+  const { colorAllowedBy, isTerminal } = await import('./context.js');
+  if (!isTerminal(2) || !colorAllowedBy({ color: !argv.includes('--no-color') }, process.env)) return plain;
   const { Chalk } = await import('chalk');
   const chalk = new Chalk({ level: 1 });
   return { error: (s) => chalk.red.bold(s), hint: (s) => chalk.dim(s) };
