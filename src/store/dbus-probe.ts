@@ -36,7 +36,16 @@ export function checkSessionBus(address: string | undefined, uid: number, timeou
     let answer = '';
     const done = (error?: Error) => {
       clearTimeout(timer);
-      socket.destroy();
+      if (answer && !error) {
+        // The bus answered. The socket is paused, unref'd and left to close with the process rather than destroyed:
+        // Node's Socket#_destroy looks at process.stderr, and its first use builds the stderr stream, 1.5-2 ms of
+        // every run that reads the keychain. Its error and close listeners stay, so a late error is still handled.
+        socket.removeAllListeners('data');
+        socket.pause();
+        socket.unref();
+      } else {
+        socket.destroy();
+      }
       if (error) reject(error);
       else resolve();
     };

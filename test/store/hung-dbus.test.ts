@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionBusSocket } from '../../src/store/dbus-probe.js';
+import { checkSessionBus, sessionBusSocket } from '../../src/store/dbus-probe.js';
 import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 
 // A session bus that accepts connections and never answers: the keychain library would block on it forever.
@@ -76,5 +76,42 @@ describe('sessionBusSocket', () => {
     ['unix:path=/tmp/with%20space', '/tmp/with space'],
   ])('%s → %s', (address, expected) => {
     expect(sessionBusSocket(address)).toBe(expected);
+  });
+});
+
+describe('checkSessionBus on a bus that answers', () => {
+  it('resolves without touching process.stderr (its first use builds a stream on every keychain run)', async () => {
+    const dir = await createSandbox();
+    const path = join(dir.dir, 'answering-bus.sock');
+    const seen: string[] = [];
+    const answering = createServer((s) => {
+      s.on('data', (c) => {
+        seen.push(c.toString('latin1'));
+        s.write('OK 0123456789abcdef\r\n');
+      });
+      s.on('error', () => {});
+    }).listen(path);
+    await new Promise((r) => answering.once('listening', r));
+    const own = Object.getOwnPropertyDescriptor(process, 'stderr');
+    let reads = 0;
+    Object.defineProperty(process, 'stderr', {
+      configurable: true,
+      enumerable: own?.enumerable ?? true,
+      get() {
+        reads++;
+        return own?.get ? own.get.call(process) : own?.value;
+      },
+    });
+    try {
+      await checkSessionBus(`unix:path=${path}`, 1000, 2_000);
+      // Let any close or destroy the check started run its course.
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      if (own) Object.defineProperty(process, 'stderr', own);
+      answering.close();
+      await dir.cleanup();
+    }
+    expect(seen.join('')).toBe(`\0AUTH EXTERNAL ${Buffer.from('1000').toString('hex')}\r\n`);
+    expect(reads).toBe(0);
   });
 });
