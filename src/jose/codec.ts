@@ -11,7 +11,7 @@ import { WiseError } from '../errors.js';
 import type { Layer, PipelineRequest, WiseResponse } from '../http/pipeline.js';
 import type { Redactor } from '../util/redact.js';
 import { CONTENT_ENCRYPTION, ENCRYPTION_ALG, openJwe, SIGNING_ALGS } from './keys.js';
-import type { WiseKey } from './wise-keys.js';
+import type { WiseKey, WiseKeyScope } from './wise-keys.js';
 
 export type JoseMode = 'jws' | 'jwe' | 'jws+jwe';
 export const JOSE_MODES: readonly JoseMode[] = ['jws', 'jwe', 'jws+jwe'];
@@ -23,8 +23,10 @@ export interface JoseMaterial {
   signing?: { kid: string; alg: string; key: CryptoKey };
   /** Our encryption keys by kid, to open replies (the active one and older ones not yet removed), imported on demand. */
   decryption: Map<string, () => Promise<CryptoKey>>;
-  /** Wise's key of a scope and algorithm: cached, or fetched when `fresh`. */
-  wiseKey(scope: 'PAYLOAD_SIGNING' | 'PAYLOAD_ENCRYPTION', algorithm: string, fresh: boolean): Promise<WiseKey>;
+  /** Wise's key of a scope and algorithm: cached (fetched if there is none), or fetched when `fresh`. */
+  wiseKey(scope: WiseKeyScope, algorithm: string, fresh: boolean): Promise<WiseKey>;
+  /** Wise's key of a scope and algorithm if it is cached; nothing is fetched. */
+  cachedWiseKey(scope: WiseKeyScope, algorithm: string): Promise<WiseKey | undefined>;
 }
 
 export class JoseReplyError extends WiseError {}
@@ -100,11 +102,13 @@ export function joseLayer(o: JoseLayerOptions): Layer {
         } as PipelineRequest;
       };
 
-      // The keys that will open the reply are imported while the request is on its way and Wise works on it.
+      // Wise's key that verifies the reply (for the algorithm of our request, which Wise signs its reply with) and
+      // the keys that open the reply are imported while the request is on its way and Wise works on it.
+      const verifier = verifierOf(m);
       const importWhileWaiting = () => {
-        if (!encrypts) return;
         setImmediate(() => {
-          for (const key of m.decryption.values()) key().catch(() => {});
+          if (signs && m.signing) verifier.warm(m.signing.alg);
+          if (encrypts) for (const key of m.decryption.values()) key().catch(() => {});
         });
       };
       let response: WiseResponse;
@@ -126,15 +130,51 @@ export function joseLayer(o: JoseLayerOptions): Layer {
         importWhileWaiting();
         response = await sent;
       }
-      return openReply(response, o, m, signs, encrypts);
+      return openReply(response, o, m, verifier, signs, encrypts);
     },
   };
+}
+
+interface Verifier {
+  (alg: string, fresh: boolean): Promise<{ key: WiseKey; crypto?: CryptoKey }>;
+  /** Imports the cached key of the algorithm ahead of the reply, if there is one (nothing is fetched for it). */
+  warm(alg: string): void;
+}
+
+/**
+ * Wise's signing key for an algorithm as a WebCrypto key: the cached one imported once, or a fresh one when asked.
+ * A key that does not import (a damaged cache) has no `crypto`, and verifies nothing.
+ */
+function verifierOf(m: JoseMaterial): Verifier {
+  const known = new Map<string, ReturnType<Verifier>>();
+  const imported = async (key: WiseKey, alg: string) => ({
+    key,
+    crypto: await publicKey(key, alg).catch(() => undefined),
+  });
+  const verifier = (alg: string, fresh: boolean) => {
+    if (fresh) return m.wiseKey('PAYLOAD_SIGNING', alg, true).then((key) => imported(key, alg));
+    let loaded = known.get(alg);
+    if (!loaded) {
+      loaded = m.wiseKey('PAYLOAD_SIGNING', alg, false).then((key) => imported(key, alg));
+      known.set(alg, loaded);
+    }
+    return loaded;
+  };
+  verifier.warm = (alg: string) => {
+    m.cachedWiseKey('PAYLOAD_SIGNING', alg)
+      .then((key) => {
+        if (key && !known.has(alg)) known.set(alg, imported(key, alg));
+      })
+      .catch(() => {});
+  };
+  return verifier;
 }
 
 async function openReply(
   response: WiseResponse,
   o: JoseLayerOptions,
   m: JoseMaterial,
+  verifier: Verifier,
   signs: boolean,
   encrypts: boolean,
 ): Promise<WiseResponse> {
@@ -185,9 +225,10 @@ async function openReply(
       throw new JoseReplyError(`Wise's reply is signed with ${alg}, which is not allowed: it is not shown.`);
     }
     const verify = async (fresh: boolean) => {
-      const key = await m.wiseKey('PAYLOAD_SIGNING', alg, fresh);
+      const { key, crypto } = await verifier(alg, fresh);
+      if (!crypto) return { key, result: undefined };
       try {
-        return { key, result: await jose.compactVerify(text, await publicKey(key, alg), { algorithms: [alg] }) };
+        return { key, result: await jose.compactVerify(text, crypto, { algorithms: [alg] }) };
       } catch {
         return { key, result: undefined };
       }

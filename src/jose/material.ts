@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { JoseKeyRecord, WiseEnv } from '../store/config.js';
 import type { JoseMaterial, JoseMode } from './codec.js';
 import { ENCRYPTION_ALG, loadPrivateKeyPem } from './keys.js';
-import { fetchWiseKey, wiseKey } from './wise-keys.js';
+import { cachedWiseKey, fetchWiseKey, wiseKey } from './wise-keys.js';
 
 /**
  * The keys a JOSE call of the environment needs, from its key records (the config the client was made from): our
@@ -59,5 +59,6 @@ export async function loadJoseMaterial(
     decryption,
     wiseKey: (scope, algorithm, fresh) =>
       fresh ? fetchWiseKey(ctx, env, scope, algorithm) : wiseKey(ctx, env, scope, algorithm),
+    cachedWiseKey: (scope, algorithm) => cachedWiseKey(ctx, env, scope, algorithm),
   };
 }

@@ -35,7 +35,7 @@ function cacheKey(ctx: Context, env: WiseEnv, scope: WiseKeyScope, algorithm: st
 }
 
 /** Every cached key; an absent or damaged cache reads as empty (its keys are fetched again). */
-async function readCache(ctx: Context): Promise<Record<string, WiseKey>> {
+function readCacheFile(ctx: Context): Record<string, WiseKey> {
   try {
     const all = JSON.parse(readFileSync(cachePath(ctx), 'utf8')) as unknown;
     return all && typeof all === 'object' && !Array.isArray(all) ? (all as Record<string, WiseKey>) : {};
@@ -44,22 +44,36 @@ async function readCache(ctx: Context): Promise<Record<string, WiseKey>> {
   }
 }
 
+/** The cache as this process last read or wrote it: a call that signs and encrypts reads the file once. */
+const seen = new WeakMap<Context, Record<string, WiseKey>>();
+
+function readCache(ctx: Context): Record<string, WiseKey> {
+  let all = seen.get(ctx);
+  if (!all) {
+    all = readCacheFile(ctx);
+    seen.set(ctx, all);
+  }
+  return all;
+}
+
 export async function cachedWiseKey(
   ctx: Context,
   env: WiseEnv,
   scope: WiseKeyScope,
   algorithm: string,
 ): Promise<WiseKey | undefined> {
-  const entry = (await readCache(ctx))[cacheKey(ctx, env, scope, algorithm)];
+  const entry = readCache(ctx)[cacheKey(ctx, env, scope, algorithm)];
   return entry && typeof entry.der === 'string' ? entry : undefined;
 }
 
 async function cacheWiseKey(ctx: Context, env: WiseEnv, scope: WiseKeyScope, algorithm: string, key: WiseKey) {
   const { ensurePrivateDir, writeFileAtomic } = await import('../store/atomic.js');
-  const all = await readCache(ctx);
+  // Read again, not from memory: keys another process cached since are kept.
+  const all = readCacheFile(ctx);
   all[cacheKey(ctx, env, scope, algorithm)] = key;
   await ensurePrivateDir(ctx.configDir);
   await writeFileAtomic(cachePath(ctx), `${JSON.stringify(all, null, 2)}\n`);
+  seen.set(ctx, all);
 }
 
 /** A client-credentials token of the environment's partner client; exit 4 with the set-up hint when there is none. */
