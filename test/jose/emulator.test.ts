@@ -230,6 +230,28 @@ describe('JOSE calls against the emulator', () => {
     expect(after - before).toBe(1);
   });
 
+  it("a damaged cached key of Wise's is fetched again once, and the reply verifies", async () => {
+    const cacheFile = join(world.sb.configDir, 'wise-public-keys.json');
+    const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, { der: string }>;
+    // (One entry per API host: the tampering proxy of an earlier test has its own.)
+    const signing = Object.keys(cache).filter((k) => k.endsWith(' PAYLOAD_SIGNING ES256'));
+    expect(signing.length).toBeGreaterThan(0);
+    for (const k of signing)
+      cache[k] = { ...(cache[k] as { der: string }), der: Buffer.from('not a key').toString('base64') };
+    await writeFile(cacheFile, JSON.stringify(cache));
+    const fetches = async () =>
+      (await recordedRequests(world.mock)).filter((q) => q.path.includes('scope=PAYLOAD_SIGNING')).length;
+    const before = await fetches();
+    const r = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('reply signature verified (ES256');
+    expect((await fetches()) - before).toBe(1);
+    // The fresh key replaced the damaged one: the next call fetches nothing.
+    const again = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await fetches()) - before).toBe(1);
+  });
+
   it('an encrypted answer to a PIN is opened with the encryption key', async () => {
     await fetch(`${world.mock.url}/__mock/users/1001`, { method: 'POST', body: JSON.stringify({ pin: '2468' }) });
     const r = await wise(
