@@ -49,7 +49,7 @@ const moneyCalls = async () =>
 
 describe('wise exec', () => {
   it('hands the child WISE_TOKEN, WISE_ENV, WISE_API_URL and WISE_PROFILE_ID, and no other WISE_* secret', async () => {
-    const r = await sb.run(['exec', '--', 'env'], { env: { WISE_DEBUG: '0' } });
+    const r = await sb.run(['exec', '--', 'env'], { env: { WISE_DEBUG: '0', WISE_SCA_PIN: '8412' } });
     // Without a profile named anywhere, the personal one is chosen, silently.
     const quiet = await sb.run(['exec', '--', 'sh', '-c', 'echo "$WISE_PROFILE_ID"'], {
       env: { WISE_PROFILE_ID: undefined },
