@@ -50,6 +50,7 @@ import {
   keysPublicSpec,
   keysRegisterSpec,
   keysRemoveSpec,
+  keysWiseSpec,
   logoutSpec,
   mockSpec,
   mtlsCheckSpec,
@@ -340,6 +341,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(keys, keysRegisterSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysRegister));
       attach(keys, keysActivateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysActivate));
       attach(keys, keysRemoveSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysRemove));
+      attach(keys, keysWiseSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysWise));
     },
     sca: () => {
       const sca = program

@@ -12,6 +12,7 @@ import {
   checkPolicy,
   checkScaKey,
   checkSecretStore,
+  checkWiseKeys,
 } from '../doctor/checks.js';
 import { isWiseError, WiseError } from '../errors.js';
 import { printJson } from '../util/output.js';
@@ -34,6 +35,7 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<void> {
     rows.push(await checkCredentials(ctx, target, opts.offline === true));
     rows.push(await checkScaKey(ctx, target));
     rows.push(...(await checkJoseKeys(ctx, target)));
+    rows.push(await checkWiseKeys(ctx, target));
     rows.push(...(await checkMtls(ctx, target, opts.offline === true)));
     rows.push(await checkPolicy(ctx, target));
     rows.push(await checkJournal(ctx));

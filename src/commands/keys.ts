@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import type { WiseKeyScope } from '../jose/wise-keys.js';
 import {
   generateScaKeyPair,
   parseScaPrivateKey,
@@ -10,10 +11,16 @@ import {
   scaKeyName,
   uploadPlace,
 } from '../sca/keys.js';
-import type { JoseKeyRecord, JoseUse } from '../store/config.js';
+import type { JoseKeyRecord, JoseUse, WiseEnv } from '../store/config.js';
 import { readFileOrStdin } from '../util/input.js';
 import { printJson } from '../util/output.js';
-import type { KeysGenerateOptions, KeysImportOptions, KeysPublicOptions, KeysRegisterOptions } from './specs.js';
+import type {
+  KeysGenerateOptions,
+  KeysImportOptions,
+  KeysPublicOptions,
+  KeysRegisterOptions,
+  KeysWiseOptions,
+} from './specs.js';
 
 /** The SCA key's bookkeeping in config (when made, size, how), next to the key itself in the secret store. */
 async function storeScaKey(
@@ -168,9 +175,15 @@ const day = (iso: string | undefined | null) => (iso ? iso.slice(0, 10) : '-');
 export async function keysList(ctx: Context): Promise<void> {
   const { target, row } = await describeScaKey(ctx);
   const jose = target.config.jose?.[target.env] ?? [];
+  const wise = await wiseKeysOf(ctx, target.env);
   if (ctx.options.json) {
-    printJson(ctx, { account: target.account, env: target.env, sca: row ?? null, jose });
+    printJson(ctx, { account: target.account, env: target.env, sca: row ?? null, jose, wise });
     return;
+  }
+  if (wise.length) {
+    const { formatTable } = await import('../util/output.js');
+    ctx.io.err(`Wise's keys this tool trusts (${target.env}):`);
+    ctx.io.err(wiseKeysTable(formatTable, wise));
   }
   if (!row && !jose.length) {
     ctx.io.err(
@@ -195,6 +208,97 @@ export async function keysList(ctx: Context): Promise<void> {
     ]);
   }
   ctx.io.out(formatTable(['USE', 'ALG', 'KID', 'CREATED', 'FROM', 'REGISTERED', 'ACTIVE', 'THUMBPRINT'], rows));
+}
+
+/** Wise's trusted keys of the environment's API host. */
+async function wiseKeysOf(ctx: Context, env: WiseEnv) {
+  const { apiOriginOf, trustedWiseKeys } = await import('../jose/wise-keys.js');
+  const origin = apiOriginOf(ctx, env);
+  return trustedWiseKeys(ctx)
+    .filter((k) => k.env === env && k.apiOrigin === origin)
+    .map(({ scope, algorithm, version, fingerprint, since }) => ({
+      scope,
+      algorithm,
+      version,
+      fingerprint,
+      since: since ?? null,
+    }));
+}
+
+function wiseKeysTable(
+  formatTable: (headers: string[], rows: string[][]) => string,
+  keys: Awaited<ReturnType<typeof wiseKeysOf>>,
+): string {
+  return formatTable(
+    ['SCOPE', 'ALG', 'VERSION', 'SHA-256 FINGERPRINT', 'SINCE'],
+    keys.map((k) => [k.scope, k.algorithm, String(k.version ?? '-'), k.fingerprint, k.since ? day(k.since) : '-']),
+  );
+}
+
+/**
+ * `wise keys wise [--trust]`: Wise's own JOSE keys as this tool trusts them. With --trust, on a terminal: fetch what
+ * Wise serves now for each kept slot (and the encryption key, and the signing key of the active algorithm, when
+ * none is kept yet), show both fingerprints of each that changed, and trust the new key if the person says so.
+ */
+export async function keysWise(ctx: Context, opts: KeysWiseOptions): Promise<void> {
+  const target = await resolveTarget(ctx);
+  const { formatTable } = await import('../util/output.js');
+  if (!opts.trust) {
+    const wise = await wiseKeysOf(ctx, target.env);
+    if (ctx.options.json) {
+      printJson(ctx, { env: target.env, keys: wise });
+      return;
+    }
+    if (!wise.length) {
+      ctx.io.err(
+        `No key of Wise's is kept for ${target.env} yet: the first JOSE call or SCA answer fetches and keeps them.`,
+      );
+      return;
+    }
+    ctx.io.out(wiseKeysTable(formatTable, wise));
+    return;
+  }
+  if (!ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) {
+    throw new UsageError('Trusting a new key of Wise is for a person on a terminal, after checking its fingerprint.', {
+      hint: 'Run `wise keys wise --trust` on a terminal.',
+    });
+  }
+  const { fingerprintOf, servedWiseKey, trustWiseKey } = await import('../jose/wise-keys.js');
+  const slots = new Map<string, { scope: WiseKeyScope; algorithm: string }>();
+  for (const k of await wiseKeysOf(ctx, target.env))
+    slots.set(`${k.scope} ${k.algorithm}`, { scope: k.scope, algorithm: k.algorithm });
+  if (![...slots.values()].some((s) => s.scope === 'PAYLOAD_ENCRYPTION'))
+    slots.set('PAYLOAD_ENCRYPTION RSA_OAEP_256', { scope: 'PAYLOAD_ENCRYPTION', algorithm: 'RSA_OAEP_256' });
+  const signing = (target.config.jose?.[target.env] ?? []).find((k) => k.use === 'signing' && k.active);
+  if (signing && !slots.has(`PAYLOAD_SIGNING ${signing.alg}`))
+    slots.set(`PAYLOAD_SIGNING ${signing.alg}`, { scope: 'PAYLOAD_SIGNING', algorithm: signing.alg });
+  const kept = await wiseKeysOf(ctx, target.env);
+  for (const { scope, algorithm } of slots.values()) {
+    const served = await servedWiseKey(ctx, target.env, scope, algorithm);
+    const fingerprint = fingerprintOf(served.der);
+    const trusted = kept.find((k) => k.scope === scope && k.algorithm === algorithm);
+    const what = `${scope} ${algorithm} (${target.env})`;
+    if (trusted?.fingerprint === fingerprint) {
+      ctx.io.err(`${what}: unchanged, ${fingerprint}`);
+      continue;
+    }
+    if (!trusted) {
+      // Nothing kept yet: the first key is trusted, as the first call that needs it would.
+      await trustWiseKey(ctx, target.env, scope, algorithm, served);
+      ctx.io.err(`${what}: none kept yet; trusted ${fingerprint} (version ${served.version ?? 'unknown'})`);
+      continue;
+    }
+    const since = trusted.since ? ` (since ${day(trusted.since)})` : '';
+    ctx.io.err(`${what}:`);
+    ctx.io.err(`  trusted now:     ${trusted.fingerprint}${since}`);
+    ctx.io.err(`  Wise serves now: ${fingerprint} (version ${served.version ?? 'unknown'})`);
+    if (!(await ctx.io.confirm(`Trust the key Wise serves now for ${scope} ${algorithm}?`))) {
+      ctx.io.err('  Kept the trusted key.');
+      continue;
+    }
+    await trustWiseKey(ctx, target.env, scope, algorithm, served);
+    ctx.io.err(`  Trusted ${fingerprint}.`);
+  }
 }
 
 /** `wise keys public --use <use> [--kid]`: the public key in PEM, base64 DER (as Wise's key APIs carry it) or JWK. */

@@ -150,7 +150,7 @@ export const apiSpec = () =>
     .addOption(
       new Option(
         '--jose <mode>',
-        'sign (jws), encrypt (jwe) or both (jws+jwe) the request, and verify/decrypt the reply; none turns off the account default',
+        'sign (jws), encrypt (jwe) or both (jws+jwe) the request, and verify/decrypt the reply; none turns off the account default. jwe alone is confidential, not authentic (anyone can encrypt to your key): use jws+jwe for calls that move money',
       ).choices(['jws', 'jwe', 'jws+jwe', 'none'] as const),
     );
 export type ApiOptions = OptionsOf<typeof apiSpec>;
@@ -254,6 +254,15 @@ export const scaSignSpec = () =>
     .description('print the base64 SHA256withRSA signature of a one-time token with the stored SCA key')
     .addHelpText('after', examples('wise sca sign 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60'))
     .argument('<ott>', 'the one-time token from the x-2fa-approval header');
+
+export const keysWiseSpec = () =>
+  new Command('wise')
+    .description(
+      "Wise's own JOSE keys as this tool trusts them (the first key Wise serves is kept); --trust accepts the key Wise serves now, on a terminal",
+    )
+    .option('--trust', "fetch Wise's keys now and, after you compare fingerprints, trust the ones that changed")
+    .addHelpText('after', examples('wise keys wise', 'wise --json keys wise', 'wise keys wise --trust'));
+export type KeysWiseOptions = OptionsOf<typeof keysWiseSpec>;
 
 export const keysListSpec = () =>
   new Command('list')

@@ -324,6 +324,22 @@ export async function checkJoseKeys(ctx: Context, target: Target): Promise<Check
   return rows;
 }
 
+/** Wise's own JOSE keys this tool trusts for the environment's API host (kept on first use), by fingerprint. */
+export async function checkWiseKeys(ctx: Context, target: Target): Promise<CheckRow> {
+  const { apiOriginOf, trustedWiseKeys } = await import('../jose/wise-keys.js');
+  const origin = apiOriginOf(ctx, target.env);
+  const kept = trustedWiseKeys(ctx).filter((k) => k.env === target.env && k.apiOrigin === origin);
+  if (!kept.length)
+    return { check: "wise's keys", status: 'skip', detail: `none kept for ${target.env} yet (kept on first use)` };
+  return {
+    check: "wise's keys",
+    status: 'pass',
+    detail: kept
+      .map((k) => `${k.scope} ${k.algorithm} ${k.fingerprint}${k.since ? ` since ${k.since.slice(0, 10)}` : ''}`)
+      .join('; '),
+  };
+}
+
 /** The client certificate (mTLS): found, matches its key, days left, and (unless offline) the handshake. */
 export async function checkMtls(ctx: Context, target: Target, offline: boolean): Promise<CheckRow[]> {
   const settings = target.config.mtls?.[target.env];

@@ -4,7 +4,8 @@
  * `url`, to Wise's PAYLOAD_ENCRYPTION key); on the way back Wise's reply is decrypted with our encryption key (by
  * `kid`) and/or verified with Wise's PAYLOAD_SIGNING key, and the layers outside see the plain JSON. A successful
  * reply that is not JOSE, or does not verify, is refused (exit 1) and its payload never shown: that is the point of
- * asking for it. Wise's keys are cached; one that fails is fetched once more.
+ * asking for it. Wise's keys are kept; one that fails is fetched once more and compared, and a key other than the
+ * kept one stops the call (src/jose/wise-keys.ts): nothing is sent to it or accepted from it.
  */
 import type { CryptoKey } from 'jose';
 import { WiseError } from '../errors.js';
@@ -113,17 +114,20 @@ export function joseLayer(o: JoseLayerOptions): Layer {
       };
       let response: WiseResponse;
       if (plaintext && encrypts) {
-        const cached = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', false);
-        const sent = next(await build(cached));
+        let key = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', false);
+        // A kept key that does not import (a damaged file) is fetched again before anything is sent.
+        const body = await build(key).catch(async () => {
+          key = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', true);
+          return build(key);
+        });
+        const sent = next(body);
         importWhileWaiting();
         response = await sent;
-        // Wise may have rotated its key: fetched once more, and the request sent again only if the key changed.
+        // Wise may have rotated its key: it is fetched once more and compared. The same key means the failure is
+        // not the key's; another key stops the command (WiseKeyChangedError): the body is never sent to a key this
+        // tool does not trust, and never twice.
         if (response.status === 400 && /JWE|decrypt/i.test(response.body.toString('utf8'))) {
-          const fresh = await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', true);
-          if (fresh.der !== cached.der) {
-            o.debug(`  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): encrypting again`);
-            response = await next(await build(fresh));
-          }
+          await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', true);
         }
       } else {
         const sent = next(await build());
@@ -234,7 +238,8 @@ async function openReply(
       }
     };
     let attempt = await verify(false);
-    // As Wise asks: a verification failure fetches its key once more, then tries once more.
+    // As Wise asks: a verification failure fetches its key once more, then tries once more; a key other than the
+    // trusted one is not tried at all (fetchWiseKey throws).
     if (!attempt.result) attempt = await verify(true);
     if (!attempt.result) {
       throw new JoseReplyError(

@@ -7,7 +7,7 @@ import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { AuthError, isWiseError, ScaRequiredError } from '../errors.js';
 import { parseJson, type WiseClient, type WiseResponse } from '../http/client.js';
-import { cachedWiseKey, fetchWiseKey, type WiseKey } from '../jose/wise-keys.js';
+import { cachedWiseKey, fetchWiseKey, type WiseKey, WiseKeyChangedError } from '../jose/wise-keys.js';
 
 interface Challenge {
   primaryChallenge?: { type?: string };
@@ -50,14 +50,17 @@ async function readPin(ctx: Context): Promise<string> {
 }
 
 /** Wise's PAYLOAD_ENCRYPTION key; without a partner client set up, exit 5 with the set-up hint. */
-async function fetchEncryptionKey(ctx: Context, target: Target): Promise<WiseKey> {
+async function fetchEncryptionKey(ctx: Context, target: Target, challenge: string): Promise<WiseKey> {
   try {
     return await fetchWiseKey(ctx, target.env, 'PAYLOAD_ENCRYPTION', 'RSA_OAEP_256');
   } catch (error) {
     if (error instanceof AuthError) {
-      throw new ScaRequiredError('Answering the PIN challenge needs the partner client of the environment.', {
+      throw new ScaRequiredError(`Answering the ${challenge} challenge needs the partner client of the environment.`, {
         hint: 'Run `wise oauth setup` (or set WISE_CLIENT_ID and WISE_CLIENT_SECRET).',
       });
+    }
+    if (error instanceof WiseKeyChangedError) {
+      throw new ScaRequiredError(error.message, { hint: error.hint, details: { ...error.details, challenge } });
     }
     throw error;
   }
@@ -178,20 +181,12 @@ export async function answerChallenges(
         body: await encryptFor(key.der, { [answer.field]: value }, path),
       });
     const cached = await cachedWiseKey(ctx, target.env, 'PAYLOAD_ENCRYPTION', 'RSA_OAEP_256');
-    let key = cached ?? (await fetchEncryptionKey(ctx, target));
-    let response = await send(key);
-    // A cached key Wise may have rotated: fetched again once, and the answer sent again only if the key changed (a
-    // wrong PIN must not count twice towards Wise's limit of five).
-    if (cached && response.status === 400) {
-      const fresh = await fetchEncryptionKey(ctx, target);
-      if (fresh.der !== key.der) {
-        ctx.debug(
-          `  Wise's encryption key changed (version ${fresh.version ?? 'unknown'}): sending the ${answer.name} again`,
-        );
-        key = fresh;
-        response = await send(key);
-      }
-    }
+    const key = cached ?? (await fetchEncryptionKey(ctx, target, type));
+    const response = await send(key);
+    // A secret goes out once per command. A kept key Wise may have rotated is fetched again and compared: the same
+    // key means the answer itself was refused; another key stops here (exit 5, both fingerprints), since a man in
+    // the middle who failed the call could serve his own key to get the answer sent again, to him.
+    if (cached && response.status === 400) await fetchEncryptionKey(ctx, target, type);
     if (/jose/i.test(response.headers['content-type'] ?? ''))
       await openEncryptedReply(ctx, target, response, answer.name);
     if (response.status === 400) {

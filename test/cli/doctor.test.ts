@@ -50,17 +50,22 @@ describe('wise doctor', () => {
       'credentials',
       'sca key',
       'jose keys',
+      "wise's keys",
       'mtls',
       'policy',
       'journal',
       'connectivity',
       'clock',
     ]);
-    for (const c of doc.checks.filter((c) => !['sca key', 'jose keys', 'mtls'].includes(c.check))) {
+    for (const c of doc.checks.filter((c) => !['sca key', 'jose keys', "wise's keys", 'mtls'].includes(c.check))) {
       expect(c.status, `${c.check}: ${c.detail}`).toBe('pass');
     }
     expect(row('sca key')).toMatchObject({ status: 'skip', detail: expect.stringContaining('none') });
     expect(row('jose keys')).toMatchObject({ status: 'skip', detail: 'none for sandbox (JOSE is optional)' });
+    expect(row("wise's keys")).toMatchObject({
+      status: 'skip',
+      detail: 'none kept for sandbox yet (kept on first use)',
+    });
     expect(row('credentials')?.detail).toContain('accepted by Wise (2 profiles)');
     const text = await sb.run(['doctor']);
     expect(text.code).toBe(0);

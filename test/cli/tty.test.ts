@@ -1,17 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { createSandbox, type Sandbox } from '../helpers/cli.js';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
 import { CURL_BROWSER, oauthWorld } from '../helpers/oauth.js';
+import { haveScript, onTerminal as runOnTerminal, type Step } from '../helpers/terminal.js';
 
-// A real pseudo-terminal through util-linux `script`, so the tool sees a TTY as it does for a person.
-const haveScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
 
 const shared = useEmulatorAndSandbox();
-
-/** A keystroke sequence typed once `prompt` has appeared on the screen, as a person reads before typing. */
-type Step = [prompt: string, keys: string];
 
 /** At `wise login`'s first prompt: arrow down to OAuth, then Enter. */
 const CHOOSE_OAUTH: Step[] = [
@@ -19,39 +14,9 @@ const CHOOSE_OAUTH: Step[] = [
   ['❯ OAuth', '\r'],
 ];
 
-/** Runs wise on a terminal and types each step's keys when its prompt shows. */
-async function onTerminal(
-  args: string[],
-  { typed, env = {}, sandbox = shared.sb }: { typed?: Step[]; env?: Record<string, string>; sandbox?: Sandbox } = {},
-) {
-  const command = [process.execPath, WISE_BIN, ...args].map((a) => `'${a}'`).join(' ');
-  const { spawn } = await import('node:child_process');
-  return new Promise<{ code: number; transcript: string }>((resolve) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: cleanEnv({ ...sandbox.env, TERM: 'xterm', ...env }),
-    });
-    let transcript = '';
-    let seen = 0;
-    const steps = [...(typed ?? [])];
-    if (!steps.length) child.stdin.end();
-    child.stdout.on('data', (c: Buffer) => {
-      transcript += c.toString();
-      const step = steps[0];
-      if (step && transcript.indexOf(step[0], seen) >= 0) {
-        steps.shift();
-        seen = transcript.length;
-        // The prompt is drawn once the terminal is in raw mode; a short pause mimics reading it.
-        setTimeout(() => child.stdin.write(step[1]), 100);
-      }
-    });
-    // Give up well before the test's own timeout, so a failure shows the screen instead of a bare timeout.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, transcript });
-    });
-  });
-}
+/** Runs wise on a terminal in the shared sandbox unless another is given. */
+const onTerminal = (args: string[], o: { typed?: Step[]; env?: Record<string, string>; sandbox?: Sandbox } = {}) =>
+  runOnTerminal(args, { ...o, sandbox: o.sandbox ?? shared.sb });
 
 describe.skipIf(!haveScript)('on a terminal', () => {
   it('token add asks with a hidden prompt and never echoes the token', async () => {

@@ -116,27 +116,37 @@ describe('SCA for OAuth users (challenge flow)', () => {
     expect((await world.sb.run(['sca', 'status', 'not a token'])).code).toBe(2);
   });
 
-  it("Wise's encryption key is cached; fetched again once when Wise rotated it; a wrong PIN is never sent twice", async () => {
+  it("Wise's encryption key is kept; a rotated one is fetched and compared, never sent the PIN on its own; a wrong PIN is never sent twice", async () => {
     world = await withPin();
     const env = { WISE_SCA_PIN: '2468' };
     expect((await world.sb.run(['api', STATEMENT], { env })).code).toBe(0);
     expect((await world.sb.run(['api', STATEMENT], { env })).code).toBe(0);
     const KEYS = '/v1/auth/jose/response/public-keys';
     expect(await seen(KEYS)).toEqual([200]);
-    // Wise rotates its key: the cached one is refused, fetched again, and the PIN sent once more.
+    // Wise rotates its key: the kept one is refused, fetched again and compared. A key other than the trusted one is
+    // never sent a secret on its own: exit 5 naming both fingerprints, the PIN not sent again.
     await fetch(`${world.mock.url}/__mock/rotate-encryption-key`, { method: 'POST' });
     const rotated = await world.sb.run(['api', STATEMENT], { env });
-    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.code).toBe(5);
+    expect(rotated.stderr).toMatch(
+      /trusted [0-9a-f]{64} \(since \d{4}-\d\d-\d\d\), served now [0-9a-f]{64} \(version 2\)/,
+    );
+    expect(rotated.stderr).toContain('wise keys wise --trust');
     expect(await seen(KEYS)).toEqual([200, 200]);
-    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400, 200]);
-    // A wrong PIN with a key that did not change: the key is checked, the PIN is not sent again.
-    const wrong = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '1357' } });
-    expect(wrong.code).toBe(5);
-    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400, 200, 400]);
-    const { existsSync } = await import('node:fs');
+    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400]);
+    const { existsSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const cache = join(world.sb.configDir, 'wise-public-keys.json');
     expect(existsSync(cache)).toBe(true);
+    // Once the new key is trusted (here the kept keys are removed: the next call trusts on first use), a wrong PIN
+    // with a key that did not change: the key is checked again, the PIN is not sent twice.
+    rmSync(cache);
+    expect((await world.sb.run(['api', STATEMENT], { env })).code).toBe(0);
+    const wrong = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '1357' } });
+    expect(wrong.code).toBe(5);
+    expect(wrong.stderr).toContain('Wise did not accept the PIN');
+    expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200, 200, 400, 200, 400]);
+    expect(await seen(KEYS)).toEqual([200, 200, 200, 200]);
     expect((await world.sb.run(['logout', '--all'])).code).toBe(0);
     expect(existsSync(cache)).toBe(false);
   });
