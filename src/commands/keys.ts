@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ScaRequiredError, UsageError } from '../errors.js';
 import type { WiseKeyScope } from '../jose/wise-keys.js';
 import {
   generateScaKeyPair,
@@ -137,7 +137,13 @@ export async function keysImport(ctx: Context, source: string, opts: KeysImportO
 /** `wise sca sign <ott>`: the base64 SHA256withRSA signature of a one-time token, with the account's SCA key. */
 export async function scaSign(ctx: Context, ott: string): Promise<void> {
   const { loadScaKey, signOneTimeToken } = await import('../sca/keys.js');
-  if (!/^[A-Za-z0-9-]{8,128}$/.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token.`);
+  const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
+  if (!ONE_TIME_TOKEN.test(ott)) {
+    throw new ScaRequiredError(
+      `Nothing was signed: "${ott.slice(0, 60)}" is not a one-time token in Wise's form (a UUID from the x-2fa-approval header).`,
+      { hint: "The SCA key signs only Wise's one-time tokens, e.g. 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60." },
+    );
+  }
   const target = await resolveTarget(ctx);
   const key = await loadScaKey(ctx, target);
   if (!key) {
@@ -427,7 +433,8 @@ export async function keysRemove(ctx: Context, kid: string): Promise<void> {
 
 /** `wise sca status <ott>`: the action a one-time token approves and its challenges, as Wise lists them. */
 export async function scaStatus(ctx: Context, ott: string): Promise<void> {
-  if (!/^[A-Za-z0-9-]{8,128}$/.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token.`);
+  const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
+  if (!ONE_TIME_TOKEN.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token (a UUID).`);
   const [{ resolveCredential }, { createClient }, { readOttStatus }] = await Promise.all([
     import('../auth/credentials.js'),
     import('../http/factory.js'),

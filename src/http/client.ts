@@ -92,7 +92,7 @@ export function defaultLayers(o: WiseClientOptions): Layer[] {
       ...(o.renewToken ? { renewToken: o.renewToken } : {}),
     }),
     o.bodyCodec ?? passThrough('body codec'),
-    scaLayer(o.scaSolver, o.debug),
+    scaLayer(o.scaSolver, o.debug, o.baseUrl.origin),
     retryLayer({
       clock: o.clock,
       debug: o.debug,

@@ -16,6 +16,7 @@
  */
 
 import type { Writable } from 'node:stream';
+import { ScaRequiredError } from '../errors.js';
 import type { Clock } from '../util/clock.js';
 import { isSecretHeader, type Redactor } from '../util/redact.js';
 import type { Transport, TransportResponse } from './transport.js';
@@ -135,6 +136,9 @@ export function credentialLayer(o: CredentialLayerOptions): Layer {
 /** Answers an SCA challenge: the headers that approve the one-time token (or an error saying why it cannot). */
 export type ScaSolver = (oneTimeToken: string, request: PipelineRequest) => Promise<Record<string, string>>;
 
+/** A one-time token in Wise's form: a UUID. Nothing else is ever signed with the SCA key. */
+export const ONE_TIME_TOKEN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** An SCA challenge as Wise sends it: 403, `x-2fa-approval-result: REJECTED`, the one-time token. */
 export function scaChallenge(response: WiseResponse): string | undefined {
   const ott = response.headers['x-2fa-approval'];
@@ -143,16 +147,40 @@ export function scaChallenge(response: WiseResponse): string | undefined {
 }
 
 /**
- * 3. SCA: a challenged request is approved by the solver and sent once more with its headers (POST included: Wise
- * did not act on it); a second challenge is returned as it is, never answered again.
+ * Why a 403 that carries `x-2fa-approval` is not a challenge this tool answers, or undefined when it is one: only a
+ * one-time token in Wise's form, marked REJECTED, from the API origin, is ever signed or answered.
  */
-export function scaLayer(solve: ScaSolver | undefined, debug: (line: string) => void): Layer {
+export function scaRefusal(response: WiseResponse, requestUrl: URL, apiOrigin: string): string | undefined {
+  const ott = response.headers['x-2fa-approval'] ?? '';
+  const result = response.headers['x-2fa-approval-result'];
+  if ((result ?? '').toUpperCase() !== 'REJECTED')
+    return `the answer's x-2fa-approval-result is ${result ? `"${result.slice(0, 40)}"` : 'missing'}, not REJECTED`;
+  if (!ONE_TIME_TOKEN.test(ott)) return "its x-2fa-approval is not a one-time token in Wise's form (a UUID)";
+  if (requestUrl.origin !== apiOrigin) return `it came from ${requestUrl.origin}, not the API origin ${apiOrigin}`;
+  return undefined;
+}
+
+/**
+ * 3. SCA: a challenged request is approved by the solver and sent once more with its headers (POST included: Wise
+ * did not act on it); a second challenge is returned as it is, never answered again. A 403 that carries
+ * `x-2fa-approval` but is not a challenge in Wise's form (see scaRefusal) is exit 5 saying why nothing was signed:
+ * the SCA key signs Wise's one-time tokens, not whatever a server sends.
+ */
+export function scaLayer(solve: ScaSolver | undefined, debug: (line: string) => void, apiOrigin: string): Layer {
   return {
     name: 'sca',
     async handle(request, next) {
       const response = await next(request);
-      const ott = solve && !request.marks.has('sca') ? scaChallenge(response) : undefined;
-      if (!ott || !solve) return response;
+      if (!solve || request.marks.has('sca') || response.status !== 403 || !response.headers['x-2fa-approval'])
+        return response;
+      const refusal = scaRefusal(response, request.url, apiOrigin);
+      if (refusal) {
+        throw new ScaRequiredError(`Wise's answer asks for SCA, but nothing was signed or answered: ${refusal}.`, {
+          hint: 'Something between you and Wise may have changed the answer; try again with --debug.',
+          details: { reason: 'not_a_challenge' },
+        });
+      }
+      const ott = response.headers['x-2fa-approval'] as string;
       const approval = await solve(ott, request);
       debug('  Wise asked for Strong Customer Authentication: sending once more with the approval');
       request.marks.add('sca');

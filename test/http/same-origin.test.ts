@@ -97,7 +97,9 @@ describe('a credential never leaves for another host', () => {
       const r = await home.run(['--debug', 'api', '\\\\evil.example/x'], { env: { WISE_TOKEN: 'a-token-123456' } });
       expect(r.code).toBe(2);
       expect(r.stderr).not.toMatch(/^> /m);
-      expect(r.stderr).not.toContain('evil.example/x HTTP');
+      // What the trace would print for a request that went there.
+      expect(r.stderr).not.toContain('> GET https://evil.example/x');
+      expect(r.stderr).toContain('not a URL: \\\\evil.example/x');
     } finally {
       await home.cleanup();
     }
@@ -131,6 +133,7 @@ describe('assertSameOrigin', () => {
     ['https://evil.example/x', { authorization: 'Basic abc' }, false],
     ['https://evil.example/x', { 'x-signature': 'sig' }, false],
     ['https://evil.example/x', { 'x-2fa-approval': 'ott' }, false],
+    ['https://evil.example/x', { 'one-time-token': 'ott' }, false],
     ['https://evil.example/x', { accept: 'application/json' }, true],
   ])('%s with %o: allowed=%s', (url, headers, allowed) => {
     const check = () => assertSameOrigin(new URL(url), base, headers);

@@ -93,6 +93,18 @@ describe("a man in the middle and Wise's key re-fetch", () => {
     expect(after.code, after.stderr).toBe(0);
   });
 
+  it('a challenge Wise marks passed is not answered again: the PIN is not sent', async () => {
+    mitm.rewrite = (request, answer) => {
+      if (pathOf(request.path) !== '/v1/one-time-token/status') return answer;
+      const status = JSON.parse(answer.body.toString());
+      for (const c of status.oneTimeTokenProperties.challenges) c.passed = true;
+      return { ...answer, body: JSON.stringify(status) };
+    };
+    const r = await wise(['api', STATEMENT], { WISE_SCA_PIN: PIN });
+    expect(r.stderr).toContain('nothing left to answer');
+    expect(mitm.seen.filter((s) => pathOf(s.path) === PIN_VERIFY)).toEqual([]);
+  });
+
   describe('with JOSE keys registered', () => {
     beforeEach(async () => {
       for (const [use, extra] of [
