@@ -368,6 +368,10 @@ export const webhookListenSpec = () =>
     .requiredOption('--port <port>', 'port to listen on (0 picks a free one)')
     .option('--host <addr>', 'address to bind (default 127.0.0.1; another one is reachable by other machines)')
     .option('--forward-to <url>', 'POST each good delivery there, raw body and Wise headers kept')
+    .option(
+      '--state <file>',
+      'remember handled deliveries across restarts in this file (mode 0600), so none is forwarded twice',
+    )
     .option('--public-key <file>', "the signer's public key (PEM); default: Wise's published key for --env")
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this key')

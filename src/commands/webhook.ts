@@ -46,6 +46,61 @@ function signerKey(ctx: Context, publicKey: string | undefined): { key: KeyObjec
   return { key: webhookPublicKey(WISE_WEBHOOK_KEYS[env], `Wise's ${env} key`), keyName: `Wise's ${env} webhook key` };
 }
 
+/**
+ * The --state file: the hashes of deliveries handled, one a line, so that a restarted listener does not print or
+ * forward a replayed body again. A regular file of this user's, mode 0600, not a symlink; else refused, named.
+ * Compacted to the newest hashes when it has grown to twice what is remembered.
+ */
+async function openDeliveryState(path: string): Promise<{ remembered: string[]; add(hash: string): void }> {
+  const fs = await import('node:fs');
+  const { REMEMBERED_DELIVERIES } = await import('../webhooks/listen.js');
+  let text = '';
+  try {
+    const stat = fs.lstatSync(path);
+    const problem = stat.isSymbolicLink()
+      ? 'is a symbolic link'
+      : !stat.isFile()
+        ? 'is not a regular file'
+        : process.getuid && stat.uid !== process.getuid()
+          ? 'belongs to another user'
+          : (stat.mode & 0o077) !== 0
+            ? `can be read or written by others (mode ${(stat.mode & 0o777).toString(8)})`
+            : undefined;
+    if (problem) {
+      throw new UsageError(`The webhook state file ${path} ${problem}: it is not used.`, {
+        hint: `Give a file of your own with mode 0600 (chmod 600 ${path}), or a new path.`,
+      });
+    }
+    text = fs.readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`Cannot read the webhook state file ${path}: ${(error as Error).message}`);
+    }
+  }
+  let remembered = text.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
+  if (remembered.length > 2 * REMEMBERED_DELIVERIES) {
+    remembered = remembered.slice(-REMEMBERED_DELIVERIES);
+    const { writeFileAtomic } = await import('../store/atomic.js');
+    await writeFileAtomic(path, remembered.map((h) => `${h}\n`).join(''));
+  }
+  const { O_APPEND, O_CREAT, O_NOFOLLOW, O_WRONLY } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
+  } catch (error) {
+    throw new UsageError(`Cannot write the webhook state file ${path}: ${(error as Error).message}`);
+  }
+  return {
+    remembered: remembered.slice(-REMEMBERED_DELIVERIES),
+    add: (hash) => {
+      try {
+        fs.writeSync(fd, `${hash}\n`);
+      } catch {}
+    },
+  };
+}
+
 /** `wise webhook listen --port <n>`: receive, verify, print and forward Wise's webhooks until Ctrl-C. */
 export async function webhookListen(ctx: Context, opts: WebhookListenOptions): Promise<void> {
   const port = Number(opts.port);
@@ -68,10 +123,14 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
   if (opts.clientCa && !opts.tlsCert)
     throw new UsageError('--client-ca needs --tls-cert and --tls-key (it serves HTTPS).');
   const { createListener } = await import('../webhooks/listen.js');
+  const { showUrl } = await import('../util/redact.js');
+  const forwardName = forwardTo ? showUrl(forwardTo) : undefined;
+  const state = opts.state ? await openDeliveryState(opts.state) : undefined;
   const handler = createListener({
     key,
     log: (line) => ctx.io.err(line),
-    ...(forwardTo ? { forwardTo } : {}),
+    ...(forwardTo ? { forwardTo, forwardName } : {}),
+    ...(state ? { remembered: state.remembered, onRemember: state.add } : {}),
     onDelivery(delivery) {
       if (ctx.options.json) {
         let event: unknown = null;
@@ -121,7 +180,7 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
   const address = server.address() as import('node:net').AddressInfo;
   const shown = host.includes(':') ? `[${host}]` : host;
   ctx.io.err(
-    `Listening for Wise webhooks on ${tls ? 'https' : 'http'}://${shown}:${address.port}/ (${keyName}${opts.clientCa ? ', client certificates required' : ''}${forwardTo ? `, forwarding to ${forwardTo.href}` : ''}). Ctrl-C to stop.`,
+    `Listening for Wise webhooks on ${tls ? 'https' : 'http'}://${shown}:${address.port}/ (${keyName}${opts.clientCa ? ', client certificates required' : ''}${forwardName ? `, forwarding to ${forwardName}` : ''}${state ? `, state in ${opts.state}` : ''}). Ctrl-C to stop.`,
   );
   if (!isLoopbackHost(host)) {
     ctx.io.err(

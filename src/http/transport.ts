@@ -2,6 +2,7 @@ import type * as Http from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
+import { maskUrlCredentials } from '../util/redact.js';
 
 export interface TransportRequest {
   method: string;
@@ -64,7 +65,7 @@ export function proxyOriginFor(url: URL, env: Readonly<Record<string, string | u
   try {
     return new URL(raw).origin;
   } catch {
-    return raw.replace(/\/\/[^@/]*@/, '//***@');
+    return maskUrlCredentials(raw);
   }
 }
 
@@ -85,10 +86,7 @@ async function proxyFor(url: URL, load: NodeJS.Require): Promise<Proxied | undef
   try {
     proxy = new URL(raw);
   } catch {
-    throw new TransportError(
-      `the proxy setting "${raw.replace(/\/\/[^@/]*@/, '//***@')}" is not a URL`,
-      'EPROXYCONFIG',
-    );
+    throw new TransportError(`the proxy setting "${maskUrlCredentials(raw)}" is not a URL`, 'EPROXYCONFIG');
   }
   const name = proxy.origin;
   if (url.protocol === 'https:') {

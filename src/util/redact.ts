@@ -48,6 +48,21 @@ export function mask(value: string): string {
   return `****${value.slice(-4)}`;
 }
 
+/**
+ * A URL (or any text holding URLs) fit to show: the userinfo of every `scheme://user:pass@host` becomes `***`,
+ * whatever characters it holds. A password with `/` or `@` makes no valid URL, so this works on the text, up to the
+ * last `@` of each URL-like word: it may hide a little too much, never too little.
+ */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s"'<>]*@)/gi, '$1***@');
+}
+
+/** A URL object fit to show: `http://***@host:port/path` when it carries a user or password. */
+export function showUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  return `${url.protocol}//***@${url.host}${url.pathname}${url.search}`;
+}
+
 export class Redactor {
   readonly #values = new Set<string>();
 

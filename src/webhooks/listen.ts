@@ -2,16 +2,30 @@
  * `wise webhook listen`: a local receiver of Wise's webhooks. Each delivery is verified over its raw bytes before
  * anything else; a missing or bad signature is answered 4xx and neither printed nor forwarded. A good delivery is
  * answered 200 at once (Wise wants 2xx within 5 s), printed, and forwarded with its raw body and Wise's headers. A
- * redelivery (same X-Delivery-Id: Wise retries what it thinks failed) is acknowledged, but printed and forwarded once.
+ * redelivery (Wise retries what it thinks failed) is acknowledged, but printed and forwarded once: deliveries are told
+ * apart by a hash of the signed body, not by X-Delivery-Id, which is not signed (the same signed body under new ids
+ * is a replay). Unsigned headers (X-Delivery-Id, X-Test-Notification) are passed on as received and never change a
+ * verdict; control characters are stripped from every header value shown.
  */
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifyWebhook } from './signature.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const FORWARD_TIMEOUT_MS = 10_000;
-/** Delivery ids remembered for de-duplication; the oldest are forgotten first, so memory stays flat. */
-const REMEMBERED_DELIVERIES = 10_000;
+/** Bodies remembered for de-duplication; the oldest are forgotten first, so memory stays flat. */
+export const REMEMBERED_DELIVERIES = 10_000;
+
+/** C0, DEL and C1 control characters: a header value echoed to a terminal must not drive it (0x9B is CSI). */
+export function withoutControls(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters removed
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}
+
+/** What tells deliveries apart: the SHA-256 of the signed body. */
+export function deliveryHash(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
 
 export interface Delivery {
   deliveryId: string | null;
@@ -28,16 +42,24 @@ export interface ListenerOptions {
   /** A line for stderr (refusals, forwarding results). */
   log(line: string): void;
   forwardTo?: URL;
+  /** The forwarding target as it may be shown (credentials masked). */
+  forwardName?: string;
+  /** Hashes of deliveries already handled (from --state), oldest first. */
+  remembered?: string[];
+  /** Called with the hash of each new good delivery (to keep it across restarts). */
+  onRemember?(hash: string): void;
 }
 
 const WISE_HEADERS = ['content-type', 'x-signature-sha256', 'x-delivery-id', 'x-test-notification'];
 
 export function createListener(o: ListenerOptions) {
   const seen = new Set<string>();
-  const remember = (id: string) => {
-    seen.add(id);
+  const remember = (hash: string) => {
+    seen.add(hash);
     if (seen.size > REMEMBERED_DELIVERIES) seen.delete(seen.values().next().value as string);
   };
+  for (const hash of o.remembered ?? []) remember(hash);
+  const targetName = o.forwardName ?? o.forwardTo?.href;
   // Forwarded with node:http(s), one request per delivery; a downstream that does not answer is given up on.
   const forward = async (delivery: Delivery) => {
     const target = o.forwardTo;
@@ -54,14 +76,14 @@ export function createListener(o: ListenerOptions) {
         (res) => {
           res.resume();
           res.on('end', () => {
-            o.log(`forwarded ${id} to ${target.href}: ${res.statusCode} (${Date.now() - started} ms)`);
+            o.log(`forwarded ${id} to ${targetName}: ${res.statusCode} (${Date.now() - started} ms)`);
             resolve();
           });
         },
       );
       req.setTimeout(FORWARD_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${FORWARD_TIMEOUT_MS / 1000} s`)));
       req.on('error', (error) => {
-        o.log(`forwarding ${id} to ${target.href} failed: ${error.message}`);
+        o.log(`forwarding ${id} to ${targetName} failed: ${error.message}`);
         resolve();
       });
       req.end(delivery.body);
@@ -92,7 +114,8 @@ export function createListener(o: ListenerOptions) {
         return typeof value === 'string' ? value : undefined;
       };
       const signature = header('x-signature-sha256');
-      const deliveryId = header('x-delivery-id') ?? null;
+      const rawId = header('x-delivery-id');
+      const deliveryId = rawId === undefined ? null : withoutControls(rawId).slice(0, 200);
       const valid =
         signature !== undefined &&
         /^[A-Za-z0-9+/]+={0,2}$/.test(signature.trim()) &&
@@ -104,23 +127,26 @@ export function createListener(o: ListenerOptions) {
         return answer(signature === undefined ? 401 : 403, 'signature missing or invalid');
       }
       answer(200, 'ok');
-      if (deliveryId !== null) {
-        if (seen.has(deliveryId)) {
-          o.log(`acknowledged a redelivery of ${deliveryId} (printed and forwarded once already)`);
-          return;
-        }
-        remember(deliveryId);
+      const hash = deliveryHash(body);
+      if (seen.has(hash)) {
+        o.log(
+          `acknowledged a redelivery${deliveryId === null ? '' : ` of ${deliveryId}`} (the same signed body was printed and forwarded once already)`,
+        );
+        return;
       }
+      remember(hash);
+      o.onRemember?.(hash);
       let eventType: string | null = null;
       try {
         const parsed = JSON.parse(body.toString('utf8')) as { event_type?: unknown };
-        if (typeof parsed.event_type === 'string') eventType = parsed.event_type;
+        if (typeof parsed.event_type === 'string') eventType = withoutControls(parsed.event_type);
       } catch {}
       const headers: Record<string, string> = {};
       for (const name of WISE_HEADERS) {
         const value = header(name);
         if (value !== undefined) headers[name] = value;
       }
+      // X-Test-Notification is not signed: shown as Wise's hint, never a reason to accept or refuse.
       const delivery = { deliveryId, test: header('x-test-notification') === 'true', eventType, body, headers };
       o.onDelivery(delivery);
       void forward(delivery);

@@ -136,7 +136,7 @@ describe('wise webhook listen', () => {
     const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1]);
     const round = async (name: string) => {
       const jobs = Array.from({ length: 1000 }, (_, i) => {
-        const body = event(1000 + i);
+        const body = event((name === 'load-a' ? 1000 : 5000) + i);
         const forged = i % 10 === 9;
         return {
           id: `${name}-${i}`,
