@@ -10,7 +10,7 @@
  * for the same key instead of being made twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
@@ -71,6 +71,38 @@ export class BadRowsError extends UsageError {
  * Reads the CSV: the rows that are well formed, and the problem of every other row with its line (the file's shape,
  * a missing header column, is an error at once).
  */
+/** The most rows one `batch pay` takes: ten of Wise's batch groups (1,000 transfers each). */
+export const MAX_BATCH_ROWS = 10_000;
+/** And the most bytes: far above 10,000 rows of real payments, far below what would fill memory. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads a payments file, refusing early (exit 2, before parsing) one larger than a batch run takes: a 1,000,000-row
+ * file is not parsed into memory only to be refused, or paid, row by row.
+ */
+export async function readPaymentsFile(file: string): Promise<Buffer> {
+  const { readFile, stat } = await import('node:fs/promises');
+  const tooBig = (what: string) =>
+    new UsageError(`${file} is too large for one batch: ${what}. Nothing was sent.`, {
+      hint: `Split it into files of at most ${MAX_BATCH_ROWS.toLocaleString('en')} rows (ten batch groups of Wise's 1,000 transfers) and pay them one by one.`,
+    });
+  let text: Buffer;
+  try {
+    const size = (await stat(file)).size;
+    if (size > MAX_BATCH_BYTES)
+      throw tooBig(`${(size / 1024 / 1024).toFixed(1)} MB, over ${MAX_BATCH_BYTES / 1024 / 1024} MB`);
+    text = await readFile(file);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  let lines = 0;
+  for (let at = text.indexOf(10); at >= 0; at = text.indexOf(10, at + 1)) lines++;
+  if (lines > MAX_BATCH_ROWS + 1)
+    throw tooBig(`${lines.toLocaleString('en')} lines, over ${MAX_BATCH_ROWS.toLocaleString('en')} rows`);
+  return text;
+}
+
 export async function parsePaymentsCsv(
   text: string,
   file: string,
@@ -253,12 +285,7 @@ export class BatchStateFile {
     profileId: number;
     rows: readonly BatchRow[];
   }): 'new' | 'resumed' {
-    let text: string | undefined;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    const text = this.#openPrivately();
     const lines = (text ?? '').split('\n');
     const parsed: StateLine[] = [];
     for (const [i, raw] of lines.entries()) {
@@ -275,7 +302,6 @@ export class BatchStateFile {
       }
     }
     const head = parsed[0];
-    this.#fd = openSync(this.path, 'a', 0o600);
     if (head?.kind === 'run') {
       if (
         head.file !== run.fileHash ||
@@ -283,7 +309,7 @@ export class BatchStateFile {
         head.env !== run.env ||
         head.profileId !== run.profileId
       ) {
-        closeSync(this.#fd);
+        if (this.#fd !== undefined) closeSync(this.#fd);
         this.#fd = undefined;
         throw new UsageError(
           `The batch state file ${this.path} belongs to another run (another file content, account, environment or profile).`,
@@ -293,7 +319,10 @@ export class BatchStateFile {
         );
       }
       for (const [line, key] of Object.entries(head.keys)) this.state.keys.set(Number(line), key);
-      for (const entry of parsed.slice(1)) this.#apply(entry);
+      for (const entry of parsed.slice(1)) {
+        this.#apply(entry);
+        if (entry.kind === 'transfer') this.#claims.push({ line: entry.line, id: entry.id, group: entry.group });
+      }
       return 'resumed';
     }
     // Keys first, before any call: a crash after Wise made a transfer still finds it again with the same key.
@@ -310,6 +339,51 @@ export class BatchStateFile {
     });
     for (const [line, key] of Object.entries(keys)) this.state.keys.set(Number(line), key);
     return 'new';
+  }
+
+  /**
+   * Opens (or makes) the file for appending and returns what it holds. It records what was paid, and what it says
+   * decides what is sent: a file that is a symlink, not a regular file, another user's, or open to others (written
+   * beside a shared CSV by someone else) is refused, named, before anything is read from it.
+   */
+  #openPrivately(): string {
+    const refuse = (problem: string) =>
+      new UsageError(`The batch state file ${this.path} ${problem}: it is not used.`, {
+        hint: `A state file is yours alone (mode 0600). Check what it claims in Wise, then move it away or give another one with --state.`,
+      });
+    let fd: number;
+    try {
+      fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw refuse('is a symbolic link');
+      throw new UsageError(`Cannot open the batch state file ${this.path}: ${code ?? (error as Error).message}.`);
+    }
+    const stat = fstatSync(fd);
+    const problem = !stat.isFile()
+      ? 'is not a regular file'
+      : process.getuid && stat.uid !== process.getuid()
+        ? 'belongs to another user'
+        : (stat.mode & 0o077) !== 0
+          ? `can be read or written by others (mode ${(stat.mode & 0o777).toString(8)})`
+          : undefined;
+    if (problem) {
+      closeSync(fd);
+      throw refuse(problem);
+    }
+    this.#fd = fd;
+    return readFileSync(fd, 'utf8');
+  }
+
+  /** The transfers the file says were made, with their batch group, to be checked with Wise before they count. */
+  get claimedTransfers(): { line: number; id: number; group: string }[] {
+    return this.#claims;
+  }
+  readonly #claims: { line: number; id: number; group: string }[] = [];
+
+  /** Forgets a funding the file claimed and Wise does not show: the group is funded (again) in this run. */
+  unfund(group: string): void {
+    this.state.funded.delete(group);
   }
 
   record(entry: StateLine): void {
@@ -333,6 +407,42 @@ export class BatchStateFile {
     if (this.#fd === undefined) throw new Error('state file not open');
     // One write per line, appended: a crash leaves at most one short last line, which the next run ignores.
     writeSync(this.#fd, `${JSON.stringify(entry)}\n`);
+  }
+}
+
+/**
+ * Holds what a resumed state file claims against Wise before it counts: each batch group it names exists in this
+ * profile and holds the transfers it says were made in it, and a group it says was funded has no transfer still
+ * waiting for its money (such a group is funded in this run). A claim Wise does not bear out is refused, named.
+ */
+export async function checkStateWithWise(client: WiseClient, profileId: number, state: BatchStateFile): Promise<void> {
+  const groups = new Set([...state.state.groups.values(), ...state.claimedTransfers.map((c) => c.group)]);
+  for (const id of groups) {
+    let group: BatchGroup;
+    try {
+      group = await client.getJson<BatchGroup>(endpoint('batchGroup', client.apiVersion, profileId, id));
+    } catch (error) {
+      throw new UsageError(
+        `The batch state file ${state.path} names batch group ${id}, which Wise does not show for profile ${profileId}: ${(error as Error).message}`,
+        { hint: 'The file does not match what Wise has: check the batch in Wise, then move the file away.' },
+      );
+    }
+    const held = new Set(group.transferIds ?? []);
+    const missing = state.claimedTransfers.filter((c) => c.group === id && !held.has(c.id));
+    if (missing.length) {
+      throw new UsageError(
+        `The batch state file ${state.path} says line ${missing[0]?.line} was made as transfer ${missing[0]?.id} in batch group ${id}, and Wise's group does not hold it${missing.length > 1 ? ` (nor ${missing.length - 1} more)` : ''}.`,
+        { hint: 'The file does not match what Wise has: check the batch in Wise, then move the file away.' },
+      );
+    }
+    if (state.state.funded.has(id)) {
+      const statuses = await mapBounded([...held], 8, async (transferId) => {
+        const t = await client.getJson<{ status?: string }>(endpoint('transfer', client.apiVersion, transferId));
+        return t.status;
+      });
+      const waiting = statuses.some((r) => !r.ok || r.value === 'incoming_payment_waiting');
+      if (waiting || !held.size) state.unfund(id);
+    }
   }
 }
 

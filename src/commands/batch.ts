@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
   BadRowsError,
   BatchStateFile,
+  checkStateWithWise,
   parsePaymentsCsv,
   planGroups,
+  readPaymentsFile,
   resolveRows,
   runBatch,
   sha256,
@@ -21,12 +22,7 @@ import type { BatchPayOptions } from './account-specs.js';
 
 export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions): Promise<void> {
   const concurrency = parseCount(opts.concurrency, '--concurrency', 32);
-  let text: Buffer;
-  try {
-    text = await readFile(file);
-  } catch (error) {
-    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
-  }
+  const text = await readPaymentsFile(file);
   const parsed = await parsePaymentsCsv(text.toString('utf8'), file);
   const rows = parsed.rows;
   if (!opts.dryRun) checkConsentPossible(ctx, opts.yes, 'wise batch pay');
@@ -97,6 +93,8 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
   const state = new BatchStateFile(opts.state ?? `${file}.wise-state.jsonl`);
   const mode = state.open({ fileHash: sha256(text), account: target.account, env: target.env, profileId, rows });
   try {
+    // Nothing the file claims counts (for the policy, for "already made", for "funded") before Wise bears it out.
+    if (mode === 'resumed') await checkStateWithWise(client, profileId, state);
     await precheck((line) => state.state.transfers.has(line));
     if (mode === 'resumed') {
       ctx.io.err(

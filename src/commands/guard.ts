@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { BadRowsError, parsePaymentsCsv } from '../account/batch.js';
+import { BadRowsError, parsePaymentsCsv, readPaymentsFile } from '../account/batch.js';
 import { describeState, type Transfer } from '../account/money.js';
 import { parseDate } from '../account/validate.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { UsageError, WiseError } from '../errors.js';
+import { WiseError } from '../errors.js';
 import { Journal, type JournalLine, parseJournal, verifyJournal } from '../guard/journal.js';
 import { checkPayments, policyPath, rulesFor } from '../guard/policy.js';
 import { policyInForce } from '../guard/precheck.js';
@@ -59,12 +59,7 @@ export async function policyShow(ctx: Context): Promise<void> {
 
 /** Checks a payments file against the policy with today's journal, without calling Wise. */
 export async function policyCheck(ctx: Context, file: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
-  }
+  const text = (await readPaymentsFile(file)).toString('utf8');
   const { rows, problems } = await parsePaymentsCsv(text, file);
   if (problems.length) {
     throw new BadRowsError(file, problems);

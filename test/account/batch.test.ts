@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type PlannedRow, parsePaymentsCsv, planGroups } from '../../src/account/batch.js';
@@ -143,6 +143,78 @@ describe('wise batch pay against the emulator', { timeout: 120_000 }, () => {
     const sent = (await recordedRequests(mock)).slice(before);
     expect(sent.filter((q) => q.method === 'POST' && !q.path.includes('/oauth'))).toEqual([]);
     expect(transfersOf('business.csv')).toHaveLength(3);
+  });
+
+  it('a state file is trusted only when it is ours, of this file, and what it claims is what Wise shows', async () => {
+    const text = 'recipient,amount,currency,reference\n7002,40,EUR,Payroll A\n7002,37,EUR,Payroll B\n';
+    const file = await csvFile('payroll.csv', text);
+    const statePath = `${file}.wise-state.jsonl`;
+    // Another user's, or one open to others, or a symlink: refused before anything is read from it or sent.
+    await writeFile(statePath, '', { mode: 0o666 });
+    await chmod(statePath, 0o666);
+    const before = (await recordedRequests(env.mock)).length;
+    const shared = await run(['batch', 'pay', file, '--yes', '--profile-id', '2001']);
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toContain(`The batch state file ${statePath} can be read or written by others (mode 666)`);
+    await rm(statePath);
+    const elsewhere = join(env.sb.dir, 'elsewhere.jsonl');
+    await writeFile(elsewhere, '', { mode: 0o600 });
+    await symlink(elsewhere, statePath);
+    const linked = await run(['batch', 'pay', file, '--yes', '--profile-id', '2001']);
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toContain('is a symbolic link');
+    await rm(statePath);
+    expect(
+      (await recordedRequests(env.mock)).slice(before).filter((q) => q.method === 'POST' && !q.path.includes('/oauth')),
+    ).toEqual([]);
+
+    // Made, not funded; then the file is made to claim the funding: Wise shows the transfers still waiting, so the
+    // run funds them instead of reporting them funded.
+    const made = await run(['batch', 'pay', file, '--yes', '--fund', 'none', '--profile-id', '2001']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(transfersOf('payroll.csv').every((t) => t.status === 'incoming_payment_waiting')).toBe(true);
+    const lines = (await readFile(statePath, 'utf8')).trim().split('\n');
+    const group = JSON.parse(lines.find((l) => l.includes('"kind":"group"')) as string).id;
+    await writeFile(statePath, `${lines.join('\n')}\n${JSON.stringify({ kind: 'funded', group })}\n`, { mode: 0o600 });
+    const funded = await run(['batch', 'pay', file, '--yes', '--profile-id', '2001']);
+    expect(funded.code, funded.stderr).toBe(0);
+    expect(funded.stdout).toMatch(/\sfunded\n$/);
+    expect(transfersOf('payroll.csv').every((t) => t.status === 'processing')).toBe(true);
+
+    // A transfer Wise's group does not hold: refused, named.
+    const forged = (await readFile(statePath, 'utf8')).replace(
+      /"kind":"transfer","line":3,"id":\d+/,
+      '"kind":"transfer","line":3,"id":99999999',
+    );
+    await writeFile(statePath, forged, { mode: 0o600 });
+    const lie = await run(['batch', 'pay', file, '--yes', '--profile-id', '2001']);
+    expect(lie.code).toBe(2);
+    expect(lie.stderr).toContain(
+      `says line 3 was made as transfer 99999999 in batch group ${group}, and Wise's group does not hold it`,
+    );
+
+    // The state of another file (same account, environment and profile) is refused.
+    const other = await csvFile('other.csv', 'recipient,amount,currency,reference\n7002,40,EUR,Payroll A\n');
+    const otherRun = await run(['batch', 'pay', other, '--yes', '--profile-id', '2001', '--state', statePath]);
+    expect(otherRun.code).toBe(2);
+    expect(otherRun.stderr).toContain('belongs to another run (another file content');
+  });
+
+  it('a file larger than one batch run is refused at once, before it is parsed or anything is sent', async () => {
+    const rows = Array.from({ length: 10_001 }, (_, i) => `7002,1.00,EUR,R${i}`).join('\n');
+    const many = await csvFile('many.csv', `recipient,amount,currency,reference\n${rows}\n`);
+    const r = await run(['batch', 'pay', many, '--yes', '--profile-id', '2001']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'many.csv is too large for one batch: 10,002 lines, over 10,000 rows. Nothing was sent.',
+    );
+    const huge = await csvFile(
+      'huge.csv',
+      `recipient,amount,currency,reference\n${'7002,1.00,EUR,x\n'.repeat(300_000)}`,
+    );
+    const big = await run(['policy', 'check', huge]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain('MB, over 4 MB');
   });
 
   it('--fund none completes the groups and says where to fund them', async () => {
