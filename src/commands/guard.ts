@@ -6,7 +6,7 @@ import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { WiseError } from '../errors.js';
 import { Journal, type JournalLine, parseJournal, verifyJournal } from '../guard/journal.js';
-import { checkPayments, policyPath, rulesFor } from '../guard/policy.js';
+import { checkPayments, policyPath, rulesFor, uncappedWarnings } from '../guard/policy.js';
 import { policyInForce } from '../guard/precheck.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
@@ -24,6 +24,7 @@ export async function policyShow(ctx: Context): Promise<void> {
       account: target.account,
       env: target.env,
       rules,
+      warnings: policy ? uncappedWarnings(policy.rules) : [],
     });
   }
   if (!policy) {
@@ -55,6 +56,7 @@ export async function policyShow(ctx: Context): Promise<void> {
       .trimEnd();
     ctx.io.out(`\nRule ${i + 1}\n${table.replace(/^/gm, '  ')}\n`);
   }
+  for (const line of uncappedWarnings(policy.rules)) ctx.io.err(`warning: ${line}`);
 }
 
 /** Checks a payments file against the policy with today's journal, without calling Wise. */

@@ -460,7 +460,7 @@ function proxyNote(ctx: Context, base: URL): string {
 
 /** The spending policy: none (fine), valid (with its rules for the account), or broken (payments refuse to run). */
 export async function checkPolicy(ctx: Context, target: Target | undefined): Promise<CheckRow> {
-  const [{ policyPath, rulesFor }, { policyInForce }] = await Promise.all([
+  const [{ policyPath, rulesFor, uncappedWarnings }, { policyInForce }] = await Promise.all([
     import('../guard/policy.js'),
     import('../guard/precheck.js'),
   ]);
@@ -468,12 +468,19 @@ export async function checkPolicy(ctx: Context, target: Target | undefined): Pro
   try {
     const policy = policyInForce(ctx);
     if (!policy) return { check: 'policy', status: 'pass', detail: `no spending policy (${path} does not exist)` };
-    const rules = target ? rulesFor(policy, target.account, target.env).length : policy.rules.length;
-    return {
-      check: 'policy',
-      status: 'pass',
-      detail: `${path}: valid, ${rules} rule${rules === 1 ? '' : 's'} for this account`,
-    };
+    const applying = target ? rulesFor(policy, target.account, target.env) : policy.rules;
+    const rules = applying.length;
+    const detail = `${path}: valid, ${rules} rule${rules === 1 ? '' : 's'} for this account`;
+    const open = uncappedWarnings(policy.rules);
+    if (open.length) {
+      return {
+        check: 'policy',
+        status: 'warn',
+        detail: `${detail}; ${open.join(' ')}`,
+        fix: 'Cap every currency you pay in, or list the ones allowed in allowedTargetCurrencies.',
+      };
+    }
+    return { check: 'policy', status: 'pass', detail };
   } catch (error) {
     return {
       check: 'policy',

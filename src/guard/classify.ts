@@ -12,14 +12,50 @@ export interface MoneyCall {
   batchGroupId?: string;
 }
 
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The path as a server that normalises it would read it: percent-encoded unreserved characters decoded, `;`
+ * parameters dropped, empty and dot segments removed, no trailing slash; the query is left off. Case is kept.
+ */
+export function canonicalApiPath(path: string): string {
+  const raw = path.split('?')[0]?.split('#')[0] ?? '';
+  const out: string[] = [];
+  for (const segment of raw.split('/')) {
+    const decoded = (segment.split(';')[0] ?? '').replace(/%([0-9a-f]{2})/gi, (escape, hex: string) => {
+      const c = String.fromCharCode(Number.parseInt(hex, 16));
+      return /[A-Za-z0-9._~-]/.test(c) ? c : escape.toUpperCase();
+    });
+    if (decoded === '' || decoded === '.') continue;
+    if (decoded === '..') out.pop();
+    else out.push(decoded);
+  }
+  return `/${out.join('/')}`;
+}
+
+/**
+ * Why a write request's path is not in canonical form, or undefined when it is. Such a path could reach a resource
+ * that moves money while the classifier (and so the spending policy and the journal) reads it as another: it is
+ * refused before anything is sent. A case variant of a money path Wise spells in lower case counts too.
+ */
+export function nonCanonicalWrite(method: string, path: string): string | undefined {
+  if (!WRITES.has(method.toUpperCase())) return undefined;
+  const raw = path.split('?')[0]?.split('#')[0] ?? '';
+  if (/\/\//.test(raw)) return 'it has an empty segment (//)';
+  if (raw.includes(';')) return 'it has a ; parameter';
+  if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(raw)) return 'it has a dot segment';
+  if (/%(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2d|2e|5f|7e)/i.test(raw))
+    return 'it percent-encodes a character that needs none';
+  const canonical = canonicalApiPath(raw);
+  if (!classifyMoneyCall(method, canonical) && classifyMoneyCall(method, canonical.toLowerCase()))
+    return 'it spells a path Wise writes in lower case in another case';
+  return undefined;
+}
+
 export function classifyMoneyCall(method: string, path: string): MoneyCall | undefined {
   if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return undefined;
   // The calendar-versioned form (`/2026Q4/profiles/...`) names the same resources as `/v3/profiles/...`.
-  const p =
-    path
-      .split('?')[0]
-      ?.replace(/\/+$/, '')
-      .replace(/^\/20\d\dQ[1-4]\/profiles\//, '/v3/profiles/') ?? '';
+  const p = canonicalApiPath(path).replace(/^\/20\d\dQ[1-4]\/profiles\//, '/v3/profiles/');
   const routes: [string, RegExp, (m: RegExpExecArray) => MoneyCall][] = [
     ['POST', /^\/v3\/profiles\/(\d+)\/quotes$/, (m) => ({ kind: 'quote.create', profileId: Number(m[1]) })],
     ['POST', /^\/v1\/transfers$/, () => ({ kind: 'transfer.create' })],

@@ -159,17 +159,29 @@ export async function runGuarded(
       !view.transferKnown(call.transferId) &&
       rules.length
     ) {
-      // A funding of a transfer made elsewhere (another tool, the website): priced and counted now.
-      const t = await o.getJson<{ targetValue?: number; targetCurrency?: string; targetAccount?: number }>(
-        endpoint('transfer', undefined, call.transferId),
-      );
-      if (num(t.targetValue) === undefined || !str(t.targetCurrency)) {
-        throw new PolicyError(`Refused by policy: transfer ${call.transferId} cannot be priced. Nothing was sent.`);
+      // A funding of a transfer made elsewhere (another tool, the website) or before a policy was in force, so that
+      // the journal has no amount for it: priced from Wise (the transfer, else its quote) and counted now.
+      const t = await o
+        .getJson<{ targetValue?: number; targetCurrency?: string; targetAccount?: number; quoteUuid?: string }>(
+          endpoint('transfer', undefined, call.transferId),
+        )
+        .catch(() => undefined);
+      let priced =
+        t && num(t.targetValue) !== undefined && str(t.targetCurrency)
+          ? { amount: t.targetValue as number, currency: t.targetCurrency as string }
+          : undefined;
+      if (!priced && t && str(t.quoteUuid)) {
+        const quote = await lookUpQuote(o, t.quoteUuid as string, call.profileId);
+        if (quote) priced = { amount: quote.targetAmount, currency: quote.targetCurrency };
+      }
+      if (!priced) {
+        throw new PolicyError(
+          `Refused by policy: transfer ${call.transferId} cannot be priced (Wise shows neither its amount nor its quote), so it cannot be counted toward the day. Nothing was sent.`,
+        );
       }
       payment = {
-        amount: t.targetValue as number,
-        currency: t.targetCurrency as string,
-        ...(num(t.targetAccount) !== undefined ? { recipientId: t.targetAccount as number } : {}),
+        ...priced,
+        ...(t && num(t.targetAccount) !== undefined ? { recipientId: t.targetAccount as number } : {}),
       };
       Object.assign(fields, {
         amount: payment.amount,

@@ -175,7 +175,11 @@ export class Journal {
           await this.#catchUp(handle);
           const view: JournalView = {
             spentToday: (account, env) => this.#spentToday(account, env),
-            transferKnown: (id) => [...this.#entries.values()].some((e) => e.transferId === id && e.counted),
+            // Known with its amount: a transfer journaled before a policy was in force (no amount) is priced anew.
+            transferKnown: (id) =>
+              [...this.#entries.values()].some(
+                (e) => e.transferId === id && e.counted && e.amount !== undefined && e.currency !== undefined,
+              ),
             append: async (entry, phase, fields) => this.#append(handle, entry, phase, fields),
           };
           return await fn(view);
@@ -269,7 +273,7 @@ export class Journal {
 export interface JournalView {
   /** What the account has paid or has in flight today (UTC) per currency. */
   spentToday(account: string, env: string): Map<string, number>;
-  /** A transfer whose creation is journaled (and counted) already. */
+  /** A transfer whose creation is journaled, counted, with its amount and currency. */
   transferKnown(id: number): boolean;
   append(entry: string, phase: 'intent' | 'outcome', fields: JournalFields): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * account and environment (left out: every one); every field is optional, and all rules that apply are enforced
  * together. A file that exists but cannot be read as a policy is an error naming it, never "no policy".
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, PolicyError } from '../errors.js';
 
@@ -54,8 +54,10 @@ function amounts(value: unknown, where: string): Record<string, number> {
 export function loadPolicy(path: string, named: boolean): Policy | undefined {
   let text: string;
   try {
+    checkPolicyFile(path);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !named) return undefined;
     throw new ConfigError(`Cannot read the spending policy ${path} (${code ?? (error as Error).message}).`, {
@@ -69,6 +71,54 @@ export function loadPolicy(path: string, named: boolean): Policy | undefined {
       hint: 'Nothing was sent. See docs/guard-rails.md for the shape of policy.json; `wise policy show` checks it.',
     });
   }
+}
+
+/**
+ * A policy someone else can change is no limit: the file (through any symlink) must belong to this user (or root)
+ * and be writable by no one else. Otherwise money-moving commands refuse (exit 1) naming the file and the fix.
+ */
+function checkPolicyFile(path: string): void {
+  const stat = statSync(path); // follows a symlink: the file it leads to is what is obeyed
+  const uid = process.getuid?.();
+  const problem =
+    uid !== undefined && stat.uid !== uid && stat.uid !== 0
+      ? `belongs to another user (uid ${stat.uid})`
+      : (stat.mode & 0o022) !== 0
+        ? `can be changed by others (mode ${(stat.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem) {
+    throw new ConfigError(
+      `The spending policy ${path} ${problem}, so it is not obeyed: nothing that moves money runs.`,
+      {
+        hint: `Make it yours and writable by you alone: chown $(id -u) ${path} && chmod 600 ${path} (for a symlink, the file it points to).`,
+      },
+    );
+  }
+}
+
+/**
+ * Currencies a rule leaves open: it caps some currencies (maxPerTransfer, maxPerDay), yet a payment in another one
+ * passes uncapped unless allowedTargetCurrencies excludes it. One line per such rule, for `policy show` and `doctor`.
+ */
+export function uncappedWarnings(rules: readonly PolicyRule[]): string[] {
+  const out: string[] = [];
+  for (const [i, rule] of rules.entries()) {
+    const capped = new Set([...Object.keys(rule.maxPerTransfer ?? {}), ...Object.keys(rule.maxPerDay ?? {})]);
+    if (!capped.size) continue;
+    const name = `rule ${i + 1}`;
+    if (!rule.allowedTargetCurrencies) {
+      out.push(
+        `${name} caps ${[...capped].join(', ')} only: a payment in any other currency passes uncapped (cap it, or list allowedTargetCurrencies).`,
+      );
+      continue;
+    }
+    const open = rule.allowedTargetCurrencies.filter(
+      (c) => rule.maxPerTransfer?.[c] === undefined && rule.maxPerDay?.[c] === undefined,
+    );
+    if (open.length)
+      out.push(`${name} allows ${open.join(', ')} with no cap (add them to maxPerTransfer or maxPerDay).`);
+  }
+  return out;
 }
 
 export function parsePolicy(text: string): PolicyRule[] {
