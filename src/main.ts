@@ -8,6 +8,7 @@ import {
   balancesListSpec,
   batchPaySpec,
   execSpec,
+  journalHeadSpec,
   journalShowSpec,
   journalVerifySpec,
   paySpec,
@@ -322,6 +323,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .description('the hash-chained record of every money-moving call')
         .addHelpText('after', examples('wise journal show', 'wise journal verify'));
       attach(journal, journalShowSpec()).action(lazy(async () => (await import('./commands/guard.js')).journalShow));
+      attach(journal, journalHeadSpec()).action(lazy(async () => (await import('./commands/guard.js')).journalHead));
       attach(journal, journalVerifySpec()).action(
         lazy(async () => (await import('./commands/guard.js')).journalVerify),
       );

@@ -283,4 +283,17 @@ export type JournalShowOptions = OptionsOf<typeof journalShowSpec>;
 export const journalVerifySpec = () =>
   new Command('verify')
     .description('check the hash chain of the journal: exit 1 at the first line edited, removed or moved')
-    .addHelpText('after', examples('wise journal verify'));
+    .option(
+      '--head <hash>',
+      'and check that the chain still holds this head (from `wise journal head`, kept elsewhere)',
+    )
+    .addHelpText('after', examples('wise journal verify', 'wise journal verify --head "$(cat journal-head.txt)"'));
+export type JournalVerifyOptions = OptionsOf<typeof journalVerifySpec>;
+
+export const journalHeadSpec = () =>
+  new Command('head')
+    .description("print the chain's last hash and its line count, to keep elsewhere (a CI log, a ticket)")
+    .addHelpText(
+      'after',
+      examples('wise journal head', 'wise journal head | cut -d" " -f1 > journal-head.txt', 'wise --json journal head'),
+    );

@@ -4,13 +4,21 @@ import { describeState, type Transfer } from '../account/money.js';
 import { parseDate } from '../account/validate.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { WiseError } from '../errors.js';
-import { Journal, type JournalLine, parseJournal, verifyJournal } from '../guard/journal.js';
+import { UsageError, WiseError } from '../errors.js';
+import {
+  GENESIS as JOURNAL_GENESIS,
+  Journal,
+  type JournalLine,
+  lineOfHash,
+  parseJournal,
+  verifyJournal,
+} from '../guard/journal.js';
 import { checkPayments, policyPath, rulesFor, uncappedWarnings } from '../guard/policy.js';
 import { policyInForce } from '../guard/precheck.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
 import { accountClient } from './account/common.js';
+import type { JournalVerifyOptions } from './account-specs.js';
 
 export async function policyShow(ctx: Context): Promise<void> {
   const target = await resolveTarget(ctx);
@@ -189,8 +197,19 @@ export async function journalShow(ctx: Context, opts: { since?: string; refresh?
   }
 }
 
-export async function journalVerify(ctx: Context): Promise<void> {
+export async function journalVerify(ctx: Context, opts: JournalVerifyOptions = {}): Promise<void> {
+  const head = opts.head?.trim().toLowerCase();
+  if (head !== undefined && !/^[0-9a-f]{64}$/.test(head))
+    throw new UsageError(
+      `--head must be a SHA-256 hash (64 hex digits) from \`wise journal head\`, not "${opts.head}".`,
+    );
   const { path, text } = await readJournal(ctx);
+  if (text === undefined && head !== undefined && head !== JOURNAL_GENESIS) {
+    throw new WiseError(`The journal ${path} is gone, and it held the head ${head}.`, {
+      hint: 'It was removed or moved: restore it from a copy you trust.',
+      details: { file: path, head },
+    });
+  }
   if (text === undefined) {
     if (ctx.options.json) return printJson(ctx, { file: path, lines: 0, intact: true });
     ctx.io.out(`No journal yet (${path}).\n`);
@@ -203,6 +222,39 @@ export async function journalVerify(ctx: Context): Promise<void> {
       details: { file: path, line: verdict.line, lines: verdict.lines },
     });
   }
+  if (head !== undefined) {
+    // The head of an empty journal (kept before the first payment) is held by every journal, at line 0.
+    const at = head === JOURNAL_GENESIS ? 0 : lineOfHash(text, head);
+    if (at === undefined) {
+      throw new WiseError(
+        `The journal ${path} no longer holds the head ${head}: lines up to it were removed or rewritten (its chain, ${verdict.lines} lines, is intact in itself).`,
+        {
+          hint: 'Compare with a copy you trust; the head was kept so that a rewritten journal shows.',
+          details: { file: path, head, lines: verdict.lines },
+        },
+      );
+    }
+    if (ctx.options.json)
+      return printJson(ctx, { file: path, lines: verdict.lines, intact: true, head: verdict.head, holds: head, at });
+    ctx.io.out(
+      `${path}: ${verdict.lines} lines, chain intact; holds ${head} at line ${at} (${verdict.lines - at} line${verdict.lines - at === 1 ? '' : 's'} since); head ${verdict.head}\n`,
+    );
+    return;
+  }
   if (ctx.options.json) return printJson(ctx, { file: path, lines: verdict.lines, intact: true, head: verdict.head });
   ctx.io.out(`${path}: ${verdict.lines} lines, chain intact; head ${verdict.head}\n`);
+}
+
+/** `wise journal head`: the chain's last hash and line count, to keep elsewhere. Exit 1 if the chain is broken. */
+export async function journalHead(ctx: Context): Promise<void> {
+  const { path, text } = await readJournal(ctx);
+  const verdict = text === undefined ? { ok: true as const, lines: 0, head: JOURNAL_GENESIS } : verifyJournal(text);
+  if (!verdict.ok) {
+    throw new WiseError(`The journal ${path} is broken at line ${verdict.line}: ${verdict.reason}.`, {
+      hint: 'A head is only worth keeping for an intact chain: `wise journal verify` says more.',
+      details: { file: path, line: verdict.line },
+    });
+  }
+  if (ctx.options.json) return printJson(ctx, { file: path, head: verdict.head, lines: verdict.lines });
+  ctx.io.out(`${verdict.head} ${verdict.lines}\n`);
 }

@@ -22,9 +22,9 @@ export function canonicalApiPath(path: string): string {
   const raw = path.split('?')[0]?.split('#')[0] ?? '';
   const out: string[] = [];
   for (const segment of raw.split('/')) {
-    const decoded = (segment.split(';')[0] ?? '').replace(/%([0-9a-f]{2})/gi, (escape, hex: string) => {
+    const decoded = (segment.split(';')[0] ?? '').replace(/%([0-9a-f]{2})/gi, (encoded, hex: string) => {
       const c = String.fromCharCode(Number.parseInt(hex, 16));
-      return /[A-Za-z0-9._~-]/.test(c) ? c : escape.toUpperCase();
+      return /[A-Za-z0-9._~-]/.test(c) ? c : encoded.toUpperCase();
     });
     if (decoded === '' || decoded === '.') continue;
     if (decoded === '..') out.pop();

@@ -77,6 +77,17 @@ export type Verdict =
   | { ok: true; lines: number; head: string }
   | { ok: false; line: number; reason: string; lines: number };
 
+/** The line (1-based) whose hash is `hash`, in a chain that verified; undefined when the chain does not hold it. */
+export function lineOfHash(text: string, hash: string): number | undefined {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    n++;
+    if (split(line)?.hash === hash) return n;
+  }
+  return undefined;
+}
+
 /** Checks the chain of a whole journal text: each line's own hash, and that it follows the line before. */
 export function verifyJournal(text: string): Verdict {
   const lines = text.split('\n');

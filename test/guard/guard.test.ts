@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -281,6 +282,59 @@ describe('the spending policy', () => {
     const broken = await sb.run(['doctor', '--offline']);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/✗ journal\s+.*broken at line 5/);
+  });
+
+  it('journal head anchors the chain: a truncated journal, or one rewritten with its hashes recomputed, fails verify --head', async () => {
+    for (let i = 0; i < 2; i++) {
+      const paid = await sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--yes']);
+      expect(paid.code, paid.stderr).toBe(0);
+    }
+    const head = await sb.run(['journal', 'head']);
+    expect(head.code, head.stderr).toBe(0);
+    const [hash, count] = head.stdout.trim().split(' ');
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(count).toBe('12');
+    expect(JSON.parse((await sb.run(['--json', 'journal', 'head'])).stdout)).toMatchObject({ head: hash, lines: 12 });
+    const path = join(sb.configDir, 'journal.jsonl');
+    const good = await readFile(path, 'utf8');
+    const lines = good.trimEnd().split('\n');
+    const held = await sb.run(['journal', 'verify', '--head', hash as string]);
+    expect(held.code, held.stderr).toBe(0);
+    expect(held.stdout).toContain(`holds ${hash} at line 12 (0 lines since)`);
+
+    // Trailing lines removed: the chain is intact in itself, the head is gone.
+    await writeFile(path, `${lines.slice(0, 8).join('\n')}\n`);
+    expect((await sb.run(['journal', 'verify'])).code).toBe(0);
+    const cut = await sb.run(['journal', 'verify', '--head', hash as string]);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toContain(`no longer holds the head ${hash}`);
+
+    // An amount edited and every hash after it recomputed, as someone who can write the file would.
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    let prev = '0'.repeat(64);
+    const rewritten = lines.map((line) => {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      delete record.hash;
+      if (record.amount === 10) record.amount = 1;
+      record.prev = prev;
+      const body = JSON.stringify(record);
+      prev = sha(body);
+      return `${body.slice(0, -1)},"hash":"${prev}"}`;
+    });
+    await writeFile(path, `${rewritten.join('\n')}\n`);
+    expect((await sb.run(['journal', 'verify'])).code).toBe(0);
+    const forged = await sb.run(['journal', 'verify', '--head', hash as string]);
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toContain('no longer holds the head');
+
+    // Lines added after the kept head are fine; a bad --head is exit 2.
+    await writeFile(path, good);
+    const more = await sb.run(['pay', '--to', '7002', '--amount', '1', '--currency', 'EUR', '--yes']);
+    expect(more.code, more.stderr).toBe(0);
+    const later = await sb.run(['journal', 'verify', '--head', hash as string]);
+    expect(later.code, later.stderr).toBe(0);
+    expect(later.stdout).toContain(`holds ${hash} at line 12 (6 lines since)`);
+    expect((await sb.run(['journal', 'verify', '--head', 'nope'])).code).toBe(2);
   });
 
   it('journal show lists each call with its outcome; --refresh asks Wise whether the money went out', async () => {
