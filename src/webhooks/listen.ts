@@ -9,18 +9,13 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stripControl } from '../util/redact.js';
 import { verifyWebhook } from './signature.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const FORWARD_TIMEOUT_MS = 10_000;
 /** Bodies remembered for de-duplication; the oldest are forgotten first, so memory stays flat. */
 export const REMEMBERED_DELIVERIES = 10_000;
-
-/** C0, DEL and C1 control characters: a header value echoed to a terminal must not drive it (0x9B is CSI). */
-export function withoutControls(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters removed
-  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
-}
 
 /** What tells deliveries apart: the SHA-256 of the signed body. */
 export function deliveryHash(body: Buffer): string {
@@ -115,7 +110,7 @@ export function createListener(o: ListenerOptions) {
       };
       const signature = header('x-signature-sha256');
       const rawId = header('x-delivery-id');
-      const deliveryId = rawId === undefined ? null : withoutControls(rawId).slice(0, 200);
+      const deliveryId = rawId === undefined ? null : stripControl(rawId).slice(0, 200);
       const valid =
         signature !== undefined &&
         /^[A-Za-z0-9+/]+={0,2}$/.test(signature.trim()) &&
@@ -139,7 +134,7 @@ export function createListener(o: ListenerOptions) {
       let eventType: string | null = null;
       try {
         const parsed = JSON.parse(body.toString('utf8')) as { event_type?: unknown };
-        if (typeof parsed.event_type === 'string') eventType = withoutControls(parsed.event_type);
+        if (typeof parsed.event_type === 'string') eventType = stripControl(parsed.event_type);
       } catch {}
       const headers: Record<string, string> = {};
       for (const name of WISE_HEADERS) {

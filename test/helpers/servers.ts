@@ -23,9 +23,12 @@ export interface Tls {
 }
 
 /** A self-signed certificate for localhost and 127.0.0.1, made with openssl at test time (nothing committed). */
-export async function selfSignedCert(dir: string): Promise<Tls> {
-  const keyFile = join(dir, 'server.key');
-  const certFile = join(dir, 'server.pem');
+export async function selfSignedCert(
+  dir: string,
+  names: { cn: string; san: string; file?: string } = { cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1' },
+): Promise<Tls> {
+  const keyFile = join(dir, `${names.file ?? 'server'}.key`);
+  const certFile = join(dir, `${names.file ?? 'server'}.pem`);
   execFileSync(
     'openssl',
     [
@@ -41,9 +44,9 @@ export async function selfSignedCert(dir: string): Promise<Tls> {
       '-days',
       '1',
       '-subj',
-      '/CN=localhost',
+      `/CN=${names.cn}`,
       '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      `subjectAltName=${names.san}`,
     ],
     { stdio: 'ignore' },
   );

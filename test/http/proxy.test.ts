@@ -107,6 +107,31 @@ describe.skipIf(!haveTinyproxy)('through a real proxy (tinyproxy)', () => {
     expect(credentials.stderr).not.toContain('proxy-pass-123');
   });
 
+  it('an IP-literal API URL through the proxy: the certificate is checked against that IP, and passes', async () => {
+    // A certificate that names the IP only, and the proxy reached by name: the check must use the API's IP.
+    const ipOnly = await selfSignedCert(dir, { cn: '127.0.0.1', san: 'IP:127.0.0.1', file: 'ip-only' });
+    const server = await startHttpsServer(ipOnly, (_, res) => res.writeHead(200).end('{"id":1001}'));
+    try {
+      const r = await sb.run(['--api-url', `https://127.0.0.1:${server.port}`, 'api', '/v1/me'], {
+        env: {
+          WISE_TOKEN: 'tok-through-proxy-123',
+          HTTPS_PROXY: proxy.url.replace('127.0.0.1', 'localhost'),
+          NODE_EXTRA_CA_CERTS: ipOnly.certFile,
+        },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ id: 1001 });
+      // The certificate is still checked: by the name localhost, which it does not carry, the call fails.
+      const other = await sb.run(['--api-url', `https://localhost:${server.port}`, 'api', '/v1/me'], {
+        env: { WISE_TOKEN: 'tok-123456789', HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ipOnly.certFile },
+      });
+      expect(other.code).toBe(6);
+      expect(other.stderr).toContain('the certificate does not match localhost');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('wise doctor checks connectivity, TLS and the clock through the proxy', async () => {
     const env = { WISE_TOKEN: 'tok-123456789', HTTPS_PROXY: proxy.url };
     const r = await sb.run(['--json', '--api-url', https(), 'doctor'], { env });
@@ -126,5 +151,20 @@ describe.skipIf(!haveTinyproxy)('through a real proxy (tinyproxy)', () => {
     );
     expect(failed).toMatchObject({ status: 'fail' });
     expect(failed?.fix).toContain('NO_PROXY');
+  });
+});
+
+describe.skipIf(!haveTinyproxy)('a proxy password that makes no valid URL', () => {
+  it('is never shown: not in the error, not in doctor', async () => {
+    const env = { WISE_TOKEN: 'tok-123456789', HTTPS_PROXY: 'http://alice:S3cret/PW2@127.0.0.1:9' };
+    const r = await sb.run(['--api-url', 'https://localhost:1', 'api', '/v1/me'], { env });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('http://***@127.0.0.1:9');
+    const doctor = await sb.run(['--api-url', 'https://localhost:1', 'doctor'], { env });
+    expect(doctor.stdout).toContain('http://***@127.0.0.1:9');
+    for (const out of [r.stderr, doctor.stdout, doctor.stderr]) {
+      expect(out).not.toContain('S3cret');
+      expect(out).not.toContain('alice');
+    }
   });
 });

@@ -1,7 +1,15 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toTokenSet } from '../../src/auth/oauth/grants.js';
-import { mask, REDACTED, Redactor, selfRedacting, stripControl } from '../../src/util/redact.js';
+import {
+  mask,
+  maskUrlCredentials,
+  REDACTED,
+  Redactor,
+  selfRedacting,
+  showUrl,
+  stripControl,
+} from '../../src/util/redact.js';
 
 describe('Redactor', () => {
   const r = new Redactor();
@@ -121,5 +129,20 @@ describe('redaction gaps closed', () => {
 
   it('stripControl removes what would drive a terminal and keeps the text', () => {
     expect(stripControl('a\u001b]0;pwned\u0007\u001b[2Jb\u009b31m\u202ec\r\nd\te')).toBe('a]0;pwned[2Jb31mc  d e');
+  });
+});
+
+describe('URLs shown with their userinfo masked', () => {
+  it.each([
+    ['http://alice:S3cret/PW2@proxy.example:3128', 'http://***@proxy.example:3128'],
+    ['http://alice:p@ss@proxy.example:3128/', 'http://***@proxy.example:3128/'],
+    ['the proxy setting "https://u:a/b/c@h:1" is not a URL', 'the proxy setting "https://***@h:1" is not a URL'],
+    ['http://proxy.example:3128', 'http://proxy.example:3128'],
+  ])('%s', (input, shown) => {
+    expect(maskUrlCredentials(input)).toBe(shown);
+  });
+  it('a URL object with a user or password', () => {
+    expect(showUrl(new URL('http://hook:pass@127.0.0.1:3000/hooks?x=1'))).toBe('http://***@127.0.0.1:3000/hooks?x=1');
+    expect(showUrl(new URL('http://127.0.0.1:3000/hooks'))).toBe('http://127.0.0.1:3000/hooks');
   });
 });
