@@ -100,6 +100,24 @@ describe('WISE_REFRESH_TOKEN_FILE', () => {
     expect(status.active).toMatchObject({ source: 'env-refresh', kind: 'oauth' });
   });
 
+  it('wise oauth refresh honours the environment: the file gets the rotated token; WISE_TOKEN has nothing to refresh', async () => {
+    world = await loggedIn();
+    const exported = (await world.sb.run(['oauth', 'export-login'])).stdout.trim();
+    const { sb, env } = await ciMachine(world);
+    const file = join(sb.dir, 'runner', 'refresh-token');
+    await mkdir(join(sb.dir, 'runner'), { mode: 0o700 });
+    await writeFile(file, `${exported}\n`, { mode: 0o600 });
+    const r = await sb.run(['--json', 'oauth', 'refresh'], { env: { ...env, WISE_REFRESH_TOKEN_FILE: file } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).source).toContain('WISE_REFRESH_TOKEN_FILE');
+    expect((await readFile(file, 'utf8')).trim()).not.toBe(exported);
+    expect(await grantsSeen(world.mock, 'refresh_token')).toBe(1);
+    expect(existsSync(sb.configDir)).toBe(false);
+    const bearer = await sb.run(['oauth', 'refresh'], { env: { WISE_TOKEN: 'some-token-123456' } });
+    expect(bearer.code).toBe(2);
+    expect(bearer.stderr).toContain('nothing to refresh');
+  });
+
   it('without the file, the second run fails once Wise has rotated the token (why the file exists)', async () => {
     world = await loggedIn();
     const exported = (await world.sb.run(['oauth', 'export-login'])).stdout.trim();
