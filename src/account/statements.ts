@@ -112,8 +112,14 @@ export async function writeStatement(
       return [];
     }
     if (windows.length === 1 || JOINABLE.has(r.format)) {
-      if (windows.length === 1) await rename(parts[0] as string, destination);
-      else await joinInto(r.format, parts, createWriteStream(destination, { mode: 0o600 }), true);
+      // Written beside the destination and renamed onto it: a symlink (or any other file) at --out is replaced,
+      // never followed or written into.
+      let whole = parts[0] as string;
+      if (windows.length > 1) {
+        whole = join(work, 'joined');
+        await joinInto(r.format, parts, createWriteStream(whole, { mode: 0o600, flags: 'wx' }), true);
+      }
+      await rename(whole, destination);
       return [
         { path: destination, from: day(interval.start), to: day(interval.end), bytes: (await stat(destination)).size },
       ];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,28 @@ describe('wise statement against the emulator (personal token with SCA key, user
     const written = JSON.parse(pdf.stdout).files as { path: string; from: string; to: string }[];
     expect(written.map((f) => f.path)).toEqual([join(sb.dir, 'gbp-1.pdf'), join(sb.dir, 'gbp-2.pdf')]);
     expect(written[1]?.to).toBe('2026-11-30');
+  });
+
+  it('--out that is a symlink is replaced, never followed, for one window or several', async () => {
+    const { sb, mock } = env;
+    await fetch(`${mock.url}/__mock/balances/3002/transactions`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 20, from: '2025-01-01T00:00:00Z', to: '2026-12-01T00:00:00Z' }),
+    });
+    const victim = join(sb.dir, 'victim.txt');
+    for (const [name, range] of [
+      ['one.json', ['--from', '2026-06-01', '--to', '2026-11-30']],
+      ['two.json', ['--from', '2025-01-01', '--to', '2026-11-30']],
+    ] as const) {
+      await writeFile(victim, 'keep me\n');
+      const link = join(sb.dir, name);
+      await symlink(victim, link);
+      const r = await sb.run(['statement', '--currency', 'GBP', ...range, '--out', link]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await readFile(victim, 'utf8')).toBe('keep me\n');
+      expect((await lstat(link)).isSymbolicLink()).toBe(false);
+      expect(JSON.parse(await readFile(link, 'utf8')).transactions.length).toBeGreaterThan(0);
+    }
   });
 
   it('--all-currencies writes one file per balance into the folder', async () => {
