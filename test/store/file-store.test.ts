@@ -168,6 +168,32 @@ describe('encrypted file store', () => {
     expect(await reopened.get('new')).toBe('value-new');
   });
 
+  it('a file made with a weak work factor (N=2^10) is refused even though it decrypts: an attacker could have made it', async () => {
+    const path = join(sb.configDir, 'secrets.enc');
+    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
+    const kdf = { name: 'scrypt', N: 2 ** 10, r: 8, p: 1, salt: randomBytes(16).toString('base64') };
+    const header = { format: 'wise-secrets', version: 1, kdf, cipher: 'aes-256-gcm' };
+    const key = scryptSync(PASS, Buffer.from(kdf.salt, 'base64'), 32, { N: kdf.N, r: 8, p: 1 });
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(JSON.stringify(header)));
+    const ciphertext = Buffer.concat([cipher.update(JSON.stringify({ weak: 'value-weak' })), cipher.final()]);
+    await writeFile(
+      path,
+      JSON.stringify({
+        ...header,
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        ciphertext: ciphertext.toString('base64'),
+      }),
+      { mode: 0o600 },
+    );
+    const error = await new FileStore(path, async () => PASS).get('weak').catch((e: unknown) => e);
+    // Reported as a damaged store (exit 1), left as it is.
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('scrypt N=1024 out of range');
+  });
+
   it('a new store refuses a passphrase under 8 characters (exit 7); nothing is written', async () => {
     const path = join(sb.configDir, 'secrets.enc');
     const error = await new FileStore(path, async () => 'short').set('a', 'v').catch((e: unknown) => e);
