@@ -10,10 +10,11 @@
  * for the same key instead of being made twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
+import { openOwnStateFile } from '../store/private-files.js';
 import {
   createQuote,
   findRecipient,
@@ -351,28 +352,10 @@ export class BatchStateFile {
       new UsageError(`The batch state file ${this.path} ${problem}: it is not used.`, {
         hint: `A state file is yours alone (mode 0600). Check what it claims in Wise, then move it away or give another one with --state.`,
       });
-    let fd: number;
-    try {
-      fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw refuse('is a symbolic link');
-      throw new UsageError(`Cannot open the batch state file ${this.path}: ${code ?? (error as Error).message}.`);
-    }
-    const stat = fstatSync(fd);
-    const problem = !stat.isFile()
-      ? 'is not a regular file'
-      : process.getuid && stat.uid !== process.getuid()
-        ? 'belongs to another user'
-        : (stat.mode & 0o077) !== 0
-          ? `can be read or written by others (mode ${(stat.mode & 0o777).toString(8)})`
-          : undefined;
-    if (problem) {
-      closeSync(fd);
-      throw refuse(problem);
-    }
-    this.#fd = fd;
-    return readFileSync(fd, 'utf8');
+    const opened = openOwnStateFile(this.path);
+    if ('problem' in opened) throw refuse(opened.problem);
+    this.#fd = opened.fd;
+    return opened.text;
   }
 
   /** The transfers the file says were made, with their batch group, to be checked with Wise before they count. */

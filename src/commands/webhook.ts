@@ -52,44 +52,29 @@ function signerKey(ctx: Context, publicKey: string | undefined): { key: KeyObjec
  * Compacted to the newest hashes when it has grown to twice what is remembered.
  */
 async function openDeliveryState(path: string): Promise<{ remembered: string[]; add(hash: string): void }> {
-  const fs = await import('node:fs');
-  const { REMEMBERED_DELIVERIES } = await import('../webhooks/listen.js');
-  let text = '';
-  try {
-    const stat = fs.lstatSync(path);
-    const problem = stat.isSymbolicLink()
-      ? 'is a symbolic link'
-      : !stat.isFile()
-        ? 'is not a regular file'
-        : process.getuid && stat.uid !== process.getuid()
-          ? 'belongs to another user'
-          : (stat.mode & 0o077) !== 0
-            ? `can be read or written by others (mode ${(stat.mode & 0o777).toString(8)})`
-            : undefined;
-    if (problem) {
-      throw new UsageError(`The webhook state file ${path} ${problem}: it is not used.`, {
+  const [fs, { REMEMBERED_DELIVERIES }, { openOwnStateFile }] = await Promise.all([
+    import('node:fs'),
+    import('../webhooks/listen.js'),
+    import('../store/private-files.js'),
+  ]);
+  const open = () => {
+    const opened = openOwnStateFile(path);
+    if ('problem' in opened) {
+      throw new UsageError(`The webhook state file ${path} ${opened.problem}: it is not used.`, {
         hint: `Give a file of your own with mode 0600 (chmod 600 ${path}), or a new path.`,
       });
     }
-    text = fs.readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(`Cannot read the webhook state file ${path}: ${(error as Error).message}`);
-    }
-  }
+    return opened;
+  };
+  let { fd, text } = open();
   let remembered = text.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
   if (remembered.length > 2 * REMEMBERED_DELIVERIES) {
     remembered = remembered.slice(-REMEMBERED_DELIVERIES);
     const { writeFileAtomic } = await import('../store/atomic.js');
     await writeFileAtomic(path, remembered.map((h) => `${h}\n`).join(''));
-  }
-  const { O_APPEND, O_CREAT, O_NOFOLLOW, O_WRONLY } = fs.constants;
-  let fd: number;
-  try {
-    fd = fs.openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
-  } catch (error) {
-    throw new UsageError(`Cannot write the webhook state file ${path}: ${(error as Error).message}`);
+    // The file was replaced: append to the new one.
+    fs.closeSync(fd);
+    ({ fd, text } = open());
   }
   return {
     remembered: remembered.slice(-REMEMBERED_DELIVERIES),

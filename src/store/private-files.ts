@@ -165,3 +165,33 @@ export async function readSmallRegularFile(path: string, maxBytes: number): Prom
     await handle.close();
   }
 }
+
+/**
+ * Opens a state file of the user's for reading and appending (made 0600 when absent), never through a symlink.
+ * Returns its descriptor and text, or why it is refused: a symlink, not a regular file, another user's, or open to
+ * others. What such a file says decides what is sent, so one someone else could have written is not used.
+ */
+export function openOwnStateFile(path: string): { fd: number; text: string } | { problem: string } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { problem: 'is a symbolic link' };
+    return { problem: `cannot be opened (${code ?? (error as Error).message})` };
+  }
+  const info = fstatSync(fd);
+  const uid = currentUid();
+  const problem = !info.isFile()
+    ? 'is not a regular file'
+    : uid !== undefined && info.uid !== uid
+      ? 'belongs to another user'
+      : (info.mode & 0o077) !== 0
+        ? `can be read or written by others (mode ${(info.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem) {
+    closeSync(fd);
+    return { problem };
+  }
+  return { fd, text: readFileSync(fd, 'utf8') };
+}

@@ -1,19 +1,14 @@
 import { chmod, chown, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
-import { type MockServer, recordedRequests, startMock } from '../helpers/mock.js';
+import { type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { type MockServer, personalTokenUser, recordedRequests, startMock } from '../helpers/mock.js';
 
 let mock: MockServer;
 let sb: Sandbox;
 beforeEach(async () => {
   mock = await startMock();
-  sb = await createSandbox({ WISE_API_URL: mock.url, WISE_PROFILE_ID: '2001' });
-  const add = await sb.run(['token', 'add'], { input: mock.personalToken });
-  if (add.code !== 0) throw new Error(add.stderr);
-  await fetch(`${mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
-  const key = await sb.run(['keys', 'generate', '--use', 'sca']);
-  await fetch(`${mock.url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
+  sb = await personalTokenUser(mock, { scaKey: true, env: { WISE_PROFILE_ID: '2001' } });
 });
 afterEach(async () => {
   await mock.close();

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { chown, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
-import { type MockServer, startMock } from '../helpers/mock.js';
+import { cleanEnv, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { type MockServer, personalTokenUser, startMock } from '../helpers/mock.js';
 
 // The check runs as an ordinary user, as an attacker's script in `wise exec` would: root reads every /proc entry.
 const NOBODY = 65534;
@@ -33,9 +33,7 @@ let mock: MockServer;
 let sb: Sandbox;
 beforeEach(async () => {
   mock = await startMock();
-  sb = await createSandbox({ WISE_API_URL: mock.url, WISE_PROFILE_ID: '2001' });
-  const add = await sb.run(['token', 'add'], { input: mock.personalToken });
-  if (add.code !== 0) throw new Error(add.stderr);
+  sb = await personalTokenUser(mock, { env: { WISE_PROFILE_ID: '2001' } });
   if (asRoot) await chownTree(sb.dir, NOBODY);
 });
 afterEach(async () => {

@@ -86,3 +86,23 @@ export async function draftTransferFunding(server: MockServer, profileId = 2001)
   });
   return `/v3/profiles/${profileId}/transfers/${transfer.id}/payments`;
 }
+
+/**
+ * The demo user with a stored personal token in a fresh sandbox: living in the US (where Wise lets personal tokens
+ * fund transfers and read statements, with SCA) and, with `scaKey`, her SCA key uploaded. `apiUrl` points the
+ * sandbox elsewhere than the emulator (a man in the middle in front of it).
+ */
+export async function personalTokenUser(
+  server: MockServer,
+  options: { scaKey?: boolean; apiUrl?: string; env?: Record<string, string> } = {},
+): Promise<Sandbox> {
+  const sb = await createSandbox({ WISE_API_URL: options.apiUrl ?? server.url, ...options.env });
+  const add = await sb.run(['token', 'add'], { input: server.personalToken });
+  if (add.code !== 0) throw new Error(add.stderr);
+  await fetch(`${server.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+  if (options.scaKey) {
+    const key = await sb.run(['keys', 'generate', '--use', 'sca']);
+    await fetch(`${server.url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
+  }
+  return sb;
+}

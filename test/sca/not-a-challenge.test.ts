@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WiseResponse } from '../../src/http/pipeline.js';
 import { scaRefusal } from '../../src/http/pipeline.js';
-import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 import { type Mitm, startMitm } from '../helpers/mitm.js';
-import { type MockServer, startMock } from '../helpers/mock.js';
+import { type MockServer, personalTokenUser, startMock } from '../helpers/mock.js';
 
 const STATEMENT =
   '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';
@@ -15,12 +15,7 @@ let sb: Sandbox;
 beforeEach(async () => {
   mock = await startMock();
   mitm = await startMitm(mock.url);
-  sb = await createSandbox({ WISE_API_URL: mitm.url });
-  const add = await sb.run(['token', 'add'], { input: mock.personalToken });
-  if (add.code !== 0) throw new Error(add.stderr);
-  await fetch(`${mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
-  const key = await sb.run(['keys', 'generate', '--use', 'sca']);
-  await fetch(`${mock.url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
+  sb = await personalTokenUser(mock, { scaKey: true, apiUrl: mitm.url });
 });
 afterEach(async () => {
   await mitm.close();

@@ -1,6 +1,6 @@
 import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, SecretStoreError } from '../../src/errors.js';
 import { FileStore } from '../../src/store/file-store.js';
@@ -13,6 +13,36 @@ beforeEach(async () => {
 afterEach(async () => {
   await sb.cleanup();
 });
+
+const PASS = 'right passphrase';
+
+/** Writes a store as Node's crypto alone would, with the given scrypt parameters (an old release's, or an attacker's). */
+async function writeStoreWith(path: string, kdf: { N: number; p: number }, secrets: Record<string, string>) {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const params = { name: 'scrypt', N: kdf.N, r: 8, p: kdf.p, salt: randomBytes(16).toString('base64') };
+  const header = { format: 'wise-secrets', version: 1, kdf: params, cipher: 'aes-256-gcm' };
+  const key = scryptSync(PASS, Buffer.from(params.salt, 'base64'), 32, {
+    N: params.N,
+    r: 8,
+    p: params.p,
+    maxmem: 64 * 1024 ** 2,
+  });
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(JSON.stringify(header)));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(secrets)), cipher.final()]);
+  await writeFile(
+    path,
+    JSON.stringify({
+      ...header,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      ciphertext: ciphertext.toString('base64'),
+    }),
+    { mode: 0o600 },
+  );
+  return params;
+}
 
 describe('encrypted file store', () => {
   it('holds no plain text and is 0600', async () => {
@@ -69,7 +99,6 @@ describe('encrypted file store', () => {
     expect(await store.get('a')).toBeNull();
   });
 
-  const PASS = 'right passphrase';
   async function storeWith(secret: string): Promise<{ path: string; doc: Record<string, unknown> }> {
     const path = join(sb.configDir, 'secrets.enc');
     await new FileStore(path, async () => PASS).set('a', secret);
@@ -138,25 +167,8 @@ describe('encrypted file store', () => {
 
   it('a file written with the old parameters (N=2^15, p=1) still opens, and the next write upgrades it', async () => {
     const path = join(sb.configDir, 'secrets.enc');
-    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
     // Written exactly as the previous release did, with Node's crypto directly.
-    const kdf = { name: 'scrypt', N: 2 ** 15, r: 8, p: 1, salt: randomBytes(16).toString('base64') };
-    const header = { format: 'wise-secrets', version: 1, kdf, cipher: 'aes-256-gcm' };
-    const key = scryptSync(PASS, Buffer.from(kdf.salt, 'base64'), 32, { N: kdf.N, r: 8, p: 1, maxmem: 64 * 1024 ** 2 });
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(JSON.stringify(header)));
-    const ciphertext = Buffer.concat([cipher.update(JSON.stringify({ old: 'value-old' })), cipher.final()]);
-    await writeFile(
-      path,
-      JSON.stringify({
-        ...header,
-        iv: iv.toString('base64'),
-        tag: cipher.getAuthTag().toString('base64'),
-        ciphertext: ciphertext.toString('base64'),
-      }),
-      { mode: 0o600 },
-    );
+    const kdf = await writeStoreWith(path, { N: 2 ** 15, p: 1 }, { old: 'value-old' });
     const store = new FileStore(path, async () => PASS);
     expect(await store.get('old')).toBe('value-old');
     await store.set('new', 'value-new');
@@ -170,24 +182,7 @@ describe('encrypted file store', () => {
 
   it('a file made with a weak work factor (N=2^10) is refused even though it decrypts: an attacker could have made it', async () => {
     const path = join(sb.configDir, 'secrets.enc');
-    await mkdir(sb.configDir, { recursive: true, mode: 0o700 });
-    const kdf = { name: 'scrypt', N: 2 ** 10, r: 8, p: 1, salt: randomBytes(16).toString('base64') };
-    const header = { format: 'wise-secrets', version: 1, kdf, cipher: 'aes-256-gcm' };
-    const key = scryptSync(PASS, Buffer.from(kdf.salt, 'base64'), 32, { N: kdf.N, r: 8, p: 1 });
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(JSON.stringify(header)));
-    const ciphertext = Buffer.concat([cipher.update(JSON.stringify({ weak: 'value-weak' })), cipher.final()]);
-    await writeFile(
-      path,
-      JSON.stringify({
-        ...header,
-        iv: iv.toString('base64'),
-        tag: cipher.getAuthTag().toString('base64'),
-        ciphertext: ciphertext.toString('base64'),
-      }),
-      { mode: 0o600 },
-    );
+    await writeStoreWith(path, { N: 2 ** 10, p: 1 }, { weak: 'value-weak' });
     const error = await new FileStore(path, async () => PASS).get('weak').catch((e: unknown) => e);
     // Reported as a damaged store (exit 1), left as it is.
     expect(error).toBeInstanceOf(ConfigError);
