@@ -116,7 +116,7 @@ const LOCK_MS = 15 * 60 * 1000;
 const FACTORS = [
   { type: 'PIN', isSet: (c: ChallengeState) => c.pins, passed: (c: ChallengeState) => c.passed },
   {
-    type: 'DEVICE_FINGERPRINT',
+    type: 'PARTNER_DEVICE_FINGERPRINT',
     isSet: (c: ChallengeState) => c.fingerprints,
     passed: (c: ChallengeState) => c.fingerprintPassed,
   },
@@ -240,6 +240,37 @@ function isJoseRequest(req: IncomingMessage): boolean {
   );
 }
 
+/**
+ * The headers Wise marks required on a challenge verification (scaPinVerify, scaDeviceFingerprintVerify):
+ * `Accept: application/jose+json`, `Accept-Encoding: identity`, `Content-Encoding: identity`. A reply naming the
+ * first one missing, or undefined.
+ */
+function missingVerifyHeader(req: IncomingMessage): Reply | undefined {
+  const wanted: [string, RegExp][] = [
+    ['accept', /application\/jose\+json/i],
+    ['accept-encoding', /^identity$/i],
+    ['content-encoding', /^identity$/i],
+  ];
+  for (const [name, value] of wanted) {
+    if (!value.test(String(req.headers[name] ?? '').trim()))
+      return errors(400, 'MISSING_HEADER', `The ${name} header is required here (${value.source.replace(/\\/g, '')})`);
+  }
+  return undefined;
+}
+
+/** A verification's 200, in Wise's shape: the one-time token with its challenges as they stand now. */
+function verifiedReply(sca: ScaState, challenges: ChallengeState, userId: number, ott: string): Reply {
+  const token = sca.otts.get(ott);
+  return json(200, {
+    oneTimeToken: ott,
+    challenges: FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
+      primaryChallenge: { type: f.type },
+      passed: f.passed(challenges).has(ott),
+    })),
+    validity: token ? Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)) : 0,
+  });
+}
+
 /** `POST /v2/profiles/{id}/pin/verify`: the PIN as a JWE, for the one-time token in `One-Time-Token`. */
 export async function verifyPin(
   sca: ScaState,
@@ -251,6 +282,8 @@ export async function verifyPin(
   if (!isJoseRequest(req)) {
     return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the PIN as a JWE: application/jose+json, X-TW-JOSE-Method: jwe');
   }
+  const missing = missingVerifyHeader(req);
+  if (missing) return missing;
   const ott = liveOtt(sca, req, userId);
   if (!ott) return noOtt();
   const pin = await decryptPin(challenges, body);
@@ -266,7 +299,7 @@ export async function verifyPin(
   }
   challenges.failures.set(userId, 0);
   challenges.passed.add(ott);
-  return json(200, { oneTimeToken: ott, passed: true });
+  return verifiedReply(sca, challenges, userId, ott);
 }
 
 /** `POST /v2/profiles/{id}/pin`: sets the user's PIN, sent as a JWE like the verification. */
@@ -287,6 +320,8 @@ export async function verifyFingerprint(
   body: Buffer,
 ): Promise<Reply> {
   if (!isJoseRequest(req)) return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the fingerprint as a JWE');
+  const missing = missingVerifyHeader(req);
+  if (missing) return missing;
   const ott = liveOtt(sca, req, userId);
   if (!ott) return noOtt();
   const fingerprint = await decryptField(challenges, body, 'deviceFingerprint');
@@ -295,5 +330,5 @@ export async function verifyFingerprint(
     return errors(400, 'FINGERPRINT_MISMATCH', 'The device fingerprint is not the registered one');
   }
   challenges.fingerprintPassed.add(ott);
-  return json(200, { oneTimeToken: ott, passed: true });
+  return verifiedReply(sca, challenges, userId, ott);
 }

@@ -116,7 +116,9 @@ const ANSWERS: Record<
   { name: string; field: string; path: string; read(ctx: Context, target: Target): Promise<string> }
 > = {
   PIN: { name: 'PIN', field: 'pin', path: 'pin/verify', read: (ctx) => readPin(ctx) },
-  DEVICE_FINGERPRINT: {
+  // Wise's name for the fingerprint of a partner's device (the OpenAPI document's challenge types: PIN, FACE_MAP,
+  // SMS, WHATSAPP, VOICE, PARTNER_DEVICE_FINGERPRINT).
+  PARTNER_DEVICE_FINGERPRINT: {
     name: 'device fingerprint',
     field: 'deviceFingerprint',
     path: 'device-fingerprints/verify',
@@ -133,7 +135,7 @@ async function readFingerprint(ctx: Context, target: Target): Promise<string> {
   if (!value) {
     throw new ScaRequiredError('Wise asks for the device fingerprint, and none is stored for this account.', {
       hint: 'Store the fingerprint your app registered with Wise: `wise sca device-fingerprint set` (it reads stdin).',
-      details: { challenge: 'DEVICE_FINGERPRINT' },
+      details: { challenge: 'PARTNER_DEVICE_FINGERPRINT' },
     });
   }
   ctx.redactor.add(value);
@@ -176,6 +178,9 @@ export async function answerChallenges(
           'one-time-token': ott,
           'content-type': 'application/jose+json',
           accept: 'application/jose+json',
+          // Marked required by Wise: the JWE goes and comes back byte for byte.
+          'accept-encoding': 'identity',
+          'content-encoding': 'identity',
           'x-tw-jose-method': 'jwe',
         },
         body: await encryptFor(key.der, { [answer.field]: value }, path),

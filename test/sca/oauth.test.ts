@@ -94,6 +94,26 @@ describe('SCA for OAuth users (challenge flow)', () => {
     expect(r.stderr).toContain('wise oauth setup');
   });
 
+  it("the emulator holds the client to Wise's required verify headers (Accept-Encoding and Content-Encoding: identity)", async () => {
+    world = await withPin();
+    const token = (await world.sb.run(['auth', 'token'])).stdout.trim();
+    const headers = {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/jose+json',
+      accept: 'application/jose+json',
+      'x-tw-jose-method': 'jwe',
+      'one-time-token': '5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60',
+    };
+    for (const path of ['/v2/profiles/2001/pin/verify', '/v2/profiles/2001/device-fingerprints/verify']) {
+      const res = await fetch(`${world.mock.url}${path}`, { method: 'POST', headers, body: 'a.b.c.d.e' });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain('accept-encoding');
+    }
+    // The client sends them: a PIN challenge is answered.
+    const r = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(r.code, r.stderr).toBe(0);
+  });
+
   it('users without a PIN are not challenged (as before)', async () => {
     world = await loggedIn();
     expect((await world.sb.run(['api', STATEMENT])).code).toBe(0);
@@ -168,7 +188,7 @@ describe('SCA for OAuth users (challenge flow)', () => {
     await world.sb.run(['sca', 'device-fingerprint', 'set'], { input: 'fp-3c9a1e77-registered\n' });
     const ok = await world.sb.run(['--debug', 'api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stderr).toContain('approve BALANCE__GET_STATEMENT: PIN, DEVICE_FINGERPRINT');
+    expect(ok.stderr).toContain('approve BALANCE__GET_STATEMENT: PIN, PARTNER_DEVICE_FINGERPRINT');
     expect(ok.stderr).not.toContain('fp-3c9a1e77-registered');
     expect(await seen('/v2/profiles/2001/device-fingerprints/verify')).toEqual([400, 200]);
   });
