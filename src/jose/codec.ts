@@ -80,7 +80,8 @@ export function joseLayer(o: JoseLayerOptions): Layer {
         ...request.headers,
         accept: JOSE_TYPE,
         'accept-encoding': 'identity',
-        'x-tw-jose-method': encrypts ? 'jwe' : 'jws',
+        // As Wise names them: `jws`, `jwe`, and `jws+jwe` for a signed then encrypted body.
+        'x-tw-jose-method': o.mode,
       };
       const encryptFor = async (key: WiseKey) =>
         new jose.CompactEncrypt(signed ? new TextEncoder().encode(signed) : (plaintext as Uint8Array))
@@ -126,7 +127,11 @@ export function joseLayer(o: JoseLayerOptions): Layer {
         // Wise may have rotated its key: it is fetched once more and compared. The same key means the failure is
         // not the key's; another key stops the command (WiseKeyChangedError): the body is never sent to a key this
         // tool does not trust, and never twice.
-        if (response.status === 400 && /JWE|decrypt/i.test(response.body.toString('utf8'))) {
+        // (Wise answers a decryption failure with a 400 naming JWE, or with a generic 500.)
+        if (
+          (response.status === 400 && /JWE|decrypt/i.test(response.body.toString('utf8'))) ||
+          response.status === 500
+        ) {
           await m.wiseKey('PAYLOAD_ENCRYPTION', 'RSA_OAEP_256', true);
         }
       } else {

@@ -243,8 +243,8 @@ export async function openJoseRequest(
   body: Buffer,
 ): Promise<OpenedRequest | Reply> {
   const method = String(req.headers['x-tw-jose-method'] ?? '').toLowerCase();
-  if (method !== 'jws' && method !== 'jwe') {
-    return errors(400, 'JOSE_INVALID_METHOD', 'X-TW-JOSE-Method must be jws or jwe');
+  if (method !== 'jws' && method !== 'jwe' && method !== 'jws+jwe') {
+    return errors(400, 'JOSE_INVALID_METHOD', 'X-TW-JOSE-Method must be jws, jwe or jws+jwe');
   }
   const text = body.toString('utf8').trim();
   if (text && !/^application\/jose\+json/i.test(req.headers['content-type'] ?? '')) {
@@ -277,9 +277,13 @@ export async function openJoseRequest(
   } catch {
     return errors(400, 'JOSE_DECRYPTION_FAILED', 'The JWE cannot be decrypted with our current key (fetch it again)');
   }
-  if (header.url !== path) return urlMismatch('JWE', header.url, path);
+  // Wise's JWE examples carry no `url`; one that is there must name the path.
+  if (header.url !== undefined && header.url !== path) return urlMismatch('JWE', header.url, path);
   const inner = Buffer.from(plaintext).toString('utf8');
-  if (header.cty === 'JWT' || /^[\w-]+\.[\w-]*\.[\w-]+$/.test(inner)) {
+  const nested = /^[\w-]+\.[\w-]*\.[\w-]+$/.test(inner);
+  if (method === 'jws+jwe' && !nested)
+    return errors(400, 'JOSE_INVALID_JWS', 'X-TW-JOSE-Method jws+jwe: the JWE must hold a compact JWS');
+  if (header.cty === 'JWT' || nested) {
     const verified = await verifyJws(state, inner, path);
     if (!Buffer.isBuffer(verified)) return verified;
     return { body: verified, signs: true, encrypts: true, alg: String(decodeHeader(inner)?.alg) };

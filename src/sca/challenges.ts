@@ -191,7 +191,8 @@ export async function answerChallenges(
     // A secret goes out once per command. A kept key Wise may have rotated is fetched again and compared: the same
     // key means the answer itself was refused; another key stops here (exit 5, both fingerprints), since a man in
     // the middle who failed the call could serve his own key to get the answer sent again, to him.
-    if (cached && response.status === 400) await fetchEncryptionKey(ctx, target, type);
+    // (A decryption failure is a 400, or Wise's generic 500.)
+    if (cached && (response.status === 400 || response.status === 500)) await fetchEncryptionKey(ctx, target, type);
     if (/jose/i.test(response.headers['content-type'] ?? ''))
       await openEncryptedReply(ctx, target, response, answer.name);
     if (response.status === 400) {

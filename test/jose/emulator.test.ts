@@ -107,6 +107,8 @@ describe('JOSE calls against the emulator', () => {
     expect(JSON.parse(both.stdout).payload).toEqual({ hello: 'both' });
     expect(both.stderr).toContain('reply decrypted');
     expect(both.stderr).toContain('reply signature verified');
+    // Announced as Wise names the nested mode.
+    expect(both.stderr).toContain('> x-tw-jose-method: jws+jwe');
 
     // A GET gets response-only encryption; any endpoint speaks JOSE.
     const get = await wise(['api', '--jose', 'jwe', PLAY_JWE]);
@@ -116,12 +118,33 @@ describe('JOSE calls against the emulator', () => {
     expect(JSON.parse(profiles.stdout)[0].id).toBe(2001);
   });
 
+  it('the emulator follows Wise: a JWE without url is accepted; jws+jwe must hold a JWS', async () => {
+    const token = (await wise(['auth', 'token'])).stdout.trim();
+    const plain = await wise(['jose', 'encrypt'], {}, '{"hello":"no url"}');
+    expect(plain.code, plain.stderr).toBe(0);
+    const send = (method: string) =>
+      fetch(`${world.mock.url}${PLAY_JWE}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/jose+json',
+          accept: 'application/jose+json',
+          'x-tw-jose-method': method,
+        },
+        body: plain.stdout.trim(),
+      });
+    expect((await send('jwe')).status).toBe(200);
+    const nested = await send('jws+jwe');
+    expect(nested.status).toBe(400);
+    expect(JSON.stringify(await nested.json())).toContain('JOSE_INVALID_JWS');
+  });
+
   it("the account's jose setting applies to its commands; --jose none turns it off for one call", async () => {
     expect((await wise(['config', 'set', 'jose', 'jws+jwe'])).code).toBe(0);
     const list = await wise(['--debug', 'profiles', 'list']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain('2001');
-    expect(list.stderr).toContain('> x-tw-jose-method: jwe');
+    expect(list.stderr).toContain('> x-tw-jose-method: jws+jwe');
     const plain = await wise(['--debug', 'api', '--jose', 'none', '/v2/profiles']);
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stderr).not.toContain('x-tw-jose-method');

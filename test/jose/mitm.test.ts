@@ -149,6 +149,22 @@ describe("a man in the middle and Wise's key re-fetch", () => {
       expect(row.detail).toContain(signing.fingerprint);
     });
 
+    it("Wise's generic 500 for a body it cannot decrypt fetches its key again: his key stops the call, sent once", async () => {
+      const honest = await wise(['api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"n":1}']);
+      expect(honest.code, honest.stderr).toBe(0);
+      const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      mitm.seen.length = 0;
+      mitm.intercept = (request) =>
+        pathOf(request.path) === PLAY_JWE
+          ? { status: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"internal"}' }
+          : serveKey('PAYLOAD_ENCRYPTION', attacker.publicKey)(request);
+      const r = await wise(['api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"n":2}']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(fingerprint(attacker.publicKey));
+      expect(mitm.seen.filter((x) => pathOf(x.path) === PLAY_JWE)).toHaveLength(1);
+      expect(mitm.seen.filter((x) => pathOf(x.path) === KEYS)).toHaveLength(1);
+    });
+
     it('a reply signed with HS256 or alg none is refused (exit 1), its payload unseen', async () => {
       for (const header of [{ alg: 'HS256' }, { alg: 'none' }]) {
         mitm.rewrite = (request, answer) => {
