@@ -542,12 +542,14 @@ export async function runBatch(o: RunOptions): Promise<{ groups: GroupOutcome[];
     }
     if (!s.completed.has(id)) state.record({ kind: 'completed', group: id });
     if (o.fund === 'balance' && !s.funded.has(id)) {
-      const results = await client.sendJson<PaymentResult[] | PaymentResult>(
+      // Wise answers with the batch group (still COMPLETED: a funded group has no status of its own), or an error
+      // status saying why nothing was paid. A list of per-transfer results is read too.
+      const results = await client.sendJson<PaymentResult[] | BatchGroup>(
         'POST',
         endpoint('fundBatchGroup', client.apiVersion, profileId, id),
         { type: 'BALANCE' },
       );
-      const rejected = (Array.isArray(results) ? results : [results]).find((r) => r.status !== 'COMPLETED');
+      const rejected = Array.isArray(results) ? results.find((r) => r.status !== 'COMPLETED') : undefined;
       if (rejected) throw rejectedPayment(rejected, `batch group ${id}`);
       state.record({ kind: 'funded', group: id });
     }

@@ -89,7 +89,8 @@ export async function listRecipients(client: WiseClient, profileId: number, curr
   const out: Recipient[] = [];
   let seek: number | undefined;
   for (let page = 0; page < 1000; page++) {
-    const query = new URLSearchParams({ profileId: String(profileId), size: '200' });
+    // Wise allows at most 20 a page and pages by seekPosition.
+    const query = new URLSearchParams({ profileId: String(profileId), size: '20' });
     if (currency) query.set('currency', currency);
     if (seek !== undefined) query.set('seekPosition', String(seek));
     const answer = await client.getJson<{ content?: RecipientV2[]; seekPositionForNext?: number }>(

@@ -339,7 +339,8 @@ function createBatchGroup(r: AccountRequest, profileId: string): Reply {
     funded: false,
   };
   r.state.batchGroups.set(group.id, group);
-  return json(200, batchJson(r.state, group));
+  // Wise: 201 Created (batchGroupCreate).
+  return json(201, batchJson(r.state, group));
 }
 
 function addBatchTransfer(r: AccountRequest, group: MockBatchGroup): Reply {
@@ -405,12 +406,12 @@ function fundBatch(r: AccountRequest, profileId: string, groupId: string): Reply
   if (group.funded) return errors(409, 'BATCH_GROUP_FUNDED', 'The batch group is already funded');
   const transfers = group.transferIds.map((id) => r.state.transfers.get(id) as MockTransfer);
   const result = payFromBalance(r, transfers);
-  if (!result.errorCode) group.funded = true;
-  return json(
-    200,
-    transfers.map((t) => ({ transferId: t.id, type: 'BALANCE', status: result.status, errorCode: result.errorCode })),
-    sca.headers,
-  );
+  if (result.errorCode) {
+    return errors(422, result.errorCode, `The batch group could not be funded from the balance: ${result.errorCode}`);
+  }
+  group.funded = true;
+  // Wise answers a funding with the batch group itself (its status stays COMPLETED; there is no "funded" status).
+  return json(200, batchJson(r.state, group), sca.headers);
 }
 
 function activities(r: AccountRequest, profileId: number): Reply {
@@ -620,7 +621,9 @@ function listRecipients(r: AccountRequest): Reply {
   const denied = r.ownProfile(profileId);
   if (denied) return denied;
   const currency = q.get('currency');
-  const size = Math.min(Math.max(Number(q.get('size') ?? 20) || 20, 1), 200);
+  // Wise: `size` is at most 20 (recipientAccountList); a larger one is refused, not quietly capped.
+  const size = Number(q.get('size') ?? 20);
+  if (!Number.isInteger(size) || size < 1 || size > 20) return errors(400, 'NOT_VALID', 'size: must be 1 to 20');
   const seek = Number(q.get('seekPosition') ?? 0) || 0;
   const all = [...r.state.recipients.values()]
     .filter((x) => String(x.profileId) === profileId && x.active && (!currency || x.currency === currency))

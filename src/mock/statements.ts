@@ -177,7 +177,7 @@ function* jsonStatement(f: Facts): Generator<string> {
       addressFirstLine: 'Invalidenstr. 1',
       city: 'Berlin',
       postCode: '10115',
-      stateCode: null,
+      stateCode: '',
       countryName: 'Germany',
     },
     ...(f.profile.type === 'BUSINESS' ? { businessName: f.profile.fullName } : { firstName: 'Jane', lastName: 'Doe' }),

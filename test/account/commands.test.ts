@@ -111,6 +111,36 @@ describe('recipients', () => {
     expect(JSON.parse(eur.stdout).map((r: { id: number }) => r.id)).toEqual([7002]);
   });
 
+  it('recipients are read 20 a page (Wise refuses more) and followed by seekPosition to the last page', async () => {
+    const { sb, mock } = env;
+    const headers = { authorization: `Bearer ${mock.personalToken}`, 'content-type': 'application/json' };
+    const tooBig = await fetch(`${mock.url}/v2/accounts?profileId=2001&size=21`, { headers });
+    expect(tooBig.status).toBe(400);
+    for (let i = 0; i < 45; i++) {
+      const res = await fetch(`${mock.url}/v1/accounts`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          profile: 2001,
+          currency: 'GBP',
+          type: 'sort_code',
+          accountHolderName: `Payee ${i}`,
+          details: { sortCode: '231470', accountNumber: '28821822' },
+        }),
+      });
+      expect(res.status, await res.text()).toBeLessThan(300);
+    }
+    const before = await requestCount(mock);
+    const all = await sb.run(['--json', 'recipients', 'list']);
+    expect(all.code, all.stderr).toBe(0);
+    const ids = JSON.parse(all.stdout).map((r: { id: number }) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeGreaterThanOrEqual(47);
+    const pages = (await recordedRequests(mock)).slice(before).filter((q) => q.path.startsWith('/v2/accounts'));
+    expect(pages.length).toBe(Math.ceil(ids.length / 20));
+    expect(pages.every((q) => q.path.includes('size=20') && q.status === 200)).toBe(true);
+  });
+
   it("recipients add fills Wise's account form from --field; a missing field without a terminal is exit 2", async () => {
     const { sb, mock } = env;
     const before = await requestCount(mock);
