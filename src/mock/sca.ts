@@ -84,6 +84,11 @@ export function requirePersonalSignature(
  * sent as a JWE (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION key at `/v2/profiles/{id}/pin/verify`. Five
  * wrong PINs block one-time-token creation for 15 minutes. Only users with a PIN set meet it here.
  */
+export type OtpType = 'SMS' | 'WHATSAPP' | 'VOICE';
+export const OTP_TYPES: readonly OtpType[] = ['SMS', 'WHATSAPP', 'VOICE'];
+/** Wise's sandbox sends no real message: its code is always this one (ottSmsVerify). */
+export const SANDBOX_OTP = '111111';
+
 export interface ChallengeState {
   /** The user's PIN, by user id (set with `POST /v2/profiles/{id}/pin` or the emulator's user control). */
   pins: Map<number, string>;
@@ -93,6 +98,15 @@ export interface ChallengeState {
   passed: Set<string>;
   /** One-time tokens whose device-fingerprint challenge passed. */
   fingerprintPassed: Set<string>;
+  /** Users with a one-time-code factor (SMS, WHATSAPP, VOICE) and the verified phone number it goes to. */
+  otp: Record<OtpType, Map<number, string>>;
+  /** `type ott` of codes triggered, and of code challenges passed. */
+  otpTriggered: Set<string>;
+  otpPassed: Record<OtpType, Set<string>>;
+  /** Users whose tokens carry a FACE_MAP challenge (answered in Wise's app only), with its alternatives. */
+  faceMaps: Map<number, OtpType[]>;
+  /** One-time tokens whose FACE_MAP challenge was cleared through an alternative. */
+  faceMapPassed: Set<string>;
   failures: Map<number, number>;
   lockedUntil: Map<number, number>;
   /** Wise's PAYLOAD_ENCRYPTION key pair (RSA), made at start; a rotation makes a new one with the next version. */
@@ -112,15 +126,29 @@ export function rotateEncryptionKey(challenges: ChallengeState): Reply {
 
 const LOCK_MS = 15 * 60 * 1000;
 
+interface Factor {
+  type: string;
+  isSet(c: ChallengeState): Map<number, unknown>;
+  passed(c: ChallengeState): Set<string>;
+  alternatives?(c: ChallengeState, userId: number): readonly string[];
+}
+
 /** The factors a user can have, each a required challenge of her one-time tokens once set. */
-const FACTORS = [
-  { type: 'PIN', isSet: (c: ChallengeState) => c.pins, passed: (c: ChallengeState) => c.passed },
+const FACTORS: readonly Factor[] = [
+  { type: 'PIN', isSet: (c) => c.pins, passed: (c) => c.passed },
+  { type: 'PARTNER_DEVICE_FINGERPRINT', isSet: (c) => c.fingerprints, passed: (c) => c.fingerprintPassed },
+  ...OTP_TYPES.map((type) => ({
+    type,
+    isSet: (c: ChallengeState) => c.otp[type],
+    passed: (c: ChallengeState) => c.otpPassed[type],
+  })),
   {
-    type: 'PARTNER_DEVICE_FINGERPRINT',
-    isSet: (c: ChallengeState) => c.fingerprints,
-    passed: (c: ChallengeState) => c.fingerprintPassed,
+    type: 'FACE_MAP',
+    isSet: (c) => c.faceMaps,
+    passed: (c) => c.faceMapPassed,
+    alternatives: (c, userId) => c.faceMaps.get(userId) ?? [],
   },
-] as const;
+];
 
 /** True when the user has any factor, so that her protected calls meet the challenge flow. */
 export function hasChallenges(challenges: ChallengeState, userId: number): boolean {
@@ -142,6 +170,11 @@ export function createChallengeState(): ChallengeState {
     fingerprints: new Map(),
     passed: new Set(),
     fingerprintPassed: new Set(),
+    otp: { SMS: new Map(), WHATSAPP: new Map(), VOICE: new Map() },
+    otpTriggered: new Set(),
+    otpPassed: { SMS: new Set(), WHATSAPP: new Set(), VOICE: new Set() },
+    faceMaps: new Map(),
+    faceMapPassed: new Set(),
     failures: new Map(),
     lockedUntil: new Map(),
     encryption: encryptionKeyPair(1),
@@ -196,7 +229,7 @@ export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, re
   if (!ott || !token) return noOtt();
   const list = FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
     primaryChallenge: { type: f.type, viewData: {} },
-    alternatives: [],
+    alternatives: (f.alternatives?.(challenges, userId) ?? []).map((type) => ({ type, viewData: {} })),
     required: true,
     passed: f.passed(challenges).has(ott),
   }));
@@ -331,4 +364,63 @@ export async function verifyFingerprint(
   }
   challenges.fingerprintPassed.add(ott);
   return verifiedReply(sca, challenges, userId, ott);
+}
+
+/**
+ * `POST /v1/one-time-token/{sms|whatsapp|voice}/trigger` (ottSmsTrigger ...): "sends" the code for the token to the
+ * user's verified phone; answers the obfuscated number. The user must have that factor, or a FACE_MAP challenge
+ * with it as an alternative.
+ */
+export function triggerOtp(
+  sca: ScaState,
+  challenges: ChallengeState,
+  req: IncomingMessage,
+  userId: number,
+  type: OtpType,
+): Reply {
+  const ott = liveOtt(sca, req, userId);
+  if (!ott) return noOtt();
+  const phone =
+    challenges.otp[type].get(userId) ??
+    (challenges.faceMaps.get(userId)?.includes(type) ? '+4915112348888' : undefined);
+  if (!phone) return errors(400, 'CHALLENGE_NOT_AVAILABLE', `${type} is not a challenge of this one-time token`);
+  challenges.otpTriggered.add(`${type} ${ott}`);
+  return json(200, { obfuscatedPhoneNo: `${'*'.repeat(Math.max(0, phone.length - 4))}${phone.slice(-4)}` });
+}
+
+/** `POST /v1/one-time-token/{type}/verify` with `{"otpCode"}`: clears the challenge (and a FACE_MAP it stands in for). */
+export function verifyOtp(
+  sca: ScaState,
+  challenges: ChallengeState,
+  req: IncomingMessage,
+  userId: number,
+  type: OtpType,
+  body: Buffer,
+): Reply {
+  const ott = liveOtt(sca, req, userId);
+  if (!ott) return noOtt();
+  if (!challenges.otpTriggered.has(`${type} ${ott}`))
+    return errors(400, 'CHALLENGE_NOT_TRIGGERED', `Trigger the ${type} challenge first`);
+  let code: unknown;
+  try {
+    code = (JSON.parse(body.toString('utf8')) as { otpCode?: unknown }).otpCode;
+  } catch {
+    return errors(400, 'INVALID_BODY', 'A JSON body {"otpCode"} is required');
+  }
+  if (code !== SANDBOX_OTP) return errors(400, 'OTP_MISMATCH', 'The code is not correct');
+  challenges.otpPassed[type].add(ott);
+  if (challenges.faceMaps.get(userId)?.includes(type)) challenges.faceMapPassed.add(ott);
+  const token = sca.otts.get(ott);
+  return json(200, {
+    oneTimeTokenProperties: {
+      oneTimeToken: ott,
+      challenges: FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
+        primaryChallenge: { type: f.type, viewData: {} },
+        alternatives: [],
+        required: true,
+        passed: f.passed(challenges).has(ott),
+      })),
+      validity: token ? Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)) : 0,
+    },
+  });
 }

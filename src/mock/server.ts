@@ -25,13 +25,17 @@ import {
   createChallengeState,
   createScaState,
   hasChallenges,
+  OTP_TYPES,
+  type OtpType,
   oneTimeTokenStatus,
   registerScaKey,
   requireChallenges,
   requirePersonalSignature,
   rotateEncryptionKey,
   setPin,
+  triggerOtp,
   verifyFingerprint,
+  verifyOtp,
   verifyPin,
   wiseEncryptionKey,
 } from './sca.js';
@@ -212,7 +216,20 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         country?: string;
         pin?: string;
         deviceFingerprint?: string;
+        /** A one-time-code factor: `{"otp":{"type":"SMS","phone":"+4915112345678"}}`. */
+        otp?: { type?: string; phone?: string };
+        /** A FACE_MAP challenge, with the code factors that may stand in for it. */
+        faceMap?: { alternatives?: string[] };
       };
+      if (change.otp && OTP_TYPES.includes(change.otp.type as OtpType)) {
+        challenges.otp[change.otp.type as OtpType].set(target.id, change.otp.phone ?? '+4915112345678');
+      }
+      if (change.faceMap) {
+        challenges.faceMaps.set(
+          target.id,
+          (change.faceMap.alternatives ?? []).filter((t): t is OtpType => OTP_TYPES.includes(t as OtpType)),
+        );
+      }
       if (typeof change.deviceFingerprint === 'string') {
         challenges.fingerprints.set(target.id, change.deviceFingerprint);
       }
@@ -293,6 +310,13 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
 
       if (method === 'GET' && path === '/v1/one-time-token/status')
         return oneTimeTokenStatus(sca, challenges, req, user.id);
+      const otpPath = /^\/v1\/one-time-token\/(sms|whatsapp|voice)\/(trigger|verify)$/.exec(path);
+      if (otpPath && method === 'POST') {
+        const type = (otpPath[1] as string).toUpperCase() as OtpType;
+        return otpPath[2] === 'trigger'
+          ? triggerOtp(sca, challenges, req, user.id, type)
+          : verifyOtp(sca, challenges, req, user.id, type, body);
+      }
       const fingerprintPath = /^\/v2\/profiles\/([^/]+)\/device-fingerprints\/verify$/.exec(path);
       if (fingerprintPath && method === 'POST') {
         const denied = ownProfile(auth, fingerprintPath[1] ?? '');

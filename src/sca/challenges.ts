@@ -1,7 +1,9 @@
 /**
  * The challenge flow of OAuth users: read what the one-time token asks for (`GET /v1/one-time-token/status`), answer
- * each required challenge, then let the caller send the call again with `x-2fa-approval`. A PIN goes as a JWE
- * (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION key, which is fetched with a client-credentials token.
+ * each required challenge (or an alternative Wise offers for it), then let the caller send the call again with
+ * `x-2fa-approval`. A PIN or a device fingerprint goes as a JWE (RSA-OAEP-256 / A256GCM) to Wise's PAYLOAD_ENCRYPTION
+ * key, which is fetched with a client-credentials token; a one-time code (SMS, WhatsApp, voice) is triggered, typed
+ * by the person at the terminal and verified.
  */
 import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
@@ -11,8 +13,69 @@ import { cachedWiseKey, fetchWiseKey, type WiseKey, WiseKeyChangedError } from '
 
 interface Challenge {
   primaryChallenge?: { type?: string };
+  /** Challenges Wise accepts instead of the primary one (a code by SMS for a FACE_MAP, say). */
+  alternatives?: { type?: string; primaryChallenge?: { type?: string } }[];
   required?: boolean;
   passed?: boolean;
+}
+
+/** One-time codes Wise sends to the user's verified phone; a person types them (never from the environment). */
+const CODES: Record<string, { label: string; path: string }> = {
+  SMS: { label: 'SMS', path: 'sms' },
+  WHATSAPP: { label: 'WhatsApp', path: 'whatsapp' },
+  VOICE: { label: 'a voice call', path: 'voice' },
+};
+
+/**
+ * A one-time code challenge: only with a person at a terminal (checked before Wise sends anything), the code
+ * triggered, asked for with a hidden prompt (never echoed, redacted from --debug), and verified.
+ */
+async function answerCode(ctx: Context, client: WiseClient, ott: string, type: string): Promise<void> {
+  const code = CODES[type] as { label: string; path: string };
+  if (!ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) {
+    throw new ScaRequiredError(
+      `Wise asks for a one-time code sent by ${code.label} (${type}), and there is no terminal to type it on.`,
+      {
+        hint: 'Run the command on a terminal: Wise sends the code to your phone and wise asks you for it.',
+        details: { challenge: type },
+      },
+    );
+  }
+  const trigger = await client.send({
+    method: 'POST',
+    path: `/v1/one-time-token/${code.path}/trigger`,
+    headers: { 'one-time-token': ott },
+  });
+  if (trigger.status >= 400) {
+    const { errorFromResponse } = await import('../http/client.js');
+    throw errorFromResponse(trigger, 'POST', 'oauth');
+  }
+  const phone = (() => {
+    try {
+      return (JSON.parse(trigger.body.toString('utf8')) as { obfuscatedPhoneNo?: string }).obfuscatedPhoneNo;
+    } catch {
+      return undefined;
+    }
+  })();
+  ctx.io.err(`Wise sent a one-time code by ${code.label}${phone ? ` to ${phone}` : ''}.`);
+  const otpCode = (await ctx.io.promptSecret('The code Wise sent')).trim();
+  ctx.redactor.add(otpCode);
+  const verified = await client.send({
+    method: 'POST',
+    path: `/v1/one-time-token/${code.path}/verify`,
+    headers: { 'one-time-token': ott, 'content-type': 'application/json' },
+    body: JSON.stringify({ otpCode }),
+  });
+  if (verified.status === 400) {
+    throw new ScaRequiredError(`Wise did not accept the code sent by ${code.label}.`, {
+      hint: 'Run the command again for a new code.',
+      details: { challenge: type, status: 400 },
+    });
+  }
+  if (verified.status >= 400) {
+    const { errorFromResponse } = await import('../http/client.js');
+    throw errorFromResponse(verified, 'POST', 'oauth');
+  }
 }
 
 interface OttStatus {
@@ -157,14 +220,27 @@ export async function answerChallenges(
     `Wise asks for Strong Customer Authentication to approve ${status.actionType ?? 'this call'}: ${names.join(', ') || 'nothing left to answer'}.`,
   );
   for (const challenge of open) {
-    const type = challenge.primaryChallenge?.type ?? 'UNKNOWN';
-    const answer = ANSWERS[type];
-    if (!answer) {
-      throw new ScaRequiredError(`Wise asks for a ${type} challenge, which wise cannot answer from a terminal.`, {
-        hint: 'Approve the action in the Wise app, then run the command again.',
-        details: { challenge: type },
-      });
+    const primary = challenge.primaryChallenge?.type ?? 'UNKNOWN';
+    const alternatives = (challenge.alternatives ?? [])
+      .map((a) => a.type ?? a.primaryChallenge?.type)
+      .filter((t): t is string => typeof t === 'string');
+    // The primary challenge if wise can answer it, else the first alternative it can.
+    const type = [primary, ...alternatives].find((t) => ANSWERS[t] !== undefined || CODES[t] !== undefined);
+    if (!type) {
+      throw new ScaRequiredError(
+        `Wise asks for a ${primary} challenge${alternatives.length ? ` (or instead ${alternatives.join(', ')})` : ''}, and wise can answer none of them.`,
+        {
+          hint: 'Approve the action in the Wise app, then run the command again.',
+          details: { challenge: primary, alternatives },
+        },
+      );
     }
+    if (type !== primary) ctx.io.err(`Answering ${type} instead of ${primary}, as Wise allows.`);
+    if (CODES[type]) {
+      await answerCode(ctx, client, ott, type);
+      continue;
+    }
+    const answer = ANSWERS[type] as (typeof ANSWERS)[string];
     if (!profileId) {
       throw new ScaRequiredError(`The ${answer.name} challenge needs a profile.`, { hint: 'Give --profile-id.' });
     }

@@ -16,7 +16,7 @@ const SECRET_HEADERS = new Set([
 
 /** Field names whose values are secret in JSON bodies, form bodies and query strings. */
 const SECRET_FIELD =
-  /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|passphrase|pin|registration_?code|registrationcode|private_?key|privatekey|signature|key|d|p|q|dp|dq|qi|code_?verifier)$/i;
+  /^(access_?token|refresh_?token|id_?token|token|client_?secret|secret|password|passphrase|pin|registration_?code|registrationcode|otp_?code|private_?key|privatekey|signature|key|d|p|q|dp|dq|qi|code_?verifier)$/i;
 /** Headers whose value is a URL (or holds one): their query is redacted like a request's. */
 const URL_HEADERS = new Set(['location', 'content-location', 'referer', 'link', 'refresh']);
 /** `name=value&name=value`: a form body, whatever type it was declared as. */

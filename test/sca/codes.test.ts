@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { STACK_TRACE } from '../helpers/cli.js';
+import { recordedRequests } from '../helpers/mock.js';
+import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
+import { haveScript, onTerminal } from '../helpers/terminal.js';
+
+const STATEMENT =
+  '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';
+/** Wise's sandbox code (no real message is sent there), as the emulator does it. */
+const CODE = '111111';
+
+let world: OAuthWorld;
+afterEach(async () => {
+  await world?.cleanup();
+});
+
+/** An OAuth user whose factors are set with the emulator's user control. */
+async function userWith(factors: Record<string, unknown>): Promise<OAuthWorld> {
+  const w = await loggedIn();
+  const res = await fetch(`${w.mock.url}/__mock/users/1001`, { method: 'POST', body: JSON.stringify(factors) });
+  expect(res.status).toBe(200);
+  return w;
+}
+
+const seen = async (path: string) =>
+  (await recordedRequests(world.mock)).filter((r) => r.path.split('?')[0] === path.split('?')[0]).map((r) => r.status);
+
+describe('one-time codes and alternatives (OAuth users)', () => {
+  it.skipIf(!haveScript)(
+    'PIN + SMS on a terminal: the code is triggered, typed at a hidden prompt, verified; the trace shows no code',
+    async () => {
+      world = await userWith({ pin: '2468', otp: { type: 'SMS', phone: '+4915112348888' } });
+      const { code, transcript } = await onTerminal(['--debug', 'api', STATEMENT], {
+        sandbox: world.sb,
+        env: { WISE_SCA_PIN: '2468' },
+        typed: [['The code Wise sent', `${CODE}\r`]],
+      });
+      expect(code, transcript).toBe(0);
+      expect(transcript).toContain('approve BALANCE__GET_STATEMENT: PIN, SMS');
+      expect(transcript).toMatch(/Wise sent a one-time code by SMS to \*+8888\./);
+      expect(transcript).not.toContain(CODE);
+      expect(await seen('/v1/one-time-token/sms/trigger')).toEqual([200]);
+      expect(await seen('/v1/one-time-token/sms/verify')).toEqual([200]);
+      expect(await seen('/v2/profiles/2001/pin/verify')).toEqual([200]);
+    },
+  );
+
+  it('PIN + SMS without a terminal: exit 5 naming the SMS challenge, and no code is sent', async () => {
+    world = await userWith({ pin: '2468', otp: { type: 'WHATSAPP' } });
+    const r = await world.sb.run(['--json', 'api', STATEMENT], { env: { WISE_SCA_PIN: '2468' } });
+    expect(r.code).toBe(5);
+    const error = JSON.parse(r.stderr.trim().split('\n').at(-1) as string).error;
+    expect(error).toMatchObject({ code: 'sca_required', challenge: 'WHATSAPP' });
+    expect(error.message).toContain('one-time code sent by WhatsApp');
+    expect(error.hint).toContain('on a terminal');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
+    expect(await seen('/v1/one-time-token/whatsapp/trigger')).toEqual([]);
+  });
+
+  it('a FACE_MAP with no alternative: exit 5, saying none can be answered', async () => {
+    world = await userWith({ faceMap: {} });
+    const r = await world.sb.run(['api', STATEMENT]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('Wise asks for a FACE_MAP challenge, and wise can answer none of them');
+    expect(r.stderr).toContain('Wise app');
+  });
+
+  it.skipIf(!haveScript)('a FACE_MAP with an SMS alternative is answered by the code on a terminal', async () => {
+    world = await userWith({ faceMap: { alternatives: ['SMS'] } });
+    const { code, transcript } = await onTerminal(['api', STATEMENT], {
+      sandbox: world.sb,
+      typed: [['The code Wise sent', `${CODE}\r`]],
+    });
+    expect(code, transcript).toBe(0);
+    expect(transcript).toContain('Answering SMS instead of FACE_MAP, as Wise allows.');
+    expect(await seen(STATEMENT)).toEqual([403, 200]);
+  });
+
+  it.skipIf(!haveScript)('a wrong code is exit 5, and the call is not sent again', async () => {
+    world = await userWith({ otp: { type: 'VOICE' } });
+    const { code, transcript } = await onTerminal(['api', STATEMENT], {
+      sandbox: world.sb,
+      typed: [['The code Wise sent', '999999\r']],
+    });
+    expect(code).toBe(5);
+    expect(transcript).toContain('Wise did not accept the code sent by a voice call');
+    expect(await seen(STATEMENT)).toEqual([403]);
+  });
+});
