@@ -61,7 +61,11 @@ import {
   oauthCreateUserSpec,
   oauthExportLoginSpec,
   oauthSetupSpec,
+  scaFingerprintDeleteSpec,
+  scaFingerprintRegisterSpec,
   scaFingerprintSetSpec,
+  scaPinDeleteSpec,
+  scaPinSetSpec,
   scaSignSpec,
   scaStatusSpec,
   tokenAddSpec,
@@ -359,6 +363,18 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(fingerprint, scaFingerprintSetSpec()).action(
         lazy(async () => (await import('./commands/keys.js')).scaFingerprintSet),
       );
+      attach(fingerprint, scaFingerprintRegisterSpec()).action(
+        lazy(async () => (await import('./commands/sca.js')).scaFingerprintRegister),
+      );
+      attach(fingerprint, scaFingerprintDeleteSpec()).action(
+        lazy(async () => (await import('./commands/sca.js')).scaFingerprintDelete),
+      );
+      const pin = sca
+        .command('pin')
+        .description("the user's PIN at Wise, for PIN challenges (OAuth users)")
+        .addHelpText('after', examples('wise sca pin set', 'wise sca pin delete'));
+      attach(pin, scaPinSetSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaPinSet));
+      attach(pin, scaPinDeleteSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaPinDelete));
     },
     config: () => {
       const config = program

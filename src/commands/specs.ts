@@ -454,6 +454,27 @@ export const scaStatusSpec = () =>
     )
     .argument('<ott>', 'the one-time token from the x-2fa-approval header');
 
+export const scaPinSetSpec = () =>
+  new Command('set')
+    .description("create the user's PIN at Wise (hidden prompt, or stdin), for PIN challenges; OAuth users")
+    .addHelpText('after', examples('wise sca pin set', 'wise sca pin set < pin.txt'));
+
+export const scaPinDeleteSpec = () =>
+  new Command('delete')
+    .description("delete the user's PIN at Wise")
+    .addHelpText('after', examples('wise sca pin delete'));
+
+export const scaFingerprintRegisterSpec = () =>
+  new Command('register')
+    .description("register this account's device fingerprint with Wise (the stored one, or a new one)")
+    .addHelpText('after', examples('wise sca device-fingerprint register'));
+
+export const scaFingerprintDeleteSpec = () =>
+  new Command('delete')
+    .description('delete a device fingerprint registered with Wise')
+    .argument('<id>', 'the deviceFingerprintId Wise gave at registration')
+    .addHelpText('after', examples('wise sca device-fingerprint delete 636a5514-aa86-4719-8700-e9a9a0ae7ea7'));
+
 export const scaFingerprintSetSpec = () =>
   new Command('set')
     .description('store the device fingerprint your app registered with Wise, for device-fingerprint challenges')

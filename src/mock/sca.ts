@@ -92,8 +92,8 @@ export const SANDBOX_OTP = '111111';
 export interface ChallengeState {
   /** The user's PIN, by user id (set with `POST /v2/profiles/{id}/pin` or the emulator's user control). */
   pins: Map<number, string>;
-  /** A device fingerprint the user's partner registered, by user id: one more required challenge. */
-  fingerprints: Map<number, string>;
+  /** The device fingerprints the user's partner registered (id -> value, at most 3), by user id: one more challenge. */
+  fingerprints: Map<number, Map<string, string>>;
   /** One-time tokens whose PIN challenge passed. */
   passed: Set<string>;
   /** One-time tokens whose device-fingerprint challenge passed. */
@@ -335,13 +335,66 @@ export async function verifyPin(
   return verifiedReply(sca, challenges, userId, ott);
 }
 
-/** `POST /v2/profiles/{id}/pin`: sets the user's PIN, sent as a JWE like the verification. */
+/** `POST /v2/profiles/{id}/pin` (scaPinCreate): the PIN as a JWE like the verification; 409 when one exists. */
 export async function setPin(challenges: ChallengeState, req: IncomingMessage, userId: number, body: Buffer) {
   if (!isJoseRequest(req)) return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the PIN as a JWE');
+  const missing = missingVerifyHeader(req);
+  if (missing) return missing;
+  if (challenges.pins.has(userId)) return errors(409, 'PIN_EXISTS', 'A PIN has already been created for this profile');
   const pin = await decryptPin(challenges, body);
-  if (pin === undefined || !/^\d{4,6}$/.test(pin)) return errors(400, 'INVALID_PIN', 'A PIN of 4 to 6 digits');
+  if (pin === undefined || !/^\d{4}$/.test(pin)) return errors(400, 'INVALID_PIN', 'A PIN of 4 digits');
   challenges.pins.set(userId, pin);
-  return json(201, { pinSet: true });
+  return json(200, {});
+}
+
+/** `DELETE /v2/profiles/{id}/pin` (scaPinDelete): 204, or 404 without a PIN. */
+export function deletePin(challenges: ChallengeState, userId: number): Reply {
+  if (!challenges.pins.delete(userId)) return errors(404, 'NOT_FOUND', 'No PIN has been set up for this profile');
+  return { status: 204 } as Reply;
+}
+
+/** The user's fingerprints, made on first use. */
+function fingerprintsOf(challenges: ChallengeState, userId: number): Map<string, string> {
+  let mine = challenges.fingerprints.get(userId);
+  if (!mine) {
+    mine = new Map();
+    challenges.fingerprints.set(userId, mine);
+  }
+  return mine;
+}
+
+/** Sets the one fingerprint of the emulator's user control (a quick set-up for tests and demos). */
+export function setFingerprint(challenges: ChallengeState, userId: number, value: string): void {
+  challenges.fingerprints.set(userId, new Map([[randomUUID(), value]]));
+}
+
+/** `POST /v2/profiles/{id}/device-fingerprints` (scaDeviceFingerprintCreate): a JWE of `{"deviceFingerprint"}`. */
+export async function createFingerprint(
+  challenges: ChallengeState,
+  req: IncomingMessage,
+  userId: number,
+  body: Buffer,
+) {
+  if (!isJoseRequest(req)) return errors(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the fingerprint as a JWE');
+  const missing = missingVerifyHeader(req);
+  if (missing) return missing;
+  const value = await decryptField(challenges, body, 'deviceFingerprint');
+  if (value === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"deviceFingerprint"}');
+  const mine = challenges.fingerprints.get(userId) ?? new Map<string, string>();
+  if ([...mine.values()].includes(value))
+    return errors(409, 'FINGERPRINT_EXISTS', 'The device fingerprint has already been created');
+  if (mine.size >= 3) return errors(400, 'MAX_FINGERPRINTS', 'Maximum number of device fingerprints reached (3)');
+  const id = randomUUID();
+  fingerprintsOf(challenges, userId).set(id, value);
+  return json(200, { deviceFingerprintId: id, createdAt: new Date().toISOString() });
+}
+
+/** `DELETE /v2/profiles/{id}/device-fingerprints/{fingerprintId}` (scaDeviceFingerprintDelete). */
+export function deleteFingerprint(challenges: ChallengeState, userId: number, id: string): Reply {
+  const mine = challenges.fingerprints.get(userId);
+  if (!mine?.delete(id)) return errors(404, 'NOT_FOUND', 'No such device fingerprint');
+  if (!mine.size) challenges.fingerprints.delete(userId);
+  return { status: 204 } as Reply;
 }
 
 /** `POST /v2/profiles/{id}/device-fingerprints/verify`: the fingerprint as a JWE of `{"deviceFingerprint"}`. */
@@ -359,7 +412,7 @@ export async function verifyFingerprint(
   if (!ott) return noOtt();
   const fingerprint = await decryptField(challenges, body, 'deviceFingerprint');
   if (fingerprint === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"deviceFingerprint"}');
-  if (fingerprint !== challenges.fingerprints.get(userId)) {
+  if (![...(challenges.fingerprints.get(userId)?.values() ?? [])].includes(fingerprint)) {
     return errors(400, 'FINGERPRINT_MISMATCH', 'The device fingerprint is not the registered one');
   }
   challenges.fingerprintPassed.add(ott);

@@ -23,7 +23,10 @@ import { createQuote } from './quotes.js';
 import { errors, json, type Reply } from './reply.js';
 import {
   createChallengeState,
+  createFingerprint,
   createScaState,
+  deleteFingerprint,
+  deletePin,
   hasChallenges,
   OTP_TYPES,
   type OtpType,
@@ -32,6 +35,7 @@ import {
   requireChallenges,
   requirePersonalSignature,
   rotateEncryptionKey,
+  setFingerprint,
   setPin,
   triggerOtp,
   verifyFingerprint,
@@ -231,7 +235,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         );
       }
       if (typeof change.deviceFingerprint === 'string') {
-        challenges.fingerprints.set(target.id, change.deviceFingerprint);
+        setFingerprint(challenges, target.id, change.deviceFingerprint);
       }
       if (typeof change.country === 'string') target.psd2 = PSD2_COUNTRIES.has(change.country.toUpperCase());
       // A PIN makes the user's OAuth calls to statements and funding meet the challenge flow.
@@ -324,10 +328,18 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         return verifyFingerprint(sca, challenges, req, user.id, body);
       }
       const pinPath = /^\/v2\/profiles\/([^/]+)\/pin(\/verify)?$/.exec(path);
-      if (pinPath && method === 'POST') {
+      if (pinPath && (method === 'POST' || (method === 'DELETE' && !pinPath[2]))) {
         const denied = ownProfile(auth, pinPath[1] ?? '');
         if (denied) return denied;
+        if (method === 'DELETE') return deletePin(challenges, user.id);
         return pinPath[2] ? verifyPin(sca, challenges, req, user.id, body) : setPin(challenges, req, user.id, body);
+      }
+      const fingerprints = /^\/v2\/profiles\/([^/]+)\/device-fingerprints(?:\/([^/]+))?$/.exec(path);
+      if (fingerprints && fingerprints[2] !== 'verify') {
+        const denied = ownProfile(auth, fingerprints[1] ?? '');
+        if (denied) return denied;
+        if (method === 'POST' && !fingerprints[2]) return createFingerprint(challenges, req, user.id, body);
+        if (method === 'DELETE' && fingerprints[2]) return deleteFingerprint(challenges, user.id, fingerprints[2]);
       }
 
       let m = /^\/v4\/profiles\/([^/]+)\/balances$/.exec(path);
@@ -391,7 +403,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     // JOSE: a request with X-TW-JOSE-Method is checked and opened here, answered by the routes above as usual, and
     // its reply signed and/or encrypted as the request was. The SCA answers carry their own JWE (their handlers check
     // it); their replies are encrypted when the partner registered an encryption key.
-    const scaAnswer = /^\/v2\/profiles\/[^/]+\/(pin\/verify|device-fingerprints\/verify)$/.test(path);
+    const scaAnswer = /^\/v2\/profiles\/[^/]+\/(pin|device-fingerprints)(\/verify)?$/.test(path);
     if (req.headers['x-tw-jose-method'] !== undefined && !scaAnswer) {
       if (auth.kind === 'personal') {
         return errors(403, 'FORBIDDEN', 'JOSE is for partner clients (OAuth tokens), not personal tokens');

@@ -205,6 +205,39 @@ async function readFingerprint(ctx: Context, target: Target): Promise<string> {
   return value;
 }
 
+/**
+ * POSTs a secret (a PIN, a device fingerprint) as a JWE to Wise's encryption key, with the headers Wise marks
+ * required. A secret goes out once per command. A kept key Wise may have rotated is fetched again and compared
+ * after a refusal (a 400, or Wise's generic 500): the same key means the answer itself was refused; another key stops
+ * here (exit 5, both fingerprints), since a man in the middle who failed the call could serve his own key to get the
+ * secret sent again, to him.
+ */
+export async function sendEncrypted(
+  ctx: Context,
+  target: Target,
+  client: WiseClient,
+  o: { path: string; payload: Record<string, string>; what: string; headers?: Record<string, string> },
+): Promise<WiseResponse> {
+  const cached = await cachedWiseKey(ctx, target.env, 'PAYLOAD_ENCRYPTION', 'RSA_OAEP_256');
+  const key = cached ?? (await fetchEncryptionKey(ctx, target, o.what));
+  const response = await client.send({
+    method: 'POST',
+    path: o.path,
+    headers: {
+      ...o.headers,
+      'content-type': 'application/jose+json',
+      accept: 'application/jose+json',
+      // Marked required by Wise: the JWE goes and comes back byte for byte.
+      'accept-encoding': 'identity',
+      'content-encoding': 'identity',
+      'x-tw-jose-method': 'jwe',
+    },
+    body: await encryptFor(key.der, o.payload, o.path),
+  });
+  if (cached && (response.status === 400 || response.status === 500)) await fetchEncryptionKey(ctx, target, o.what);
+  return response;
+}
+
 /** Answers the required challenges of a one-time token; returns the header that approves the call. */
 export async function answerChallenges(
   ctx: Context,
@@ -245,30 +278,12 @@ export async function answerChallenges(
       throw new ScaRequiredError(`The ${answer.name} challenge needs a profile.`, { hint: 'Give --profile-id.' });
     }
     const value = await answer.read(ctx, target);
-    const path = `/v2/profiles/${profileId}/${answer.path}`;
-    const send = async (key: WiseKey) =>
-      client.send({
-        method: 'POST',
-        path,
-        headers: {
-          'one-time-token': ott,
-          'content-type': 'application/jose+json',
-          accept: 'application/jose+json',
-          // Marked required by Wise: the JWE goes and comes back byte for byte.
-          'accept-encoding': 'identity',
-          'content-encoding': 'identity',
-          'x-tw-jose-method': 'jwe',
-        },
-        body: await encryptFor(key.der, { [answer.field]: value }, path),
-      });
-    const cached = await cachedWiseKey(ctx, target.env, 'PAYLOAD_ENCRYPTION', 'RSA_OAEP_256');
-    const key = cached ?? (await fetchEncryptionKey(ctx, target, type));
-    const response = await send(key);
-    // A secret goes out once per command. A kept key Wise may have rotated is fetched again and compared: the same
-    // key means the answer itself was refused; another key stops here (exit 5, both fingerprints), since a man in
-    // the middle who failed the call could serve his own key to get the answer sent again, to him.
-    // (A decryption failure is a 400, or Wise's generic 500.)
-    if (cached && (response.status === 400 || response.status === 500)) await fetchEncryptionKey(ctx, target, type);
+    const response = await sendEncrypted(ctx, target, client, {
+      path: `/v2/profiles/${profileId}/${answer.path}`,
+      payload: { [answer.field]: value },
+      what: type,
+      headers: { 'one-time-token': ott },
+    });
     if (/jose/i.test(response.headers['content-type'] ?? ''))
       await openEncryptedReply(ctx, target, response, answer.name);
     if (response.status === 400) {

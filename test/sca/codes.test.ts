@@ -87,3 +87,51 @@ describe('one-time codes and alternatives (OAuth users)', () => {
     expect(await seen(STATEMENT)).toEqual([403]);
   });
 });
+
+describe("setting up a partner user's factors", () => {
+  it('sca pin set (stdin) creates the PIN, then PIN challenges pass; a second set is 409; delete removes it', async () => {
+    world = await loggedIn();
+    const set = await world.sb.run(['--debug', 'sca', 'pin', 'set'], { input: '4826\n' });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toContain('> accept-encoding: identity');
+    expect(set.stderr).not.toContain('4826');
+    const ok = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '4826' } });
+    expect(ok.code, ok.stderr).toBe(0);
+    const again = await world.sb.run(['sca', 'pin', 'set'], { input: '1111\n' });
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('has a PIN already');
+    expect(again.stderr).toContain('wise sca pin delete');
+    expect((await world.sb.run(['sca', 'pin', 'delete'])).code).toBe(0);
+    expect((await world.sb.run(['sca', 'pin', 'delete'])).code).toBe(3);
+    expect((await world.sb.run(['sca', 'pin', 'set'], { input: '12345\n' })).code).toBe(2);
+  });
+
+  it('PIN + device fingerprint end to end: register the fingerprint, then both challenges pass; delete it', async () => {
+    world = await loggedIn();
+    expect((await world.sb.run(['sca', 'pin', 'set'], { input: '4826\n' })).code).toBe(0);
+    const reg = await world.sb.run(['--json', 'sca', 'device-fingerprint', 'register']);
+    expect(reg.code, reg.stderr).toBe(0);
+    const id = JSON.parse(reg.stdout).deviceFingerprintId as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const r = await world.sb.run(['--debug', 'api', STATEMENT], { env: { WISE_SCA_PIN: '4826' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('approve BALANCE__GET_STATEMENT: PIN, PARTNER_DEVICE_FINGERPRINT');
+    expect(await seen('/v2/profiles/2001/device-fingerprints/verify')).toEqual([200]);
+    const stored = await world.store().get('default:sandbox:device-fingerprint');
+    expect(stored).toBeTruthy();
+    expect(r.stderr).not.toContain(stored as string);
+    expect((await world.sb.run(['sca', 'device-fingerprint', 'delete', id])).code).toBe(0);
+    const pinOnly = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '4826' } });
+    expect(pinOnly.stderr).toContain('approve BALANCE__GET_STATEMENT: PIN.');
+  });
+
+  it('a personal-token login is told these are for OAuth users (exit 2)', async () => {
+    world = await loggedIn();
+    const r = await world.sb.run(['sca', 'pin', 'set'], {
+      input: '4826\n',
+      env: { WISE_TOKEN: world.mock.personalToken },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('for OAuth users');
+  });
+});

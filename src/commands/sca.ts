@@ -1,0 +1,120 @@
+/**
+ * `wise sca pin set|delete` and `wise sca device-fingerprint register|delete`: the factors a partner's user needs
+ * before Wise's challenges can be answered (Wise asks for two of different kinds). Secrets go as a JWE to Wise's
+ * trusted encryption key, never on the command line.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from '../context.js';
+import { ApiError, UsageError } from '../errors.js';
+import { errorFromResponse, parseJson } from '../http/client.js';
+import { printJson } from '../util/output.js';
+import { profileClient } from './account/common.js';
+
+async function oauthProfileClient(ctx: Context, what: string) {
+  const { resolveCredential } = await import('../auth/credentials.js');
+  const found = await profileClient(ctx);
+  const credential = await resolveCredential(ctx, found.target);
+  if (credential.kind !== 'oauth') {
+    throw new UsageError(`${what} is for OAuth users (a partner's user); this login is a ${credential.kind} token.`, {
+      hint: 'Log in with `wise oauth authorize` (personal-token users answer SCA with `wise keys generate --use sca`).',
+    });
+  }
+  return found;
+}
+
+/** A secret from a hidden prompt on a terminal, else one line of stdin. */
+async function readSecret(ctx: Context, prompt: string, what: string, example: string): Promise<string> {
+  const { MAX_SECRET_LENGTH, normaliseSecret } = await import('../auth/personal-token.js');
+  const raw = ctx.io.stdinIsTTY
+    ? await ctx.io.promptSecret(prompt)
+    : (await ctx.io.readStdin(MAX_SECRET_LENGTH + 2)).toString('utf8');
+  const value = normaliseSecret(raw, what, {
+    empty: `Give the ${what} on stdin, e.g. ${example}.`,
+    multiline: `Give one ${what}.`,
+  });
+  ctx.redactor.add(value);
+  return value;
+}
+
+/** `wise sca pin set`: creates the user's PIN at Wise (a hidden prompt, or stdin); Wise answers 409 when one exists. */
+export async function scaPinSet(ctx: Context): Promise<void> {
+  const { target, client, profileId } = await oauthProfileClient(ctx, 'Setting a PIN');
+  const pin = await readSecret(ctx, 'New Wise PIN (4 digits)', 'PIN', '`wise sca pin set < pin.txt`');
+  if (!/^\d{4}$/.test(pin)) throw new UsageError('A Wise PIN is four digits.');
+  const { sendEncrypted } = await import('../sca/challenges.js');
+  const response = await sendEncrypted(ctx, target, client, {
+    path: `/v2/profiles/${profileId}/pin`,
+    payload: { pin },
+    what: 'PIN set-up',
+  });
+  if (response.status === 409) {
+    throw new ApiError(`Profile ${profileId} has a PIN already; Wise keeps one PIN per profile.`, {
+      hint: 'To change it, delete it first: `wise sca pin delete`, then `wise sca pin set`.',
+      details: { status: 409 },
+    });
+  }
+  if (response.status >= 400) throw errorFromResponse(response, 'POST', 'oauth');
+  if (ctx.options.json) return printJson(ctx, { profileId, pin: 'set' });
+  ctx.io.err(`Wise has a PIN for profile ${profileId} now: PIN challenges can be answered (WISE_SCA_PIN or a prompt).`);
+}
+
+/** `wise sca pin delete`: removes the user's PIN at Wise. */
+export async function scaPinDelete(ctx: Context): Promise<void> {
+  const { client, profileId } = await oauthProfileClient(ctx, 'Deleting a PIN');
+  const response = await client.send({ method: 'DELETE', path: `/v2/profiles/${profileId}/pin` });
+  if (response.status === 404)
+    throw new ApiError(`Profile ${profileId} has no PIN at Wise.`, { details: { status: 404 } });
+  if (response.status >= 400) throw errorFromResponse(response, 'DELETE', 'oauth');
+  if (ctx.options.json) return printJson(ctx, { profileId, pin: 'deleted' });
+  ctx.io.err(`Deleted the PIN of profile ${profileId} at Wise.`);
+}
+
+/**
+ * `wise sca device-fingerprint register`: registers this account's device fingerprint with Wise (the stored one, or
+ * a new random one that is stored first), so that PARTNER_DEVICE_FINGERPRINT challenges can be answered.
+ */
+export async function scaFingerprintRegister(ctx: Context): Promise<void> {
+  const { target, client, profileId } = await oauthProfileClient(ctx, 'Registering a device fingerprint');
+  const { accountStore } = await import('../auth/target.js');
+  const { accountSecretName } = await import('../store/secret-store.js');
+  const store = await accountStore(ctx, target);
+  const name = accountSecretName(target.account, target.env, 'device-fingerprint');
+  let fingerprint = await store.get(name);
+  if (!fingerprint) {
+    fingerprint = randomUUID();
+    await store.set(name, fingerprint);
+  }
+  ctx.redactor.add(fingerprint);
+  const { sendEncrypted } = await import('../sca/challenges.js');
+  const response = await sendEncrypted(ctx, target, client, {
+    path: `/v2/profiles/${profileId}/device-fingerprints`,
+    payload: { deviceFingerprint: fingerprint },
+    what: 'device fingerprint set-up',
+  });
+  if (response.status === 409) {
+    throw new ApiError('Wise has this device fingerprint already.', { details: { status: 409 } });
+  }
+  if (response.status === 400) {
+    throw new ApiError('Wise refused the device fingerprint: a profile has at most 3.', {
+      hint: 'Delete one first: `wise sca device-fingerprint delete <id>`.',
+      details: { status: 400 },
+    });
+  }
+  if (response.status >= 400) throw errorFromResponse(response, 'POST', 'oauth');
+  const answer = parseJson<{ deviceFingerprintId?: string; createdAt?: string }>(response);
+  if (ctx.options.json) return printJson(ctx, { profileId, deviceFingerprintId: answer.deviceFingerprintId ?? null });
+  ctx.io.out(`${answer.deviceFingerprintId ?? ''}\n`);
+  ctx.io.err(
+    `Registered this account's device fingerprint with Wise for profile ${profileId} (id printed above; the fingerprint stays in the ${store.description}).`,
+  );
+}
+
+/** `wise sca device-fingerprint delete <id>`: removes a registered device fingerprint at Wise. */
+export async function scaFingerprintDelete(ctx: Context, id: string): Promise<void> {
+  if (!/^[0-9a-f-]{8,64}$/i.test(id)) throw new UsageError(`"${id}" is not a device fingerprint id.`);
+  const { client, profileId } = await oauthProfileClient(ctx, 'Deleting a device fingerprint');
+  const response = await client.send({ method: 'DELETE', path: `/v2/profiles/${profileId}/device-fingerprints/${id}` });
+  if (response.status >= 400) throw errorFromResponse(response, 'DELETE', 'oauth');
+  if (ctx.options.json) return printJson(ctx, { profileId, deviceFingerprintId: id, deleted: true });
+  ctx.io.err(`Deleted device fingerprint ${id} of profile ${profileId} at Wise.`);
+}
