@@ -3,7 +3,13 @@ import { UsageError } from '../errors.js';
 import { printJson } from '../util/output.js';
 import type { MtlsCsrOptions, MtlsSetupOptions } from './specs.js';
 
-const KEY_LABELS = { rsa2048: 'RSA 2048', rsa4096: 'RSA 4096', 'ec-p256': 'EC P-256' } as const;
+const KEY_LABELS = {
+  rsa2048: 'RSA 2048',
+  rsa3072: 'RSA 3072',
+  rsa4096: 'RSA 4096',
+  'ec-p256': 'EC P-256',
+  'ec-p384': 'EC P-384',
+} as const;
 
 /**
  * `wise mtls csr --org <name> [--country <cc>] [--key-type] [--out <dir>]`: `<name>.key` (mode 0600) and

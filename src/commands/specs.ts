@@ -392,7 +392,7 @@ export const mtlsCsrSpec = () =>
     .option('--country <cc>', 'two-letter country code, the C of the subject')
     .addOption(
       new Option('--key-type <type>', 'key to make')
-        .choices(['rsa2048', 'rsa4096', 'ec-p256'] as const)
+        .choices(['rsa2048', 'rsa3072', 'rsa4096', 'ec-p256', 'ec-p384'] as const)
         .default('rsa2048' as const),
     )
     .option('--out <dir>', 'folder for <name>.key and <name>.csr (default: the current folder)');

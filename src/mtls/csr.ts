@@ -6,7 +6,8 @@
 import { UsageError } from '../errors.js';
 import { stripControl } from '../util/redact.js';
 
-export const KEY_TYPES = ['rsa2048', 'rsa4096', 'ec-p256'] as const;
+/** What Wise accepts for an mTLS client key: RSA 2048, 3072 or 4096 bits, or EC on P-256 or P-384. */
+export const KEY_TYPES = ['rsa2048', 'rsa3072', 'rsa4096', 'ec-p256', 'ec-p384'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 export interface CsrFiles {
@@ -48,12 +49,14 @@ export async function makeCsr(org: string, country: string | undefined, keyType:
   const algorithm =
     keyType === 'ec-p256'
       ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-      : {
-          name: 'RSASSA-PKCS1-v1_5',
-          hash: 'SHA-256',
-          publicExponent: new Uint8Array([1, 0, 1]),
-          modulusLength: keyType === 'rsa4096' ? 4096 : 2048,
-        };
+      : keyType === 'ec-p384'
+        ? { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' }
+        : {
+            name: 'RSASSA-PKCS1-v1_5',
+            hash: 'SHA-256',
+            publicExponent: new Uint8Array([1, 0, 1]),
+            modulusLength: Number(keyType.slice(3)),
+          };
   const keys = (await crypto.subtle.generateKey(algorithm, true, [
     'sign',
     'verify',

@@ -17,8 +17,10 @@ describe('wise mtls csr', () => {
 
   it.each([
     ['rsa2048', /Private-Key: \(2048 bit/],
+    ['rsa3072', /Private-Key: \(3072 bit/],
     ['rsa4096', /Private-Key: \(4096 bit/],
     ['ec-p256', /ASN1 OID: prime256v1/],
+    ['ec-p384', /ASN1 OID: secp384r1/],
   ])(
     '%s: openssl verifies the CSR, with the subject asked for and the key beside it (0600)',
     async (keyType, keyText) => {
@@ -84,7 +86,7 @@ describe('wise mtls csr', () => {
       [['--org', 'Acme', '--country', 'de'], /--country must be a two-letter/],
       [['--country', 'DE'], /Required option '--org/],
       [['--org', '   '], /--org must name your organisation/],
-      [['--org', 'Acme', '--key-type', 'rsa1024'], /Allowed choices are rsa2048, rsa4096, ec-p256/],
+      [['--org', 'Acme', '--key-type', 'rsa1024'], /Allowed choices are rsa2048, rsa3072, rsa4096, ec-p256, ec-p384/],
       [['--org', 'Acme', '--out', join(sb.dir, 'nowhere')], /is not a folder/],
     ];
     for (const [args, message] of cases) {
