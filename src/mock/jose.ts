@@ -325,6 +325,24 @@ function newestSigningAlg(state: JoseState): string {
   return validKeys(state, 'PAYLOAD_SIGNING').sort((a, b) => b.registeredAt - a.registeredAt)[0]?.algorithm ?? 'ES256';
 }
 
+/**
+ * `/v1/auth/jose/playground/jwsjwe` as Wise documents it: a signed then encrypted `{"message"}` (X-TW-JOSE-Method
+ * jws+jwe) is answered, signed and encrypted, with the message prefixed `jose-playground-response-` and the method.
+ */
+export function playgroundJwsJwe(opened: OpenedRequest | undefined, method: string): Reply {
+  if (!opened || !opened.signs || !opened.encrypts) {
+    return errors(400, 'JOSE_REQUIRED', 'Send this with X-TW-JOSE-Method: jws+jwe (a JWS inside a JWE)');
+  }
+  let message: unknown;
+  try {
+    message = (JSON.parse(opened.body.toString('utf8')) as { message?: unknown }).message;
+  } catch {
+    message = undefined;
+  }
+  if (typeof message !== 'string') return errors(400, 'NOT_VALID', 'The payload needs a "message" field');
+  return json(200, { message: `jose-playground-response-${message}`, method });
+}
+
 /** `/v1/auth/jose/playground/jws` and `/jwe`: what Wise made of the request, for a partner to test an integration. */
 export function playground(kind: 'jws' | 'jwe', opened: OpenedRequest | undefined, method: string): Reply {
   if (!opened || (kind === 'jws' ? !opened.signs : !opened.encrypts)) {

@@ -13,6 +13,7 @@ import {
   type OpenedRequest,
   openJoseRequest,
   playground,
+  playgroundJwsJwe,
   registerClientKey,
   rotateSigningKey,
   sealJoseReply,
@@ -288,6 +289,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         return registerClientKey(jose, body);
       }
       if (path === '/v1/auth/jose/playground/jws' && method === 'POST') return playground('jws', opened, method);
+      if (path === '/v1/auth/jose/playground/jwsjwe' && method === 'POST') return playgroundJwsJwe(opened, method);
       if (path === '/v1/auth/jose/playground/jwe' && (method === 'POST' || method === 'GET')) {
         return playground('jwe', opened, method);
       }

@@ -107,8 +107,31 @@ describe('JOSE calls against the emulator', () => {
     expect(JSON.parse(both.stdout).payload).toEqual({ hello: 'both' });
     expect(both.stderr).toContain('reply decrypted');
     expect(both.stderr).toContain('reply signature verified');
-    // Announced as Wise names the nested mode.
+    // Announced as Wise names the nested mode; Wise's own jwsjwe playground answers as Wise documents it.
     expect(both.stderr).toContain('> x-tw-jose-method: jws+jwe');
+    const docs = await wise([
+      'api',
+      '--jose',
+      'jws+jwe',
+      '-X',
+      'POST',
+      '/v1/auth/jose/playground/jwsjwe',
+      '-d',
+      '{"message":"hi"}',
+    ]);
+    expect(docs.code, docs.stderr).toBe(0);
+    expect(JSON.parse(docs.stdout)).toEqual({ message: 'jose-playground-response-hi', method: 'POST' });
+    const onlyEncrypted = await wise([
+      'api',
+      '--jose',
+      'jwe',
+      '-X',
+      'POST',
+      '/v1/auth/jose/playground/jwsjwe',
+      '-d',
+      '{"message":"hi"}',
+    ]);
+    expect(onlyEncrypted.code).toBe(3);
 
     // A GET gets response-only encryption; any endpoint speaks JOSE.
     const get = await wise(['api', '--jose', 'jwe', PLAY_JWE]);
