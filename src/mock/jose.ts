@@ -330,7 +330,7 @@ function newestSigningAlg(state: JoseState): string {
  * jws+jwe) is answered, signed and encrypted, with the message prefixed `jose-playground-response-` and the method.
  */
 export function playgroundJwsJwe(opened: OpenedRequest | undefined, method: string): Reply {
-  if (!opened || !opened.signs || !opened.encrypts) {
+  if (!opened?.signs || !opened.encrypts) {
     return errors(400, 'JOSE_REQUIRED', 'Send this with X-TW-JOSE-Method: jws+jwe (a JWS inside a JWE)');
   }
   let message: unknown;
