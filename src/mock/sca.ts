@@ -150,6 +150,16 @@ const FACTORS: readonly Factor[] = [
   },
 ];
 
+/** The challenges of a user's one-time token as Wise lists them (status, and a code verification's answer). */
+function challengeList(challenges: ChallengeState, userId: number, ott: string) {
+  return FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
+    primaryChallenge: { type: f.type, viewData: {} },
+    alternatives: (f.alternatives?.(challenges, userId) ?? []).map((type) => ({ type, viewData: {} })),
+    required: true,
+    passed: f.passed(challenges).has(ott),
+  }));
+}
+
 /** True when the user has any factor, so that her protected calls meet the challenge flow. */
 export function hasChallenges(challenges: ChallengeState, userId: number): boolean {
   return FACTORS.some((f) => f.isSet(challenges).has(userId));
@@ -227,12 +237,7 @@ export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, re
   const ott = liveOtt(sca, req, userId);
   const token = ott ? sca.otts.get(ott) : undefined;
   if (!ott || !token) return noOtt();
-  const list = FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
-    primaryChallenge: { type: f.type, viewData: {} },
-    alternatives: (f.alternatives?.(challenges, userId) ?? []).map((type) => ({ type, viewData: {} })),
-    required: true,
-    passed: f.passed(challenges).has(ott),
-  }));
+  const list = challengeList(challenges, userId, ott);
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,
@@ -467,12 +472,7 @@ export function verifyOtp(
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,
-      challenges: FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
-        primaryChallenge: { type: f.type, viewData: {} },
-        alternatives: [],
-        required: true,
-        passed: f.passed(challenges).has(ott),
-      })),
+      challenges: challengeList(challenges, userId, ott),
       validity: token ? Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)) : 0,
     },
   });
