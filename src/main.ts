@@ -361,7 +361,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .description('the device fingerprint for device-fingerprint challenges')
         .addHelpText('after', examples('wise sca device-fingerprint set < fingerprint.txt'));
       attach(fingerprint, scaFingerprintSetSpec()).action(
-        lazy(async () => (await import('./commands/keys.js')).scaFingerprintSet),
+        lazy(async () => (await import('./commands/sca.js')).scaFingerprintSet),
       );
       attach(fingerprint, scaFingerprintRegisterSpec()).action(
         lazy(async () => (await import('./commands/sca.js')).scaFingerprintRegister),

@@ -68,10 +68,6 @@ export class BadRowsError extends UsageError {
   }
 }
 
-/**
- * Reads the CSV: the rows that are well formed, and the problem of every other row with its line (the file's shape,
- * a missing header column, is an error at once).
- */
 /** The most rows one `batch pay` takes: ten of Wise's batch groups (1,000 transfers each). */
 export const MAX_BATCH_ROWS = 10_000;
 /** And the most bytes: far above 10,000 rows of real payments, far below what would fill memory. */
@@ -104,6 +100,10 @@ export async function readPaymentsFile(file: string): Promise<Buffer> {
   return text;
 }
 
+/**
+ * Reads the CSV: the rows that are well formed, and the problem of every other row with its line (the file's shape,
+ * a missing header column, is an error at once).
+ */
 export async function parsePaymentsCsv(
   text: string,
   file: string,
@@ -287,7 +287,7 @@ export class BatchStateFile {
     rows: readonly BatchRow[];
   }): 'new' | 'resumed' {
     const text = this.#openPrivately();
-    const lines = (text ?? '').split('\n');
+    const lines = text.split('\n');
     const parsed: StateLine[] = [];
     for (const [i, raw] of lines.entries()) {
       if (!raw.trim()) continue;

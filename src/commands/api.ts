@@ -2,7 +2,7 @@ import { resolveCredential } from '../auth/credentials.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { canonicalApiPath, nonCanonicalWrite } from '../guard/classify.js';
+import { nonCanonicalWriteError } from '../guard/classify.js';
 import { errorFromResponse } from '../http/client.js';
 import { createClient } from '../http/factory.js';
 import { readFileOrFail } from '../util/input.js';
@@ -35,20 +35,6 @@ export function checkApiPath(path: string): string {
   return path.startsWith('/') ? path : `/${path}`;
 }
 
-/**
- * A write whose path is not in canonical form is refused before anything is sent (exit 2): the spending policy and
- * the journal classify calls by path, and a server that normalises `/v1//transfers` or `/v1/%74ransfers` would move
- * money the classifier did not see.
- */
-export function refuseNonCanonicalWrite(method: string, path: string): void {
-  const why = nonCanonicalWrite(method, path);
-  if (why) {
-    throw new UsageError(`Refused ${method} ${path}: ${why}. Nothing was sent.`, {
-      hint: `Write the path as Wise does: ${why.includes('case') ? canonicalApiPath(path).toLowerCase() : canonicalApiPath(path)}${path.includes('?') ? path.slice(path.indexOf('?')) : ''}`,
-    });
-  }
-}
-
 /** The type of a `-d` body when none is given: JSON if it parses as JSON, else a form, as curl labels `-d`. */
 export function defaultContentType(body: Buffer): string {
   try {
@@ -71,7 +57,9 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
   const path = checkApiPath(rawPath);
   const method = (opts.method ?? (opts.data !== undefined ? 'POST' : 'GET')).toUpperCase();
   if (!METHODS.has(method)) throw new UsageError(`Unknown HTTP method "${opts.method}".`);
-  refuseNonCanonicalWrite(method, path);
+  // The path as typed: dot segments are gone once it is a URL.
+  const refused = nonCanonicalWriteError(method, path);
+  if (refused) throw refused;
   const headers: Record<string, string> = {};
   for (const raw of opts.header ?? []) {
     const [name, value] = parseHeader(raw);

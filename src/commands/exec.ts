@@ -161,6 +161,11 @@ function becomeChild({ file, args, env }: Launch, run: Execve): never {
   return run('/bin/sh', ['sh', path, ...args], env);
 }
 
+/** A process's end as a shell reports it: its exit code, or 128 + the number of the signal that ended it. */
+function shellStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
 function writeAll(fd: number, data: Buffer): void {
   for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
 }
@@ -190,10 +195,7 @@ async function superviseThroughHelper(): Promise<void> {
       // returns here, and a signal with no handler yet would end this process and orphan the child.
       child = spawn(file, args, { stdio: 'inherit', env });
       child.once('error', (error: NodeJS.ErrnoException) => reject(cannotRun(file, error.code ?? error.message)));
-      // As a shell reports it: a child ended by a signal is 128 + its number.
-      child.once('exit', (exitCode, signal) =>
-        resolve(exitCode ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
-      );
+      child.once('exit', (exitCode, signal) => resolve(shellStatus(exitCode, signal)));
     });
     throw new ExitWith(code);
   } finally {
@@ -217,7 +219,7 @@ function runHelper(secrets: Buffer[], started: (helper: ChildProcess) => void): 
     });
     helper.once('error', (error) => reject(new WiseError(`Cannot start the helper: ${error.message}`)));
     helper.once('close', (code, signal) => {
-      if (code !== 0) return reject(new ExitWith(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
+      if (code !== 0) return reject(new ExitWith(shellStatus(code, signal)));
       try {
         resolve(JSON.parse(Buffer.concat(reply).toString('utf8')) as Launch);
       } catch {

@@ -218,17 +218,14 @@ export async function keysList(ctx: Context): Promise<void> {
 
 /** Wise's trusted keys of the environment's API host. */
 async function wiseKeysOf(ctx: Context, env: WiseEnv) {
-  const { apiOriginOf, trustedWiseKeys } = await import('../jose/wise-keys.js');
-  const origin = apiOriginOf(ctx, env);
-  return trustedWiseKeys(ctx)
-    .filter((k) => k.env === env && k.apiOrigin === origin)
-    .map(({ scope, algorithm, version, fingerprint, since }) => ({
-      scope,
-      algorithm,
-      version,
-      fingerprint,
-      since: since ?? null,
-    }));
+  const { trustedWiseKeysFor } = await import('../jose/wise-keys.js');
+  return trustedWiseKeysFor(ctx, env).map(({ scope, algorithm, version, fingerprint, since }) => ({
+    scope,
+    algorithm,
+    version,
+    fingerprint,
+    since: since ?? null,
+  }));
 }
 
 function wiseKeysTable(
@@ -270,15 +267,14 @@ export async function keysWise(ctx: Context, opts: KeysWiseOptions): Promise<voi
     });
   }
   const { fingerprintOf, servedWiseKey, trustWiseKey } = await import('../jose/wise-keys.js');
+  const kept = await wiseKeysOf(ctx, target.env);
   const slots = new Map<string, { scope: WiseKeyScope; algorithm: string }>();
-  for (const k of await wiseKeysOf(ctx, target.env))
-    slots.set(`${k.scope} ${k.algorithm}`, { scope: k.scope, algorithm: k.algorithm });
+  for (const k of kept) slots.set(`${k.scope} ${k.algorithm}`, { scope: k.scope, algorithm: k.algorithm });
   if (![...slots.values()].some((s) => s.scope === 'PAYLOAD_ENCRYPTION'))
     slots.set('PAYLOAD_ENCRYPTION RSA_OAEP_256', { scope: 'PAYLOAD_ENCRYPTION', algorithm: 'RSA_OAEP_256' });
   const signing = (target.config.jose?.[target.env] ?? []).find((k) => k.use === 'signing' && k.active);
   if (signing && !slots.has(`PAYLOAD_SIGNING ${signing.alg}`))
     slots.set(`PAYLOAD_SIGNING ${signing.alg}`, { scope: 'PAYLOAD_SIGNING', algorithm: signing.alg });
-  const kept = await wiseKeysOf(ctx, target.env);
   for (const { scope, algorithm } of slots.values()) {
     const served = await servedWiseKey(ctx, target.env, scope, algorithm);
     const fingerprint = fingerprintOf(served.der);
@@ -453,26 +449,4 @@ export async function scaStatus(ctx: Context, ott: string): Promise<void> {
     lines.push(`  ${c.primaryChallenge?.type ?? 'UNKNOWN'}: ${state}`);
   }
   ctx.io.out(`${lines.join('\n')}\n`);
-}
-
-/** `wise sca device-fingerprint set`: the fingerprint from a hidden prompt or stdin, into the secret store. */
-export async function scaFingerprintSet(ctx: Context): Promise<void> {
-  const { MAX_SECRET_LENGTH, normaliseSecret } = await import('../auth/personal-token.js');
-  const { accountSecretName } = await import('../store/secret-store.js');
-  const target = await resolveTarget(ctx);
-  const raw = ctx.io.stdinIsTTY
-    ? await ctx.io.promptSecret('Device fingerprint (as registered with Wise)')
-    : (await ctx.io.readStdin(MAX_SECRET_LENGTH + 2)).toString('utf8');
-  const fingerprint = normaliseSecret(raw, 'device fingerprint', {
-    empty: 'Give the fingerprint on stdin, e.g. `wise sca device-fingerprint set < fingerprint.txt`.',
-    multiline: 'Give exactly one fingerprint.',
-  });
-  ctx.redactor.add(fingerprint);
-  const store = await accountStore(ctx, target);
-  await store.set(accountSecretName(target.account, target.env, 'device-fingerprint'), fingerprint);
-  if (ctx.options.json) printJson(ctx, { account: target.account, env: target.env, store: store.backend });
-  else
-    ctx.io.err(
-      `Stored the device fingerprint of account "${target.account}" (${target.env}) in the ${store.description}.`,
-    );
 }

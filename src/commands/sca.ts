@@ -4,34 +4,37 @@
  * trusted encryption key, never on the command line.
  */
 import { randomUUID } from 'node:crypto';
+import { chooseProfileId } from '../account/profiles.js';
+import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
 import { errorFromResponse, parseJson } from '../http/client.js';
 import { printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
+import { accountClient } from './account/common.js';
 
+/** The OAuth login's client and profile; any other credential is told these commands are for OAuth users. */
 async function oauthProfileClient(ctx: Context, what: string) {
-  const { resolveCredential } = await import('../auth/credentials.js');
-  const found = await profileClient(ctx);
-  const credential = await resolveCredential(ctx, found.target);
+  const { target, credential, client } = await accountClient(ctx);
   if (credential.kind !== 'oauth') {
     throw new UsageError(`${what} is for OAuth users (a partner's user); this login is a ${credential.kind} token.`, {
       hint: 'Log in with `wise oauth authorize` (personal-token users answer SCA with `wise keys generate --use sca`).',
     });
   }
-  return found;
+  return { target, client, profileId: await chooseProfileId(ctx, target, client) };
 }
 
 /** A secret from a hidden prompt on a terminal, else one line of stdin. */
-async function readSecret(ctx: Context, prompt: string, what: string, example: string): Promise<string> {
+async function readSecret(
+  ctx: Context,
+  prompt: string,
+  what: string,
+  messages: { empty: string; multiline: string },
+): Promise<string> {
   const { MAX_SECRET_LENGTH, normaliseSecret } = await import('../auth/personal-token.js');
   const raw = ctx.io.stdinIsTTY
     ? await ctx.io.promptSecret(prompt)
     : (await ctx.io.readStdin(MAX_SECRET_LENGTH + 2)).toString('utf8');
-  const value = normaliseSecret(raw, what, {
-    empty: `Give the ${what} on stdin, e.g. ${example}.`,
-    multiline: `Give one ${what}.`,
-  });
+  const value = normaliseSecret(raw, what, messages);
   ctx.redactor.add(value);
   return value;
 }
@@ -39,7 +42,10 @@ async function readSecret(ctx: Context, prompt: string, what: string, example: s
 /** `wise sca pin set`: creates the user's PIN at Wise (a hidden prompt, or stdin); Wise answers 409 when one exists. */
 export async function scaPinSet(ctx: Context): Promise<void> {
   const { target, client, profileId } = await oauthProfileClient(ctx, 'Setting a PIN');
-  const pin = await readSecret(ctx, 'New Wise PIN (4 digits)', 'PIN', '`wise sca pin set < pin.txt`');
+  const pin = await readSecret(ctx, 'New Wise PIN (4 digits)', 'PIN', {
+    empty: 'Give the PIN on stdin, e.g. `wise sca pin set < pin.txt`.',
+    multiline: 'Give one PIN.',
+  });
   if (!/^\d{4}$/.test(pin)) throw new UsageError('A Wise PIN is four digits.');
   const { sendEncrypted } = await import('../sca/challenges.js');
   const response = await sendEncrypted(ctx, target, client, {
@@ -69,13 +75,29 @@ export async function scaPinDelete(ctx: Context): Promise<void> {
   ctx.io.err(`Deleted the PIN of profile ${profileId} at Wise.`);
 }
 
+/** `wise sca device-fingerprint set`: the fingerprint from a hidden prompt or stdin, into the secret store. */
+export async function scaFingerprintSet(ctx: Context): Promise<void> {
+  const { accountSecretName } = await import('../store/secret-store.js');
+  const target = await resolveTarget(ctx);
+  const fingerprint = await readSecret(ctx, 'Device fingerprint (as registered with Wise)', 'device fingerprint', {
+    empty: 'Give the fingerprint on stdin, e.g. `wise sca device-fingerprint set < fingerprint.txt`.',
+    multiline: 'Give exactly one fingerprint.',
+  });
+  const store = await accountStore(ctx, target);
+  await store.set(accountSecretName(target.account, target.env, 'device-fingerprint'), fingerprint);
+  if (ctx.options.json) printJson(ctx, { account: target.account, env: target.env, store: store.backend });
+  else
+    ctx.io.err(
+      `Stored the device fingerprint of account "${target.account}" (${target.env}) in the ${store.description}.`,
+    );
+}
+
 /**
  * `wise sca device-fingerprint register`: registers this account's device fingerprint with Wise (the stored one, or
  * a new random one that is stored first), so that PARTNER_DEVICE_FINGERPRINT challenges can be answered.
  */
 export async function scaFingerprintRegister(ctx: Context): Promise<void> {
   const { target, client, profileId } = await oauthProfileClient(ctx, 'Registering a device fingerprint');
-  const { accountStore } = await import('../auth/target.js');
   const { accountSecretName } = await import('../store/secret-store.js');
   const store = await accountStore(ctx, target);
   const name = accountSecretName(target.account, target.env, 'device-fingerprint');

@@ -66,18 +66,19 @@ async function openDeliveryState(path: string): Promise<{ remembered: string[]; 
     }
     return opened;
   };
-  let { fd, text } = open();
-  let remembered = text.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
-  if (remembered.length > 2 * REMEMBERED_DELIVERIES) {
-    remembered = remembered.slice(-REMEMBERED_DELIVERIES);
+  const opened = open();
+  let fd = opened.fd;
+  const all = opened.text.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line));
+  const remembered = all.slice(-REMEMBERED_DELIVERIES);
+  if (all.length > 2 * REMEMBERED_DELIVERIES) {
+    // Grown to twice what is remembered: kept to the newest, and the new file is the one appended to.
     const { writeFileAtomic } = await import('../store/atomic.js');
     await writeFileAtomic(path, remembered.map((h) => `${h}\n`).join(''));
-    // The file was replaced: append to the new one.
     fs.closeSync(fd);
-    ({ fd, text } = open());
+    fd = open().fd;
   }
   return {
-    remembered: remembered.slice(-REMEMBERED_DELIVERIES),
+    remembered,
     add: (hash) => {
       try {
         fs.writeSync(fd, `${hash}\n`);
@@ -114,7 +115,7 @@ export async function webhookListen(ctx: Context, opts: WebhookListenOptions): P
   const handler = createListener({
     key,
     log: (line) => ctx.io.err(line),
-    ...(forwardTo ? { forwardTo, forwardName } : {}),
+    ...(forwardTo ? { forwardTo } : {}),
     ...(state ? { remembered: state.remembered, onRemember: state.add } : {}),
     onDelivery(delivery) {
       if (ctx.options.json) {

@@ -326,9 +326,8 @@ export async function checkJoseKeys(ctx: Context, target: Target): Promise<Check
 
 /** Wise's own JOSE keys this tool trusts for the environment's API host (kept on first use), by fingerprint. */
 export async function checkWiseKeys(ctx: Context, target: Target): Promise<CheckRow> {
-  const { apiOriginOf, trustedWiseKeys } = await import('../jose/wise-keys.js');
-  const origin = apiOriginOf(ctx, target.env);
-  const kept = trustedWiseKeys(ctx).filter((k) => k.env === target.env && k.apiOrigin === origin);
+  const { trustedWiseKeysFor } = await import('../jose/wise-keys.js');
+  const kept = trustedWiseKeysFor(ctx, target.env);
   if (!kept.length)
     return { check: "wise's keys", status: 'skip', detail: `none kept for ${target.env} yet (kept on first use)` };
   return {

@@ -12,14 +12,19 @@ export interface MoneyCall {
   batchGroupId?: string;
 }
 
+import { UsageError } from '../errors.js';
+
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The path without its query or fragment. */
+const pathOnly = (path: string) => path.split('?')[0]?.split('#')[0] ?? '';
 
 /**
  * The path as a server that normalises it would read it: percent-encoded unreserved characters decoded, `;`
  * parameters dropped, empty and dot segments removed, no trailing slash; the query is left off. Case is kept.
  */
 export function canonicalApiPath(path: string): string {
-  const raw = path.split('?')[0]?.split('#')[0] ?? '';
+  const raw = pathOnly(path);
   const out: string[] = [];
   for (const segment of raw.split('/')) {
     const decoded = (segment.split(';')[0] ?? '').replace(/%([0-9a-f]{2})/gi, (encoded, hex: string) => {
@@ -40,7 +45,7 @@ export function canonicalApiPath(path: string): string {
  */
 export function nonCanonicalWrite(method: string, path: string): string | undefined {
   if (!WRITES.has(method.toUpperCase())) return undefined;
-  const raw = path.split('?')[0]?.split('#')[0] ?? '';
+  const raw = pathOnly(path);
   if (/\/\//.test(raw)) return 'it has an empty segment (//)';
   if (raw.includes(';')) return 'it has a ; parameter';
   if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(raw)) return 'it has a dot segment';
@@ -50,6 +55,20 @@ export function nonCanonicalWrite(method: string, path: string): string | undefi
   if (!classifyMoneyCall(method, canonical) && classifyMoneyCall(method, canonical.toLowerCase()))
     return 'it spells a path Wise writes in lower case in another case';
   return undefined;
+}
+
+/**
+ * The refusal (exit 2, nothing sent) of a write whose path is not in canonical form, naming the path as Wise writes
+ * it; undefined for any other request. `wise api` checks the path as typed, the guard layer the path of every request.
+ */
+export function nonCanonicalWriteError(method: string, path: string): UsageError | undefined {
+  const why = nonCanonicalWrite(method, path);
+  if (!why) return undefined;
+  const canonical = canonicalApiPath(path);
+  const query = path.includes('?') ? path.slice(path.indexOf('?')) : '';
+  return new UsageError(`Refused ${method} ${path}: ${why}. Nothing was sent.`, {
+    hint: `Write the path as Wise does: ${why.includes('case') ? canonical.toLowerCase() : canonical}${query}`,
+  });
 }
 
 export function classifyMoneyCall(method: string, path: string): MoneyCall | undefined {

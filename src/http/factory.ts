@@ -2,8 +2,7 @@ import { type Resolved, resolveApiVersion } from '../account/settings.js';
 import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
-import { classifyMoneyCall, nonCanonicalWrite } from '../guard/classify.js';
+import { classifyMoneyCall, nonCanonicalWriteError } from '../guard/classify.js';
 import type { JoseMode } from '../jose/codec.js';
 import type { TlsMaterial } from '../mtls/setup.js';
 import type { ConfigData, JoseKeyRecord, MtlsConfig, WiseEnv } from '../store/config.js';
@@ -84,8 +83,8 @@ function guardLayer(ctx: Context, target: Target, client: () => WiseClient): Lay
     async handle(request, next) {
       const base = client().baseUrl.pathname;
       const path = `/${request.url.pathname.slice(base.length)}`;
-      const why = nonCanonicalWrite(request.method, path);
-      if (why) throw new UsageError(`Refused ${request.method} ${path}: ${why}. Nothing was sent.`);
+      const refused = nonCanonicalWriteError(request.method, path);
+      if (refused) throw refused;
       const call = classifyMoneyCall(request.method, path);
       if (!call) return next(request);
       const { runGuarded, createGuardState } = await import('../guard/guarded.js');

@@ -54,10 +54,6 @@ function bareHost(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
-function isIP(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
-}
-
 /** The variables that can name a proxy; when none is set, no proxy code is ever loaded. */
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
 
@@ -140,7 +136,7 @@ export function createTransport(env: Readonly<Record<string, string | undefined>
           ...(isHttps && request.tls ? request.tls : {}),
           // Through a proxy, an IP-literal host gets no servername (SNI takes no IP), and the TLS layer would check
           // the certificate against the proxy's host instead: check it against the API's IP.
-          ...(isHttps && proxy && isIP(bareHost(request.url))
+          ...(isHttps && proxy && (load('node:net') as typeof import('node:net')).isIP(bareHost(request.url))
             ? {
                 checkServerIdentity: (_: string, cert: import('node:tls').PeerCertificate) =>
                   (load('node:tls') as typeof import('node:tls')).checkServerIdentity(bareHost(request.url), cert),

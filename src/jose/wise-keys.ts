@@ -61,20 +61,16 @@ export class WiseKeyChangedError extends WiseError {
     readonly trusted: WiseKey,
     readonly served: WiseKey,
   ) {
+    const [trustedFingerprint, servedFingerprint] = [fingerprintOf(trusted.der), fingerprintOf(served.der)];
     super(
-      `Wise's ${scope} key (${algorithm}, ${env}) is not the one this tool trusts: trusted ${fingerprintOf(trusted.der)}` +
-        `${trusted.since ? ` (since ${trusted.since.slice(0, 10)})` : ''}, served now ${fingerprintOf(served.der)}` +
+      `Wise's ${scope} key (${algorithm}, ${env}) is not the one this tool trusts: trusted ${trustedFingerprint}` +
+        `${trusted.since ? ` (since ${trusted.since.slice(0, 10)})` : ''}, served now ${servedFingerprint}` +
         ` (version ${served.version ?? 'unknown'}). Nothing was sent with it or accepted from it.`,
       {
         hint:
           'Wise may have rotated its key, or something between you and Wise serves its own. Check the new ' +
           "fingerprint against Wise's, then accept it on a terminal: `wise keys wise --trust`.",
-        details: {
-          scope,
-          algorithm,
-          trustedFingerprint: fingerprintOf(trusted.der),
-          servedFingerprint: fingerprintOf(served.der),
-        },
+        details: { scope, algorithm, trustedFingerprint, servedFingerprint },
       },
     );
   }
@@ -85,7 +81,7 @@ function cachePath(ctx: Context): string {
 }
 
 function cacheKey(ctx: Context, env: WiseEnv, scope: WiseKeyScope, algorithm: string): string {
-  return `${env} ${apiBaseUrl(ctx, env).origin} ${scope} ${algorithm}`;
+  return `${env} ${apiOriginOf(ctx, env)} ${scope} ${algorithm}`;
 }
 
 /** Every cached key; an absent or damaged cache reads as empty (its keys are fetched again). */
@@ -209,8 +205,8 @@ export interface TrustedWiseKey extends WiseKey {
   fingerprint: string;
 }
 
-/** Every kept key of Wise's (all environments and API hosts), for `keys wise`, `keys list` and `doctor`. */
-export function trustedWiseKeys(ctx: Context): TrustedWiseKey[] {
+/** Every kept key of Wise's (all environments and API hosts). */
+function trustedWiseKeys(ctx: Context): TrustedWiseKey[] {
   const out: TrustedWiseKey[] = [];
   for (const [slot, key] of Object.entries(readCache(ctx))) {
     const [env, apiOrigin, scope, algorithm] = slot.split(' ');
@@ -233,9 +229,15 @@ export function trustedWiseKeys(ctx: Context): TrustedWiseKey[] {
   return out;
 }
 
-/** The slot's origin as this tool names it, to tell the trusted keys of the environment's API host from others. */
-export function apiOriginOf(ctx: Context, env: WiseEnv): string {
+/** The API host a slot belongs to: Wise's keys are kept per environment and API host (Wise, or an emulator). */
+function apiOriginOf(ctx: Context, env: WiseEnv): string {
   return apiBaseUrl(ctx, env).origin;
+}
+
+/** The kept keys of the environment's API host, for `keys wise`, `keys list` and `doctor`. */
+export function trustedWiseKeysFor(ctx: Context, env: WiseEnv): TrustedWiseKey[] {
+  const origin = apiOriginOf(ctx, env);
+  return trustedWiseKeys(ctx).filter((k) => k.env === env && k.apiOrigin === origin);
 }
 
 /** The cached key, else a fetched one. */

@@ -150,6 +150,12 @@ const FACTORS: readonly Factor[] = [
   },
 ];
 
+/** Seconds until a one-time token expires (0 once it has, or for one that is not known). */
+function validityOf(sca: ScaState, ott: string): number {
+  const token = sca.otts.get(ott);
+  return token ? Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)) : 0;
+}
+
 /** The challenges of a user's one-time token as Wise lists them (status, and a code verification's answer). */
 function challengeList(challenges: ChallengeState, userId: number, ott: string) {
   return FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
@@ -237,12 +243,11 @@ export function oneTimeTokenStatus(sca: ScaState, challenges: ChallengeState, re
   const ott = liveOtt(sca, req, userId);
   const token = ott ? sca.otts.get(ott) : undefined;
   if (!ott || !token) return noOtt();
-  const list = challengeList(challenges, userId, ott);
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,
-      challenges: list,
-      validity: Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)),
+      challenges: challengeList(challenges, userId, ott),
+      validity: validityOf(sca, ott),
       actionType: token.actionType,
       userId,
     },
@@ -298,14 +303,13 @@ function missingVerifyHeader(req: IncomingMessage): Reply | undefined {
 
 /** A verification's 200, in Wise's shape: the one-time token with its challenges as they stand now. */
 function verifiedReply(sca: ScaState, challenges: ChallengeState, userId: number, ott: string): Reply {
-  const token = sca.otts.get(ott);
   return json(200, {
     oneTimeToken: ott,
-    challenges: FACTORS.filter((f) => f.isSet(challenges).has(userId)).map((f) => ({
-      primaryChallenge: { type: f.type },
-      passed: f.passed(challenges).has(ott),
+    challenges: challengeList(challenges, userId, ott).map((c) => ({
+      primaryChallenge: { type: c.primaryChallenge.type },
+      passed: c.passed,
     })),
-    validity: token ? Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)) : 0,
+    validity: validityOf(sca, ott),
   });
 }
 
@@ -358,16 +362,6 @@ export function deletePin(challenges: ChallengeState, userId: number): Reply {
   return { status: 204 } as Reply;
 }
 
-/** The user's fingerprints, made on first use. */
-function fingerprintsOf(challenges: ChallengeState, userId: number): Map<string, string> {
-  let mine = challenges.fingerprints.get(userId);
-  if (!mine) {
-    mine = new Map();
-    challenges.fingerprints.set(userId, mine);
-  }
-  return mine;
-}
-
 /** Sets the one fingerprint of the emulator's user control (a quick set-up for tests and demos). */
 export function setFingerprint(challenges: ChallengeState, userId: number, value: string): void {
   challenges.fingerprints.set(userId, new Map([[randomUUID(), value]]));
@@ -385,12 +379,13 @@ export async function createFingerprint(
   if (missing) return missing;
   const value = await decryptField(challenges, body, 'deviceFingerprint');
   if (value === undefined) return errors(400, 'INVALID_JWE', 'The body is not a JWE of {"deviceFingerprint"}');
+  // Kept in the map only once there is one: a user with none has no fingerprint challenge.
   const mine = challenges.fingerprints.get(userId) ?? new Map<string, string>();
   if ([...mine.values()].includes(value))
     return errors(409, 'FINGERPRINT_EXISTS', 'The device fingerprint has already been created');
   if (mine.size >= 3) return errors(400, 'MAX_FINGERPRINTS', 'Maximum number of device fingerprints reached (3)');
   const id = randomUUID();
-  fingerprintsOf(challenges, userId).set(id, value);
+  challenges.fingerprints.set(userId, mine.set(id, value));
   return json(200, { deviceFingerprintId: id, createdAt: new Date().toISOString() });
 }
 
@@ -468,12 +463,11 @@ export function verifyOtp(
   if (code !== SANDBOX_OTP) return errors(400, 'OTP_MISMATCH', 'The code is not correct');
   challenges.otpPassed[type].add(ott);
   if (challenges.faceMaps.get(userId)?.includes(type)) challenges.faceMapPassed.add(ott);
-  const token = sca.otts.get(ott);
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,
       challenges: challengeList(challenges, userId, ott),
-      validity: token ? Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000)) : 0,
+      validity: validityOf(sca, ott),
     },
   });
 }

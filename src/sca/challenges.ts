@@ -8,7 +8,7 @@
 import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { AuthError, isWiseError, ScaRequiredError } from '../errors.js';
-import { parseJson, type WiseClient, type WiseResponse } from '../http/client.js';
+import { errorFromResponse, parseJson, type WiseClient, type WiseResponse } from '../http/client.js';
 import { cachedWiseKey, fetchWiseKey, type WiseKey, WiseKeyChangedError } from '../jose/wise-keys.js';
 
 interface Challenge {
@@ -47,7 +47,6 @@ async function answerCode(ctx: Context, client: WiseClient, ott: string, type: s
     headers: { 'one-time-token': ott },
   });
   if (trigger.status >= 400) {
-    const { errorFromResponse } = await import('../http/client.js');
     throw errorFromResponse(trigger, 'POST', 'oauth');
   }
   const phone = (() => {
@@ -73,7 +72,6 @@ async function answerCode(ctx: Context, client: WiseClient, ott: string, type: s
     });
   }
   if (verified.status >= 400) {
-    const { errorFromResponse } = await import('../http/client.js');
     throw errorFromResponse(verified, 'POST', 'oauth');
   }
 }
@@ -296,7 +294,6 @@ export async function answerChallenges(
       });
     }
     if (response.status >= 400) {
-      const { errorFromResponse } = await import('../http/client.js');
       const error = errorFromResponse(response, 'POST', 'oauth');
       throw isWiseError(error) ? error : new ScaRequiredError(`Wise refused the ${answer.name}.`);
     }

@@ -1,9 +1,18 @@
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-
 /**
  * The one place besides src/context.ts that changes this process's environment: `wise exec` moves its secrets out of
  * it before anything else reads them.
  */
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+
+/** Calls `each` with the bounds of every NUL-separated entry of `block`. */
+function forEachEntry(block: Buffer, each: (start: number, stop: number) => void): void {
+  for (let at = 0; at < block.length; ) {
+    let stop = block.indexOf(0, at);
+    if (stop < 0) stop = block.length;
+    each(at, stop);
+    at = stop + 1;
+  }
+}
 
 /**
  * Takes every variable `wanted` names out of this process's environment (process.env and the block /proc shows) and
@@ -20,14 +29,11 @@ export function takeFromEnvironment(wanted: (name: string) => boolean): Buffer[]
 
 /** Puts "NAME=value" entries (NUL-separated) that `wanted` accepts into process.env, and zeroes the payload. */
 export function putIntoEnvironment(payload: Buffer, wanted: (name: string) => boolean): void {
-  for (let at = 0; at < payload.length; ) {
-    let stop = payload.indexOf(0, at);
-    if (stop < 0) stop = payload.length;
-    const entry = payload.toString('utf8', at, stop);
+  forEachEntry(payload, (start, stop) => {
+    const entry = payload.toString('utf8', start, stop);
     const eq = entry.indexOf('=');
     if (eq > 0 && wanted(entry.slice(0, eq))) process.env[entry.slice(0, eq)] = entry.slice(eq + 1);
-    at = stop + 1;
-  }
+  });
   payload.fill(0);
 }
 
@@ -66,19 +72,17 @@ function takeFromEnvironBlock(wanted: (name: string) => boolean): Buffer[] | nul
     const block = Buffer.alloc(end - start);
     if (readSync(fd, block, 0, block.length, start) !== block.length) return null;
     const taken: Buffer[] = [];
-    for (let at = 0; at < block.length; ) {
-      let stop = block.indexOf(0, at);
-      if (stop < 0) stop = block.length;
+    const mem = fd;
+    forEachEntry(block, (at, stop) => {
       const entry = block.subarray(at, stop);
       const eq = entry.indexOf(0x3d);
       if (eq > 0 && wanted(entry.toString('latin1', 0, eq))) {
         taken.push(Buffer.from(entry));
         entry.fill(0);
         // A Number position: Node 20's writeSync mishandles a BigInt one here.
-        writeSync(fd, block, at, stop - at, start + at);
+        writeSync(mem, block, at, stop - at, start + at);
       }
-      at = stop + 1;
-    }
+    });
     block.fill(0);
     return taken;
   } catch {

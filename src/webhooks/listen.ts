@@ -9,7 +9,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { stripControl } from '../util/redact.js';
+import { showUrl, stripControl } from '../util/redact.js';
 import { verifyWebhook } from './signature.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,8 +37,6 @@ export interface ListenerOptions {
   /** A line for stderr (refusals, forwarding results). */
   log(line: string): void;
   forwardTo?: URL;
-  /** The forwarding target as it may be shown (credentials masked). */
-  forwardName?: string;
   /** Hashes of deliveries already handled (from --state), oldest first. */
   remembered?: string[];
   /** Called with the hash of each new good delivery (to keep it across restarts). */
@@ -54,7 +52,8 @@ export function createListener(o: ListenerOptions) {
     if (seen.size > REMEMBERED_DELIVERIES) seen.delete(seen.values().next().value as string);
   };
   for (const hash of o.remembered ?? []) remember(hash);
-  const targetName = o.forwardName ?? o.forwardTo?.href;
+  // As it may be shown: credentials in the URL are masked.
+  const targetName = o.forwardTo && showUrl(o.forwardTo);
   // Forwarded with node:http(s), one request per delivery; a downstream that does not answer is given up on.
   const forward = async (delivery: Delivery) => {
     const target = o.forwardTo;

@@ -33,6 +33,20 @@ async function ciMachine(w: OAuthWorld): Promise<{ sb: Sandbox; env: Record<stri
   return { sb: ci, env: { WISE_CLIENT_ID: w.mock.clientId, WISE_CLIENT_SECRET: w.mock.clientSecret } };
 }
 
+/**
+ * A login moved to a CI machine through a refresh-token file: exported here, written to `runner/refresh-token`
+ * (mode `mode`) in a fresh sandbox that has the client pair in its environment.
+ */
+async function ciWithTokenFile(mode: number) {
+  world = await loggedIn();
+  const exported = (await world.sb.run(['oauth', 'export-login'])).stdout.trim();
+  const { sb, env } = await ciMachine(world);
+  const file = join(sb.dir, 'runner', 'refresh-token');
+  await mkdir(join(sb.dir, 'runner'), { mode: 0o700 });
+  await writeFile(file, `${exported}\n`, { mode });
+  return { exported, sb, env, file };
+}
+
 describe('wise oauth export-login', () => {
   it('prints the refresh token once on stdout, warns on stderr, and removes the login here', async () => {
     world = await loggedIn();
@@ -74,12 +88,7 @@ describe('wise oauth export-login', () => {
 
 describe('WISE_REFRESH_TOKEN_FILE', () => {
   it('survives rotation: every run works, the file keeps the newest token (0600), nothing else is written', async () => {
-    world = await loggedIn();
-    const exported = (await world.sb.run(['oauth', 'export-login'])).stdout.trim();
-    const { sb, env } = await ciMachine(world);
-    const file = join(sb.dir, 'runner', 'refresh-token');
-    await mkdir(join(sb.dir, 'runner'), { mode: 0o700 });
-    await writeFile(file, `${exported}\n`, { mode: 0o644 });
+    const { exported, sb, env, file } = await ciWithTokenFile(0o644);
     const seen = new Set([exported]);
     for (let run = 1; run <= 3; run++) {
       const r = await sb.run(['api', '/v1/me'], { env: { ...env, WISE_REFRESH_TOKEN_FILE: file } });
@@ -101,12 +110,7 @@ describe('WISE_REFRESH_TOKEN_FILE', () => {
   });
 
   it('wise oauth refresh honours the environment: the file gets the rotated token; WISE_TOKEN has nothing to refresh', async () => {
-    world = await loggedIn();
-    const exported = (await world.sb.run(['oauth', 'export-login'])).stdout.trim();
-    const { sb, env } = await ciMachine(world);
-    const file = join(sb.dir, 'runner', 'refresh-token');
-    await mkdir(join(sb.dir, 'runner'), { mode: 0o700 });
-    await writeFile(file, `${exported}\n`, { mode: 0o600 });
+    const { exported, sb, env, file } = await ciWithTokenFile(0o600);
     const r = await sb.run(['--json', 'oauth', 'refresh'], { env: { ...env, WISE_REFRESH_TOKEN_FILE: file } });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).source).toContain('WISE_REFRESH_TOKEN_FILE');

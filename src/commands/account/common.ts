@@ -1,18 +1,19 @@
 import { chooseProfileId } from '../../account/profiles.js';
-import { resolveCredential } from '../../auth/credentials.js';
+import { type ActiveCredential, resolveCredential } from '../../auth/credentials.js';
 import { resolveTarget, type Target } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { CancelledError, UsageError } from '../../errors.js';
 import type { WiseClient } from '../../http/client.js';
 import { createClient } from '../../http/factory.js';
 
-/** The account and its client. */
+/** The account, the credential in force and its client. */
 export async function accountClient(
   ctx: Context,
   options: Parameters<typeof createClient>[4] = {},
-): Promise<{ target: Target; client: WiseClient }> {
+): Promise<{ target: Target; credential: ActiveCredential; client: WiseClient }> {
   const target = await resolveTarget(ctx);
-  return { target, client: createClient(ctx, target.env, await resolveCredential(ctx, target), target, options) };
+  const credential = await resolveCredential(ctx, target);
+  return { target, credential, client: createClient(ctx, target.env, credential, target, options) };
 }
 
 /** The account, its client and the profile a profile-scoped command acts on. */
