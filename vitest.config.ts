@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Every exchange with the emulator is checked against Wise's OpenAPI contract (test/contract/).
+    setupFiles: ['test/setup/contract.ts'],
+    globalSetup: ['test/setup/contract-summary.ts'],
   },
 });

@@ -66,6 +66,7 @@ import {
   scaFingerprintSetSpec,
   scaPinDeleteSpec,
   scaPinSetSpec,
+  scaSessionSpec,
   scaSignSpec,
   scaStatusSpec,
   tokenAddSpec,
@@ -369,6 +370,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(fingerprint, scaFingerprintDeleteSpec()).action(
         lazy(async () => (await import('./commands/sca.js')).scaFingerprintDelete),
       );
+      attach(sca, scaSessionSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaSession));
       const pin = sca
         .command('pin')
         .description("the user's PIN at Wise, for PIN challenges (OAuth users)")

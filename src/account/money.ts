@@ -157,6 +157,33 @@ export interface TransferRequest {
   quoteUuid: string;
   customerTransactionId: string;
   reference?: string;
+  /** Further details Wise's transfer requirements asked for (purpose, source of funds…). */
+  details?: Record<string, string>;
+}
+
+/** One field of Wise's transfer-requirements form. */
+export interface TransferField {
+  key: string;
+  name: string;
+  required: boolean;
+  valuesAllowed?: { key: string; name: string }[] | null;
+}
+
+/**
+ * `POST /v1/transfer-requirements`: the fields Wise asks of a transfer of this quote to this recipient (on some
+ * routes and amounts, a purpose and the source of the funds), asked before the transfer is made.
+ */
+export async function transferRequirements(
+  client: WiseClient,
+  t: Pick<TransferRequest, 'targetAccount' | 'quoteUuid' | 'reference' | 'details'>,
+): Promise<TransferField[]> {
+  const forms = await client.sendJson<{ type?: string; fields?: { name?: string; group?: TransferField[] }[] }[]>(
+    'POST',
+    '/v1/transfer-requirements',
+    { targetAccount: t.targetAccount, quoteUuid: t.quoteUuid, details: { reference: t.reference ?? '', ...t.details } },
+  );
+  const form = forms.find((f) => f.type === 'transfer') ?? forms[0];
+  return (form?.fields ?? []).flatMap((f) => (f.group ?? []).map((g) => ({ ...g, name: g.name ?? f.name ?? g.key })));
 }
 
 export function transferBody(t: TransferRequest): Record<string, unknown> {
@@ -164,7 +191,7 @@ export function transferBody(t: TransferRequest): Record<string, unknown> {
     targetAccount: t.targetAccount,
     quoteUuid: t.quoteUuid,
     customerTransactionId: t.customerTransactionId,
-    details: { reference: t.reference ?? '' },
+    details: { reference: t.reference ?? '', ...t.details },
   };
 }
 

@@ -132,6 +132,8 @@ export const recipientsAddSpec = () =>
       ),
     )
     .requiredOption('--currency <code>', "the recipient's currency")
+    .option('--from <code>', 'the currency you will pay from (the form can differ by route; default: --currency)')
+    .option('--quote <id>', "read the account form of this quote's route (default: a quote made for the form)")
     .option('--field <key=value>', 'a field of the account form, e.g. iban=DE89... (repeatable)', collect);
 export type RecipientsAddOptions = OptionsOf<typeof recipientsAddSpec>;
 
@@ -151,6 +153,11 @@ export const paySpec = () =>
     .requiredOption('--currency <code>', "the recipient's currency")
     .option('--source-currency <code>', 'balance to pay from (default: --currency)')
     .option('--reference <text>', 'reference the recipient sees (at most 35 characters)')
+    .option(
+      '--detail <key=value>',
+      "a detail Wise's transfer requirements ask for, e.g. transferPurpose=... (repeatable)",
+      collect,
+    )
     .option(
       '--idempotency-key <uuid>',
       'key of this payment: running again with it never pays twice (default: a new one, shown)',
@@ -225,23 +232,30 @@ export const webhookSubscribeSpec = () =>
       examples(
         'wise webhook subscribe --event transfers#state-change --url https://example.com/wise',
         'wise webhook subscribe --event balances#credit --url https://example.com/wise --name "money in"',
+        'wise webhook subscribe --application --event transfers#state-change --url https://example.com/wise --schema-version 4.0.0',
       ),
     )
     .requiredOption('--event <event>', 'transfers#state-change, balances#credit, transfers#active-cases, ...')
     .requiredOption('--url <url>', 'the https:// URL Wise delivers to')
-    .option('--name <name>', 'a name for the subscription');
+    .option('--name <name>', 'a name for the subscription')
+    .option('--schema-version <version>', "the delivery's payload version: 2.0.0 or 4.0.0", '2.0.0')
+    .option('--application', "subscribe the partner application (all its users' events), not the profile");
 export type WebhookSubscribeOptions = OptionsOf<typeof webhookSubscribeSpec>;
 
 export const webhookListSpec = () =>
   new Command('list')
-    .description("the profile's webhook subscriptions")
-    .addHelpText('after', examples('wise webhook list', 'wise --json webhook list'));
+    .description("the profile's webhook subscriptions (or the partner application's)")
+    .addHelpText('after', examples('wise webhook list', 'wise --json webhook list', 'wise webhook list --application'))
+    .option('--application', "the partner application's subscriptions, not the profile's");
+export type WebhookListOptions = OptionsOf<typeof webhookListSpec>;
 
 export const webhookDeleteSpec = () =>
   new Command('delete')
     .description('delete a webhook subscription')
-    .addHelpText('after', examples('wise webhook delete <subscription-id>'))
-    .argument('<id>', 'subscription id');
+    .addHelpText('after', examples('wise webhook delete <subscription-id>', 'wise webhook delete --application <id>'))
+    .argument('<id>', 'subscription id')
+    .option('--application', 'a subscription of the partner application, not of the profile');
+export type WebhookDeleteOptions = OptionsOf<typeof webhookDeleteSpec>;
 
 export const execSpec = () =>
   new Command('exec')

@@ -7,6 +7,7 @@ import {
   fundTransfer,
   listRecipients,
   paymentOption,
+  transferRequirements,
 } from '../account/money.js';
 import { formatMoney, parseAmount, parseCurrency, parseIdempotencyKey } from '../account/validate.js';
 import type { Context } from '../context.js';
@@ -14,6 +15,65 @@ import { UsageError, WiseError } from '../errors.js';
 import { formatTable, printJson } from '../util/output.js';
 import { checkConsentPossible, confirmMoney, profileClient } from './account/common.js';
 import type { PayOptions } from './account-specs.js';
+
+/**
+ * The details Wise's transfer requirements ask of this transfer beyond its reference (a purpose, the source of the
+ * funds): from `--detail key=value`, else asked on a terminal; without one, a missing detail is exit 2 before any
+ * transfer is made.
+ */
+async function transferDetails(
+  ctx: Context,
+  client: Parameters<typeof transferRequirements>[0],
+  t: { targetAccount: number; quoteUuid: string; reference: string; given: readonly string[] },
+): Promise<Record<string, string>> {
+  const given = new Map<string, string>();
+  for (const item of t.given) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new UsageError(`--detail takes key=value, not "${item}".`);
+    given.set(item.slice(0, at).trim(), item.slice(at + 1).trim());
+  }
+  const fields = (await transferRequirements(client, { ...t, details: Object.fromEntries(given) })).filter(
+    (f) => f.key !== 'reference',
+  );
+  const unknown = [...given.keys()].filter((k) => !fields.some((f) => f.key === k));
+  if (unknown.length) {
+    throw new UsageError(`Wise asks no ${unknown.join(', ')} of this transfer.`, {
+      hint: fields.length ? `It asks: ${fields.map((f) => f.key).join(', ')}.` : 'Leave out --detail.',
+    });
+  }
+  const details: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const field of fields) {
+    const allowed = field.valuesAllowed ?? [];
+    let value = given.get(field.key);
+    if (value === undefined && field.required) {
+      if (!ctx.io.stdinIsTTY) {
+        missing.push(
+          `${field.key} (${field.name}${allowed.length ? `: one of ${allowed.map((v) => v.key).join(', ')}` : ''})`,
+        );
+        continue;
+      }
+      value = allowed.length
+        ? await ctx.io.select(
+            field.name,
+            allowed.map((v) => ({ name: v.name, value: v.key })),
+          )
+        : await ctx.io.input(field.name);
+    }
+    if (value === undefined) continue;
+    if (allowed.length && !allowed.some((v) => v.key === value)) {
+      throw new UsageError(`${field.key} must be one of ${allowed.map((v) => v.key).join(', ')}.`);
+    }
+    details[field.key] = value;
+  }
+  if (missing.length) {
+    throw new UsageError(`Wise asks more of this transfer; nothing was paid: ${missing.join('; ')}.`, {
+      hint: 'Give each with --detail key=value (or run on a terminal to be asked).',
+      details: { fields: fields.filter((f) => f.required).map((f) => f.key) },
+    });
+  }
+  return details;
+}
 
 /** quote (pay-in BALANCE) -> transfer (idempotent by its key) -> fund from the balance. */
 export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
@@ -44,6 +104,12 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
   });
   const option = paymentOption(quote);
   if (!option) throw new UsageError(`Wise offers no payment from the ${sourceCurrency} balance for this transfer.`);
+  const details = await transferDetails(ctx, client, {
+    targetAccount: recipient.id,
+    quoteUuid: quote.id,
+    reference,
+    given: opts.detail ?? [],
+  });
   const summary = [
     ['Recipient', `${recipient.name} (${recipient.id}, ${recipient.account})`],
     ['Recipient gets', formatMoney(option.targetAmount, currency)],
@@ -51,6 +117,7 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
     ['Fee', formatMoney(option.fee.total, sourceCurrency)],
     ['Rate', String(quote.rate)],
     ['Reference', reference || '(none)'],
+    ...Object.entries(details).map(([k, v]) => [k, v]),
   ];
   const plan = {
     recipient,
@@ -62,6 +129,7 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
     fee: option.fee.total,
     rate: quote.rate,
     reference,
+    ...(Object.keys(details).length ? { details } : {}),
     idempotencyKey: key,
     env: target.env,
   };
@@ -88,6 +156,7 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
     quoteUuid: quote.id,
     customerTransactionId: key,
     reference,
+    details,
   });
   // The same key gives the transfer made the first time; if that one was funded already, it is not paid again.
   const alreadyFunded = transfer.status !== 'incoming_payment_waiting';

@@ -1,16 +1,19 @@
 /**
  * `wise sca pin set|delete` and `wise sca device-fingerprint register|delete`: the factors a partner's user needs
- * before Wise's challenges can be answered (Wise asks for two of different kinds). Secrets go as a JWE to Wise's
+ * before Wise's challenges can be answered (Wise asks for two of different kinds); `wise sca session` clears them once
+ * for a 5-minute window. Secrets go as a JWE to Wise's
  * trusted encryption key, never on the command line.
  */
 import { randomUUID } from 'node:crypto';
 import { chooseProfileId } from '../account/profiles.js';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { ApiError, UsageError } from '../errors.js';
+import { ApiError, ScaRequiredError, UsageError } from '../errors.js';
 import { errorFromResponse, parseJson } from '../http/client.js';
 import { printJson } from '../util/output.js';
 import { accountClient } from './account/common.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The OAuth login's client and profile; any other credential is told these commands are for OAuth users. */
 async function oauthProfileClient(ctx: Context, what: string) {
@@ -37,6 +40,43 @@ async function readSecret(
   const value = normaliseSecret(raw, what, messages);
   ctx.redactor.add(value);
   return value;
+}
+
+/** How long Wise lets low-risk calls through after an SCA session's challenges are cleared. */
+const SESSION_MS = 5 * 60_000;
+
+/**
+ * `wise sca session`: asks Wise for an SCA session (`POST /v2/profiles/{id}/sca-sessions/authorise`), answers its
+ * challenges as a protected call's are answered (PIN, device fingerprint, a code on a terminal), and checks with
+ * Wise that none is left: low-risk calls (balance statements) then pass without a challenge for 5 minutes.
+ */
+export async function scaSession(ctx: Context): Promise<void> {
+  const { target, client, profileId } = await oauthProfileClient(ctx, 'An SCA session');
+  const response = await client.request({ method: 'POST', path: `/v2/profiles/${profileId}/sca-sessions/authorise` });
+  const { oneTimeTokenProperties: session } = parseJson<{ oneTimeTokenProperties?: { oneTimeToken?: unknown } }>(
+    response,
+  );
+  const ott = session?.oneTimeToken;
+  if (typeof ott !== 'string' || !UUID.test(ott)) {
+    throw new ApiError('Wise answered the SCA session request without a one-time token.', {
+      details: { status: response.status },
+    });
+  }
+  const { answerChallenges, readOttStatus } = await import('../sca/challenges.js');
+  await answerChallenges(ctx, target, client, ott, String(profileId));
+  const status = await readOttStatus(client, ott);
+  const open = (status.challenges ?? []).filter((c) => c.required && !c.passed);
+  if (open.length) {
+    throw new ScaRequiredError(
+      `Wise still asks for ${open.map((c) => c.primaryChallenge?.type ?? 'UNKNOWN').join(', ')}; no session was opened.`,
+    );
+  }
+  const until = new Date(Date.now() + SESSION_MS).toISOString();
+  const cleared = (status.challenges ?? []).map((c) => c.primaryChallenge?.type ?? 'UNKNOWN');
+  if (ctx.options.json) return printJson(ctx, { profileId, until, challenges: cleared });
+  ctx.io.err(
+    `SCA session open for profile ${profileId} until about ${until.slice(11, 19)} UTC: low-risk calls (balance statements) are not challenged again until then; money still is.`,
+  );
 }
 
 /** `wise sca pin set`: creates the user's PIN at Wise (a hidden prompt, or stdin); Wise answers 409 when one exists. */

@@ -454,6 +454,13 @@ export const scaStatusSpec = () =>
     )
     .argument('<ott>', 'the one-time token from the x-2fa-approval header');
 
+export const scaSessionSpec = () =>
+  new Command('session')
+    .description(
+      "clear Wise's challenges once, so that low-risk calls (balance statements) are not challenged for 5 minutes",
+    )
+    .addHelpText('after', examples('wise sca session', 'wise sca session && wise statement --currency EUR'));
+
 export const scaPinSetSpec = () =>
   new Command('set')
     .description("create the user's PIN at Wise (hidden prompt, or stdin), for PIN challenges; OAuth users")

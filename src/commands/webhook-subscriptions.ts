@@ -1,9 +1,42 @@
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
 import { profileClient } from './account/common.js';
-import type { WebhookSubscribeOptions } from './account-specs.js';
+import type { WebhookDeleteOptions, WebhookListOptions, WebhookSubscribeOptions } from './account-specs.js';
+
+/** The versions of the delivery payload Wise offers. */
+const SCHEMA_VERSIONS = ['2.0.0', '4.0.0'];
+
+/** Where subscriptions live: the profile's (a user token), or the partner application's (a client token). */
+interface Scope {
+  client: WiseClient;
+  path: string;
+  owner: string;
+}
+
+async function subscriptionScope(ctx: Context, application: boolean | undefined): Promise<Scope> {
+  if (!application) {
+    const { client, profileId } = await profileClient(ctx);
+    return { client, path: endpoint('subscriptions', client.apiVersion, profileId), owner: `Profile ${profileId}` };
+  }
+  const [{ resolveTarget }, { clientCredentialsToken }, { createClient }, { loadClientForGrant }] = await Promise.all([
+    import('../auth/target.js'),
+    import('../jose/wise-keys.js'),
+    import('../http/factory.js'),
+    import('../auth/oauth/client-config.js'),
+  ]);
+  const target = await resolveTarget(ctx);
+  const token = await clientCredentialsToken(ctx, target.env, 'Application webhook subscriptions');
+  const { clientId } = await loadClientForGrant(ctx, target.env);
+  const client = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
+  return {
+    client,
+    path: endpoint('applicationSubscriptions', client.apiVersion, clientId),
+    owner: `Application ${clientId}`,
+  };
+}
 
 interface Subscription {
   id: string;
@@ -24,11 +57,15 @@ export async function webhookSubscribe(ctx: Context, opts: WebhookSubscribeOptio
     throw new UsageError(`--url is not a URL: ${opts.url}`);
   }
   if (url.protocol !== 'https:') throw new UsageError('Wise delivers webhooks to https:// URLs only.');
-  const { client, profileId } = await profileClient(ctx);
-  const created = await client.sendJson<Subscription>('POST', endpoint('subscriptions', client.apiVersion, profileId), {
+  const version = opts.schemaVersion;
+  if (!SCHEMA_VERSIONS.includes(version)) {
+    throw new UsageError(`--schema-version is ${SCHEMA_VERSIONS.join(' or ')}, not "${version}".`);
+  }
+  const { client, path } = await subscriptionScope(ctx, opts.application);
+  const created = await client.sendJson<Subscription>('POST', path, {
     name: opts.name ?? `${opts.event} to ${url.host}`,
     trigger_on: opts.event,
-    delivery: { version: '2.0.0', url: url.href },
+    delivery: { version, url: url.href },
   });
   if (ctx.options.json) return printJson(ctx, created);
   ctx.io.out(`${created.id}\n`);
@@ -37,26 +74,26 @@ export async function webhookSubscribe(ctx: Context, opts: WebhookSubscribeOptio
   );
 }
 
-export async function webhookList(ctx: Context): Promise<void> {
-  const { client, profileId } = await profileClient(ctx);
-  const list = await client.getJson<Subscription[]>(endpoint('subscriptions', client.apiVersion, profileId));
+export async function webhookList(ctx: Context, opts: WebhookListOptions): Promise<void> {
+  const { client, path, owner } = await subscriptionScope(ctx, opts.application);
+  const list = await client.getJson<Subscription[]>(path);
   if (ctx.options.json) return printJson(ctx, list);
   if (!list.length) {
-    ctx.io.err(`Profile ${profileId} has no webhook subscriptions.`);
+    ctx.io.err(`${owner} has no webhook subscriptions.`);
     return;
   }
   ctx.io.out(
     formatTable(
-      ['ID', 'EVENT', 'URL', 'NAME'],
-      list.map((s) => [s.id, s.trigger_on, s.delivery.url, s.name]),
+      ['ID', 'EVENT', 'URL', 'VERSION', 'NAME'],
+      list.map((s) => [s.id, s.trigger_on, s.delivery.url, s.delivery.version, s.name]),
     ),
   );
 }
 
-export async function webhookDelete(ctx: Context, id: string): Promise<void> {
+export async function webhookDelete(ctx: Context, id: string, opts: WebhookDeleteOptions): Promise<void> {
   if (!/^[\w-]{1,64}$/.test(id)) throw new UsageError(`"${id}" is not a subscription id.`);
-  const { client, profileId } = await profileClient(ctx);
-  await client.request({ method: 'DELETE', path: endpoint('subscription', client.apiVersion, profileId, id) });
+  const { client, path } = await subscriptionScope(ctx, opts.application);
+  await client.request({ method: 'DELETE', path: `${path}/${id}` });
   if (ctx.options.json) return printJson(ctx, { deleted: id });
   ctx.io.err(`Deleted subscription ${id}.`);
 }

@@ -86,7 +86,7 @@ export const ENDPOINTS = {
   quote: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/quotes/${id}` },
   recipients: { classic: () => '/v2/accounts' },
   createRecipient: { classic: () => '/v1/accounts' },
-  accountRequirements: { classic: () => '/v1/account-requirements' },
+  accountRequirements: { classic: (quoteId: string) => `/v1/quotes/${quoteId}/account-requirements` },
   transfers: { classic: () => '/v1/transfers' },
   transfer: { classic: (id: number) => `/v1/transfers/${id}` },
   cancelTransfer: { classic: (id: number) => `/v1/transfers/${id}/cancel` },
@@ -105,6 +105,9 @@ export const ENDPOINTS = {
   },
   subscriptions: { classic: (profileId: number) => `/v3/profiles/${profileId}/subscriptions` },
   subscription: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/subscriptions/${id}` },
+  applicationSubscriptions: {
+    classic: (clientKey: string) => `/v3/applications/${encodeURIComponent(clientKey)}/subscriptions`,
+  },
   signupWithRegistrationCode: { classic: () => '/v1/user/signup/registration_code' },
   joseResponseKeys: {
     classic: () => '/v1/auth/jose/response/public-keys',

@@ -78,18 +78,22 @@ export async function accountRoute(r: AccountRequest): Promise<Reply | undefined
 
   if (path === '/v2/accounts' && method === 'GET') return listRecipients(r);
   if (path === '/v1/accounts' && method === 'POST') return createRecipient(r);
+  // Wise's account form for a quote's route; a POST with the recipient filled so far refreshes it (fields marked
+  // refreshRequirementsOnChange can add fields, as a US address adds its state). The quote-less form of old is gone
+  // from Wise's contract.
   m = /^\/v1\/quotes\/([^/]+)\/account-requirements$/.exec(path);
   if (m && (method === 'GET' || method === 'POST')) {
     const quote = r.state.quotes.get(m[1] as string);
     if (!quote || quote.user !== r.user.id) return errors(404, 'NOT_FOUND', 'Quote not found');
-    return json(200, requirementsFor(String(quote.targetCurrency)));
+    let details: Record<string, unknown> = {};
+    if (method === 'POST') {
+      const input = parseBody(r.body);
+      if (isReply(input)) return input;
+      details = (input.details ?? {}) as Record<string, unknown>;
+    }
+    return json(200, requirementsFor(String(quote.targetCurrency), details));
   }
-
-  if (path === '/v1/account-requirements' && method === 'GET') {
-    const target = r.url.searchParams.get('target') ?? '';
-    if (!(target in EUR_RATES)) return errors(400, 'NOT_VALID', 'target: currency not supported');
-    return json(200, requirementsFor(target));
-  }
+  if (path === '/v1/transfer-requirements' && method === 'POST') return transferRequirements(r);
   if (path === '/v1/transfers' && method === 'POST') return createTransfer(r);
   if (path === '/v1/transfers' && method === 'GET') return listTransfers(r);
   m = /^\/v1\/transfers\/(\d+)$/.exec(path);
@@ -192,9 +196,20 @@ function newTransfer(r: AccountRequest, input: Record<string, unknown>, profileI
       `targetAccount: the recipient takes ${recipient.currency}, the quote pays ${quote.targetCurrency}`,
     );
   }
-  const details = (input.details ?? {}) as { reference?: unknown };
+  const details = (input.details ?? {}) as Record<string, unknown>;
   const reference = typeof details.reference === 'string' ? details.reference : '';
   if (reference.length > 35) return errors(422, 'NOT_VALID', 'details.reference: at most 35 characters');
+  for (const field of transferFields(quote).flatMap((f) => f.group)) {
+    const value = details[field.key];
+    const allowed = field.valuesAllowed?.map((v) => v.key);
+    if (field.required && (typeof value !== 'string' || (allowed && !allowed.includes(value)))) {
+      return errors(
+        422,
+        'NOT_VALID',
+        `details.${field.key}: required for this transfer (see /v1/transfer-requirements)`,
+      );
+    }
+  }
   const transfer: MockTransfer = {
     id: 49_000_000 + r.state.transfers.size + 1,
     userId: r.user.id,
@@ -214,6 +229,77 @@ function newTransfer(r: AccountRequest, input: Record<string, unknown>, profileI
   r.state.transfers.set(transfer.id, transfer);
   r.state.transfersByCustomerId.set(`${r.user.id}:${ctid}`, transfer.id);
   return transfer;
+}
+
+/** A transfer this large (in EUR) makes Wise ask for its purpose and the source of the funds. */
+const LARGE_TRANSFER_EUR = 15_000;
+const PURPOSES = [
+  'verification.transfers.purpose.pay.bills',
+  'verification.transfers.purpose.invest',
+  'verification.transfers.purpose.other',
+];
+const SOURCES_OF_FUNDS = [
+  'verification.source.of.funds.salary',
+  'verification.source.of.funds.investment',
+  'verification.source.of.funds.other',
+];
+
+interface TransferField {
+  key: string;
+  name: string;
+  type: string;
+  refreshRequirementsOnChange: boolean;
+  required: boolean;
+  maxLength?: number;
+  valuesAllowed?: { key: string; name: string }[];
+}
+
+/** The fields Wise asks of a transfer of this quote: a reference always; purpose and funds' source when large. */
+function transferFields(quote: Record<string, unknown>): { name: string; group: TransferField[] }[] {
+  const eur = Number(quote.sourceAmount) / (EUR_RATES[String(quote.sourceCurrency)] ?? 1);
+  const select = (key: string, name: string, values: string[]) => ({
+    name,
+    group: [
+      {
+        key,
+        name,
+        type: 'select',
+        refreshRequirementsOnChange: false,
+        required: true,
+        valuesAllowed: values.map((v) => ({ key: v, name: v.split('.').at(-1) as string })),
+      },
+    ],
+  });
+  return [
+    {
+      name: 'Reference',
+      group: [
+        {
+          key: 'reference',
+          name: 'Reference',
+          type: 'text',
+          refreshRequirementsOnChange: false,
+          required: false,
+          maxLength: 35,
+        },
+      ],
+    },
+    ...(eur >= LARGE_TRANSFER_EUR
+      ? [
+          select('transferPurpose', 'Purpose of the transfer', PURPOSES),
+          select('sourceOfFunds', 'Source of the funds', SOURCES_OF_FUNDS),
+        ]
+      : []),
+  ];
+}
+
+/** `POST /v1/transfer-requirements`: what a transfer of the quote to the recipient needs, as Wise's form. */
+function transferRequirements(r: AccountRequest): Reply {
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  const quote = r.state.quotes.get(String(input.quoteUuid ?? ''));
+  if (!quote || quote.user !== r.user.id) return errors(422, 'NOT_VALID', 'quoteUuid: quote not found');
+  return json(200, [{ type: 'transfer', fields: transferFields(quote) }]);
 }
 
 function createTransfer(r: AccountRequest): Reply {
@@ -503,6 +589,10 @@ interface RequirementField {
   example?: string;
   regex?: string;
   values?: string[];
+  /** The form changes with this field's value (Wise's refreshRequirementsOnChange). */
+  refresh?: boolean;
+  /** The field is part of the form only for such details (a US address has a state). */
+  when?: (details: Record<string, unknown>) => boolean;
 }
 
 const HOLDER: RequirementField = {
@@ -529,7 +619,14 @@ const REQUIREMENTS: Record<string, { type: string; title: string; fields: Requir
       { key: 'abartn', name: 'ACH routing number', example: '026009593', regex: '^\\d{9}$' },
       { key: 'accountNumber', name: 'Account number', example: '12345678', regex: '^\\d{4,17}$' },
       { key: 'accountType', name: 'Account type', type: 'select', values: ['CHECKING', 'SAVINGS'] },
-      { key: 'address.country', name: 'Country', example: 'US', regex: '^[A-Z]{2}$' },
+      { key: 'address.country', name: 'Country', example: 'US', regex: '^[A-Z]{2}$', refresh: true },
+      {
+        key: 'address.state',
+        name: 'State',
+        type: 'select',
+        values: ['CA', 'IL', 'NY', 'TX', 'WA'],
+        when: (d) => (d.address as Record<string, unknown> | undefined)?.country === 'US',
+      },
       { key: 'address.city', name: 'City', example: 'New York', regex: '^.{1,60}$' },
       { key: 'address.firstLine', name: 'Address', example: '50 Main St', regex: '^.{1,100}$' },
       { key: 'address.postCode', name: 'ZIP code', example: '10001', regex: '^.{3,10}$' },
@@ -549,27 +646,28 @@ function requirementOf(currency: string) {
   return REQUIREMENTS[currency] ?? IBAN;
 }
 
-function requirementsFor(currency: string) {
+/** The fields of a currency's form for a recipient with these details. */
+function fieldsFor(currency: string, details: Record<string, unknown>): RequirementField[] {
+  return requirementOf(currency).fields.filter((f) => !f.when || f.when(details));
+}
+
+function requirementsFor(currency: string, details: Record<string, unknown>) {
   const r = requirementOf(currency);
   return [
     {
       type: r.type,
       title: r.title,
-      usageInfo: null,
-      fields: r.fields.map((f) => ({
+      fields: fieldsFor(currency, details).map((f) => ({
         name: f.name,
         group: [
           {
             key: f.key,
+            name: f.name,
             type: f.type ?? 'text',
-            refreshRequirementsOnChange: false,
+            refreshRequirementsOnChange: f.refresh === true,
             required: true,
-            displayFormat: null,
             example: f.example ?? '',
-            minLength: null,
-            maxLength: null,
-            validationRegexp: f.regex ?? null,
-            validationAsync: null,
+            ...(f.regex ? { validationRegexp: f.regex } : {}),
             valuesAllowed: f.values ? f.values.map((v) => ({ key: v, name: v })) : null,
           },
         ],
@@ -654,7 +752,7 @@ function createRecipient(r: AccountRequest): Reply {
   }
   const details = (input.details ?? {}) as Record<string, unknown>;
   const problems: { code: string; message: string; path: string; arguments: string[] }[] = [];
-  for (const field of requirement.fields) {
+  for (const field of fieldsFor(currency, details)) {
     const value =
       field.key === 'accountHolderName'
         ? input.accountHolderName
@@ -698,11 +796,39 @@ function createRecipient(r: AccountRequest): Reply {
 }
 
 function subscriptions(r: AccountRequest, profileId: number, id: string | undefined, method: string): Reply {
+  return subscriptionRoute(
+    r.state,
+    { domain: 'profile', id: String(profileId) },
+    { type: 'user', id: String(r.user.id) },
+    id,
+    method,
+    r.body,
+  );
+}
+
+/** The delivery payload versions Wise offers a subscription. */
+const SCHEMA_VERSIONS = ['2.0.0', '4.0.0'];
+
+/**
+ * Webhook subscriptions of a scope: a profile's (`/v3/profiles/{id}/subscriptions`, a user token) or a partner
+ * application's (`/v3/applications/{clientKey}/subscriptions`, a client token). Creation answers 200, as Wise does.
+ */
+export function subscriptionRoute(
+  state: MockState,
+  scope: { domain: 'profile' | 'application'; id: string },
+  createdBy: { type: string; id: string },
+  id: string | undefined,
+  method: string,
+  body: Buffer,
+): Reply {
   const mine = () =>
-    [...r.state.subscriptions.values()].filter((s) => (s.scope as { id: string }).id === String(profileId));
+    [...state.subscriptions.values()].filter((s) => {
+      const of = s.scope as { domain: string; id: string };
+      return of.domain === scope.domain && of.id === scope.id;
+    });
   if (!id && method === 'GET') return json(200, mine());
   if (!id && method === 'POST') {
-    const input = parseBody(r.body);
+    const input = parseBody(body);
     if (isReply(input)) return input;
     const delivery = (input.delivery ?? {}) as { version?: unknown; url?: unknown };
     if (typeof input.name !== 'string' || !input.name) return errors(422, 'NOT_VALID', 'name is required');
@@ -712,25 +838,26 @@ function subscriptions(r: AccountRequest, profileId: number, id: string | undefi
     if (typeof delivery.url !== 'string' || !/^https:\/\/[^/]/.test(delivery.url)) {
       return errors(422, 'NOT_VALID', 'delivery.url must be an https:// URL');
     }
+    if (typeof delivery.version !== 'string' || !SCHEMA_VERSIONS.includes(delivery.version)) {
+      return errors(422, 'NOT_VALID', `delivery.version must be one of ${SCHEMA_VERSIONS.join(', ')}`);
+    }
     const subscription = {
       id: randomUUID(),
       name: input.name,
-      delivery: { version: typeof delivery.version === 'string' ? delivery.version : '2.0.0', url: delivery.url },
+      delivery: { version: delivery.version, url: delivery.url },
       trigger_on: input.trigger_on,
-      scope: { domain: 'profile', id: String(profileId) },
-      created_by: { type: 'user', id: String(r.user.id) },
+      scope,
+      created_by: createdBy,
       created_at: new Date().toISOString(),
     };
-    r.state.subscriptions.set(subscription.id, subscription);
-    return json(201, subscription);
+    state.subscriptions.set(subscription.id, subscription);
+    return json(200, subscription);
   }
-  const found = id ? r.state.subscriptions.get(id) : undefined;
-  if (!found || (found.scope as { id: string }).id !== String(profileId)) {
-    return errors(404, 'NOT_FOUND', 'Subscription not found');
-  }
+  const found = id ? mine().find((s) => s.id === id) : undefined;
+  if (!found) return errors(404, 'NOT_FOUND', 'Subscription not found');
   if (method === 'GET') return json(200, found);
   if (method === 'DELETE') {
-    r.state.subscriptions.delete(found.id as string);
+    state.subscriptions.delete(found.id as string);
     return { status: 204 };
   }
   return errors(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);

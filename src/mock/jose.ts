@@ -7,7 +7,7 @@
  * algorithm and/or encrypted to the partner's registered encryption key (`kid`); a JWS inside a JWE (`cty: JWT`) is
  * sign-then-encrypt, answered the same way. Empty replies and errors are sent plain.
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, type KeyObject, privateDecrypt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { errors, json, type Reply } from './reply.js';
 
@@ -184,6 +184,10 @@ export interface OpenedRequest {
   encrypts: boolean;
   /** The algorithm of the request's JWS, which Wise's reply signature uses. */
   alg?: string;
+  /** The request JWE's content encryption key (what a direct-encryption reply is encrypted with). */
+  cek?: Buffer;
+  /** Encrypt the reply with `cek` itself (alg `dir`), as Wise's jwe-direct-encryption playground does. */
+  direct?: boolean;
 }
 
 const decodeHeader = (compact: string): Record<string, unknown> | undefined => {
@@ -256,7 +260,8 @@ export async function openJoseRequest(
     if (!Buffer.isBuffer(opened)) return opened;
     return { body: opened, signs: true, encrypts: false, alg: String(decodeHeader(text)?.alg) };
   }
-  if (!clientEncryptionKey(state)) {
+  // A direct-encryption reply is encrypted with the request's own key: no partner key is needed for it.
+  if (!clientEncryptionKey(state) && path !== '/v1/auth/jose/playground/jwe-direct-encryption') {
     return errors(
       400,
       'JOSE_NO_ENCRYPTION_KEY',
@@ -279,6 +284,11 @@ export async function openJoseRequest(
   }
   // Wise's JWE examples carry no `url`; one that is there must name the path.
   if (header.url !== undefined && header.url !== path) return urlMismatch('JWE', header.url, path);
+  // The content encryption key, as the request's RSA-OAEP-256 encrypted it: a direct-encryption reply reuses it.
+  const cek = privateDecrypt(
+    { key: wiseEncryption, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+    Buffer.from(text.split('.')[1] ?? '', 'base64url'),
+  );
   const inner = Buffer.from(plaintext).toString('utf8');
   const nested = /^[\w-]+\.[\w-]*\.[\w-]+$/.test(inner);
   if (method === 'jws+jwe' && !nested)
@@ -286,20 +296,26 @@ export async function openJoseRequest(
   if (header.cty === 'JWT' || nested) {
     const verified = await verifyJws(state, inner, path);
     if (!Buffer.isBuffer(verified)) return verified;
-    return { body: verified, signs: true, encrypts: true, alg: String(decodeHeader(inner)?.alg) };
+    return { body: verified, signs: true, encrypts: true, alg: String(decodeHeader(inner)?.alg), cek };
   }
-  return { body: Buffer.from(plaintext), signs: false, encrypts: true };
+  return { body: Buffer.from(plaintext), signs: false, encrypts: true, cek };
 }
 
 /** The reply to a JOSE request: signed and/or encrypted as the request was; errors and empty replies stay plain. */
 export async function sealJoseReply(
   state: JoseState,
-  opened: Pick<OpenedRequest, 'signs' | 'encrypts' | 'alg'>,
+  opened: Pick<OpenedRequest, 'signs' | 'encrypts' | 'alg' | 'cek' | 'direct'>,
   reply: Reply,
 ): Promise<Reply> {
   if (reply.body === undefined || reply.status >= 400) return reply;
   const jose = await import('jose');
   let text = JSON.stringify(reply.body);
+  if (opened.direct && opened.cek) {
+    text = await new jose.CompactEncrypt(new TextEncoder().encode(text))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .encrypt(opened.cek);
+    return { status: reply.status, jose: text, ...(reply.headers ? { headers: reply.headers } : {}) };
+  }
   if (opened.signs) {
     const alg = opened.alg ?? newestSigningAlg(state);
     const key = signingKey(state, alg);
@@ -325,14 +341,36 @@ function newestSigningAlg(state: JoseState): string {
   return validKeys(state, 'PAYLOAD_SIGNING').sort((a, b) => b.registeredAt - a.registeredAt)[0]?.algorithm ?? 'ES256';
 }
 
+/** Wise's JOSE playgrounds, by the last segment of their path, and the X-TW-JOSE-Method each takes. */
+export const PLAYGROUNDS: Record<string, 'jws' | 'jwe' | 'jws+jwe'> = {
+  jws: 'jws',
+  jwe: 'jwe',
+  jwsjwe: 'jws+jwe',
+  'jwe-direct-encryption': 'jwe',
+};
+
+/** The message length Wise's playgrounds answer at most. */
+const PLAYGROUND_MESSAGE_MAX = 100;
+
 /**
- * `/v1/auth/jose/playground/jwsjwe` as Wise documents it: a signed then encrypted `{"message"}` (X-TW-JOSE-Method
- * jws+jwe) is answered, signed and encrypted, with the message prefixed `jose-playground-response-` and the method.
+ * `/v1/auth/jose/playground/{jws,jwe,jwsjwe,jwe-direct-encryption}` as Wise documents them: a `{"message"}` sent
+ * signed and/or encrypted as the playground demands is answered (sealed the same way) with the message prefixed
+ * `jose-playground-response-` (100 characters at most) and the request's method; `GET …/jwe` answers the prefix alone.
+ * jwe-direct-encryption encrypts its answer with the request's own content encryption key (alg `dir`).
  */
-export function playgroundJwsJwe(opened: OpenedRequest | undefined, method: string): Reply {
-  if (!opened?.signs || !opened.encrypts) {
-    return errors(400, 'JOSE_REQUIRED', 'Send this with X-TW-JOSE-Method: jws+jwe (a JWS inside a JWE)');
+export function playground(name: string, opened: OpenedRequest | undefined, method: string): Reply {
+  const wanted = PLAYGROUNDS[name] as string;
+  const got = opened ? (opened.signs && opened.encrypts ? 'jws+jwe' : opened.signs ? 'jws' : 'jwe') : undefined;
+  // A GET has no body: its reply is encrypted (and signed too when the partner has a signing key installed).
+  const fits = method === 'GET' ? name === 'jwe' && opened?.encrypts === true : got === wanted;
+  if (!opened || !fits) {
+    return errors(
+      400,
+      'JOSE_REQUIRED',
+      `Send this with X-TW-JOSE-Method: ${wanted} (and a ${wanted.toUpperCase()} body)`,
+    );
   }
+  if (method === 'GET') return json(200, { message: 'jose-playground-response-', method });
   let message: unknown;
   try {
     message = (JSON.parse(opened.body.toString('utf8')) as { message?: unknown }).message;
@@ -340,26 +378,6 @@ export function playgroundJwsJwe(opened: OpenedRequest | undefined, method: stri
     message = undefined;
   }
   if (typeof message !== 'string') return errors(400, 'NOT_VALID', 'The payload needs a "message" field');
-  return json(200, { message: `jose-playground-response-${message}`, method });
-}
-
-/** `/v1/auth/jose/playground/jws` and `/jwe`: what Wise made of the request, for a partner to test an integration. */
-export function playground(kind: 'jws' | 'jwe', opened: OpenedRequest | undefined, method: string): Reply {
-  if (!opened || (kind === 'jws' ? !opened.signs : !opened.encrypts)) {
-    return errors(400, 'JOSE_REQUIRED', `Send this with X-TW-JOSE-Method: ${kind} (and a ${kind.toUpperCase()} body)`);
-  }
-  let payload: unknown = null;
-  const text = opened.body.toString('utf8');
-  if (text) {
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      payload = text;
-    }
-  }
-  return json(200, {
-    message: kind === 'jws' ? 'Signature verified' : method === 'GET' ? 'Reply encrypted' : 'Payload decrypted',
-    method,
-    payload,
-  });
+  if (name === 'jwe-direct-encryption') opened.direct = true;
+  return json(200, { message: `jose-playground-response-${message}`.slice(0, PLAYGROUND_MESSAGE_MAX), method });
 }

@@ -213,6 +213,10 @@ export function handleToken(
   if (formClientId && formClientId !== client.id) return oauthError(400, 'invalid_request', 'client_id does not match');
   const grantType = form.get('grant_type');
 
+  // Wise's contract lists client_id among the form's required fields for these grants (besides Basic auth).
+  if ((grantType === 'authorization_code' || grantType === 'registration_code') && !formClientId) {
+    return missing('client_id');
+  }
   if (grantType === 'authorization_code') {
     const code = form.get('code');
     const redirectUri = form.get('redirect_uri');

@@ -22,11 +22,18 @@ export interface ScaState {
   /** Public keys users uploaded for personal-token signing, by user id (Wise allows 5). */
   keys: Map<number, KeyObject[]>;
   otts: Map<string, OneTimeToken>;
+  /** SCA sessions by user: the session's one-time token, and once its challenges are cleared, when it ends. */
+  sessions: Map<number, { ott: string; until?: number }>;
 }
 
 export function createScaState(): ScaState {
-  return { keys: new Map(), otts: new Map() };
+  return { keys: new Map(), otts: new Map(), sessions: new Map() };
 }
+
+/** Low-risk actions, which an open SCA session lets through for 5 minutes (Wise: a balance statement). */
+const LOW_RISK = new Set(['BALANCE__GET_STATEMENT']);
+const SESSION_MS = 5 * 60_000;
+const SESSION_ACTION = 'IDENTITY__AUTHORISE_SESSION';
 
 /** Registers a public key (PEM) for a user; RSA of 2048 bits or more, at most five per user. */
 export function registerScaKey(sca: ScaState, userId: number, pem: string): Reply {
@@ -218,6 +225,8 @@ export function requireChallenges(
   actionType: string,
 ): Reply | undefined {
   if (!hasChallenges(challenges, userId)) return undefined;
+  const session = sca.sessions.get(userId);
+  if (LOW_RISK.has(actionType) && session?.until !== undefined && session.until > Date.now()) return undefined;
   const ott = req.headers['x-2fa-approval'];
   if (typeof ott === 'string') {
     const token = sca.otts.get(ott);
@@ -301,8 +310,36 @@ function missingVerifyHeader(req: IncomingMessage): Reply | undefined {
   return undefined;
 }
 
+/**
+ * `POST /v2/profiles/{id}/sca-sessions/authorise`: a one-time token for a session and the challenges to clear; once
+ * they are, the user's low-risk actions pass without a challenge for 5 minutes.
+ */
+export function createScaSession(sca: ScaState, challenges: ChallengeState, userId: number): Reply {
+  const ott = randomUUID();
+  sca.otts.set(ott, { userId, actionType: SESSION_ACTION, expiresAt: Date.now() + OTT_TTL_MS, used: false });
+  sca.sessions.set(userId, { ott });
+  return json(200, {
+    oneTimeTokenProperties: {
+      oneTimeToken: ott,
+      challenges: challengeList(challenges, userId, ott),
+      validity: validityOf(sca, ott),
+      actionType: SESSION_ACTION,
+      userId,
+    },
+  });
+}
+
+/** After a challenge passed: a session whose challenges are now all cleared opens for 5 minutes. */
+function openSessionWhenCleared(sca: ScaState, challenges: ChallengeState, userId: number, ott: string): void {
+  const session = sca.sessions.get(userId);
+  if (session?.ott === ott && session.until === undefined && allPassed(challenges, userId, ott)) {
+    session.until = Date.now() + SESSION_MS;
+  }
+}
+
 /** A verification's 200, in Wise's shape: the one-time token with its challenges as they stand now. */
 function verifiedReply(sca: ScaState, challenges: ChallengeState, userId: number, ott: string): Reply {
+  openSessionWhenCleared(sca, challenges, userId, ott);
   return json(200, {
     oneTimeToken: ott,
     challenges: challengeList(challenges, userId, ott).map((c) => ({
@@ -463,6 +500,7 @@ export function verifyOtp(
   if (code !== SANDBOX_OTP) return errors(400, 'OTP_MISMATCH', 'The code is not correct');
   challenges.otpPassed[type].add(ott);
   if (challenges.faceMaps.get(userId)?.includes(type)) challenges.faceMapPassed.add(ott);
+  openSessionWhenCleared(sca, challenges, userId, ott);
   return json(200, {
     oneTimeTokenProperties: {
       oneTimeToken: ott,

@@ -6,14 +6,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { accountRoute } from './account.js';
+import { accountRoute, subscriptionRoute } from './account.js';
 import {
   createJoseState,
   hasClientEncryptionKey,
   type OpenedRequest,
   openJoseRequest,
+  PLAYGROUNDS,
   playground,
-  playgroundJwsJwe,
   registerClientKey,
   rotateSigningKey,
   sealJoseReply,
@@ -25,6 +25,7 @@ import { errors, json, type Reply } from './reply.js';
 import {
   createChallengeState,
   createFingerprint,
+  createScaSession,
   createScaState,
   deleteFingerprint,
   deletePin,
@@ -111,6 +112,40 @@ export interface RecordedRequest {
 }
 
 type TokenInfo = MockToken;
+
+/** One request the emulator answered and its answer, as an observer (a contract check) sees them. */
+export interface Exchange {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  status: number;
+  replyHeaders: Record<string, string>;
+  /** The answer's media type, without parameters; absent when it has no body. */
+  contentType?: string;
+  /** A JSON answer's value, a JOSE or text answer's string; absent for bodies sent as bytes or streamed. */
+  replyBody?: unknown;
+  /** The answer was a fault a test queued through `/__mock/faults`, not the emulator's own. */
+  injected: boolean;
+}
+
+const observers = new Set<(exchange: Exchange) => void>();
+
+/** Calls `observer` with every exchange of every emulator of this process (not its controls); returns the undo. */
+export function observeExchanges(observer: (exchange: Exchange) => void): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/** The media type an answer is sent with. */
+function replyType(reply: Reply): string | undefined {
+  if (reply.text !== undefined) return 'text/plain';
+  if (reply.jose !== undefined) return 'application/jose+json';
+  if (reply.html !== undefined) return 'text/html';
+  if (reply.raw !== undefined || reply.stream !== undefined) return reply.contentType ?? 'application/octet-stream';
+  return reply.body === undefined ? undefined : 'application/json';
+}
 
 /** EU and EEA countries and the UK, where PSD2 keeps personal tokens from statements and funding. */
 const PSD2_COUNTRIES = new Set(
@@ -288,10 +323,24 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         if (auth.kind !== 'client') return errors(403, 'FORBIDDEN', 'Register keys with a client credentials token');
         return registerClientKey(jose, body);
       }
-      if (path === '/v1/auth/jose/playground/jws' && method === 'POST') return playground('jws', opened, method);
-      if (path === '/v1/auth/jose/playground/jwsjwe' && method === 'POST') return playgroundJwsJwe(opened, method);
-      if (path === '/v1/auth/jose/playground/jwe' && (method === 'POST' || method === 'GET')) {
-        return playground('jwe', opened, method);
+      const play = /^\/v1\/auth\/jose\/playground\/([\w-]+)$/.exec(path)?.[1];
+      if (play && PLAYGROUNDS[play] && (method === 'POST' || (method === 'GET' && play === 'jwe'))) {
+        return playground(play, opened, method);
+      }
+      const application = /^\/v3\/applications\/([^/]+)\/subscriptions(?:\/([^/]+))?$/.exec(path);
+      if (application) {
+        const clientKey = decodeURIComponent(application[1] ?? '');
+        if (auth.kind !== 'client' || clientKey !== auth.clientId) {
+          return errors(403, 'FORBIDDEN', "An application's subscriptions need that application's client token");
+        }
+        return subscriptionRoute(
+          state,
+          { domain: 'application', id: clientKey },
+          { type: 'application', id: clientKey },
+          application[2],
+          method,
+          body,
+        );
       }
       if (auth.kind === 'client') {
         return errors(403, 'FORBIDDEN', 'This endpoint needs a user access token, not a client credentials token');
@@ -328,6 +377,15 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         const denied = ownProfile(auth, fingerprintPath[1] ?? '');
         if (denied) return denied;
         return verifyFingerprint(sca, challenges, req, user.id, body);
+      }
+      const sessionPath = /^\/v2\/profiles\/([^/]+)\/sca-sessions\/authorise$/.exec(path);
+      if (sessionPath && method === 'POST') {
+        const denied = ownProfile(auth, sessionPath[1] ?? '');
+        if (denied) return denied;
+        if (auth.kind === 'personal') {
+          return errors(403, 'FORBIDDEN', 'SCA sessions are for partner users; personal tokens sign one-time tokens');
+        }
+        return createScaSession(sca, challenges, user.id);
       }
       const pinPath = /^\/v2\/profiles\/([^/]+)\/pin(\/verify)?$/.exec(path);
       if (pinPath && (method === 'POST' || (method === 'DELETE' && !pinPath[2]))) {
@@ -484,6 +542,21 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       ...(correlationId ? { 'x-external-correlation-id': correlationId } : {}),
       ...reply.headers,
     };
+    if (observers.size > 0 && !url.pathname.startsWith('/__mock/')) {
+      const contentType = replyType(reply);
+      const exchange: Exchange = {
+        method,
+        url: req.url ?? '/',
+        headers: req.headers,
+        body,
+        status: reply.status,
+        replyHeaders: headers,
+        ...(contentType ? { contentType } : {}),
+        replyBody: reply.body ?? reply.jose ?? reply.text ?? reply.html,
+        injected: fault !== undefined,
+      };
+      for (const observer of observers) observer(exchange);
+    }
     if (reply.text !== undefined) {
       res.writeHead(reply.status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(reply.text);
       return;

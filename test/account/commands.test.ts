@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { requestCount, useAccount } from './helpers.js';
 
@@ -114,6 +115,7 @@ describe('recipients', () => {
   it('recipients are read 20 a page (Wise refuses more) and followed by seekPosition to the last page', async () => {
     const { sb, mock } = env;
     const headers = { authorization: `Bearer ${mock.personalToken}`, 'content-type': 'application/json' };
+    expectContractViolation(/GET \/v2\/accounts: query size=21/);
     const tooBig = await fetch(`${mock.url}/v2/accounts?profileId=2001&size=21`, { headers });
     expect(tooBig.status).toBe(400);
     for (let i = 0; i < 45; i++) {
@@ -148,9 +150,10 @@ describe('recipients', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('accountHolderName (Full name of the account holder) is required');
     expect(missing.stderr).toContain('accountNumber (Account number) is required');
-    // Only the form was asked for: nothing was created.
-    expect((await recordedRequests(mock)).slice(before).map((r) => r.path.split('?')[0])).toEqual([
-      '/v1/account-requirements',
+    // Only the form was asked for, through a quote of the route (Wise's quote-based form): nothing was created.
+    expect((await recordedRequests(mock)).slice(before).map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'POST /v3/profiles/2001/quotes',
+      expect.stringMatching(/^GET \/v1\/quotes\/[0-9a-f-]+\/account-requirements$/),
     ]);
     const badIban = await sb.run([
       'recipients',
@@ -164,8 +167,9 @@ describe('recipients', () => {
     ]);
     expect(badIban.code).toBe(3);
     expect(badIban.stderr).toContain('Please specify a valid iban');
-    const added = await sb.run([
-      '--json',
+    // The US address's country changes the form (refreshRequirementsOnChange): Wise, asked again with it, adds the
+    // state, which the quote-less form never showed.
+    const usd = [
       'recipients',
       'add',
       '--currency',
@@ -186,14 +190,26 @@ describe('recipients', () => {
       'address.firstLine=1 Desert Rd',
       '--field',
       'address.postCode=85001',
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    const created = JSON.parse(added.stdout);
+    ];
+    const beforeUsd = await requestCount(mock);
+    const noState = await sb.run(usd);
+    expect(noState.code).toBe(2);
+    expect(noState.stderr).toContain('address.state (State) is required');
+    const forms = (await recordedRequests(mock))
+      .slice(beforeUsd)
+      .filter((r) => r.path.includes('account-requirements'));
+    expect(forms.map((r) => r.method)).toEqual(['GET', 'POST']);
+    const added = await sb.run(['--json', ...usd, '--field', 'address.state=AZ']);
+    expect(added.code).toBe(2);
+    expect(added.stderr).toContain('address.state must be one of CA, IL, NY, TX, WA');
+    const stated = await sb.run(['--json', ...usd, '--field', 'address.state=NY']);
+    expect(stated.code, stated.stderr).toBe(0);
+    const created = JSON.parse(stated.stdout);
     expect(created.details).toEqual({
       abartn: '026009593',
       accountNumber: '98765432',
       accountType: 'SAVINGS',
-      address: { country: 'US', city: 'Phoenix', firstLine: '1 Desert Rd', postCode: '85001' },
+      address: { country: 'US', city: 'Phoenix', firstLine: '1 Desert Rd', postCode: '85001', state: 'NY' },
     });
     const list = await sb.run(['--json', 'recipients', 'list', '--currency', 'USD']);
     expect(JSON.parse(list.stdout).some((r: { id: number }) => r.id === created.id)).toBe(true);
@@ -208,6 +224,40 @@ describe('pay and transfers', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('nothing was sent');
     expect(await requestCount(mock)).toBe(before);
+  });
+
+  it("a large payment: Wise's transfer requirements ask a purpose and the funds' source, before any transfer", async () => {
+    const { sb, mock } = env;
+    const before = mock.state.transfers.size;
+    const pay = ['pay', '--to', '7002', '--amount', '16000', '--currency', 'EUR', '--dry-run'];
+    const bare = await sb.run(pay);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('Wise asks more of this transfer; nothing was paid');
+    expect(bare.stderr).toContain(
+      'transferPurpose (Purpose of the transfer: one of verification.transfers.purpose.pay.bills',
+    );
+    expect(bare.stderr).toContain('sourceOfFunds (Source of the funds');
+    expect((await recordedRequests(mock)).some((r) => r.path === '/v1/transfer-requirements')).toBe(true);
+    const bad = await sb.run([...pay, '--detail', 'colour=blue']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Wise asks no colour of this transfer');
+    const given = await sb.run([
+      '--json',
+      ...pay,
+      '--detail',
+      'transferPurpose=verification.transfers.purpose.invest',
+      '--detail',
+      'sourceOfFunds=verification.source.of.funds.salary',
+    ]);
+    expect(given.code, given.stderr).toBe(0);
+    expect(JSON.parse(given.stdout).details).toEqual({
+      transferPurpose: 'verification.transfers.purpose.invest',
+      sourceOfFunds: 'verification.source.of.funds.salary',
+    });
+    // A small one asks nothing more.
+    const small = await sb.run(['--json', 'pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--dry-run']);
+    expect(JSON.parse(small.stdout).details).toBeUndefined();
+    expect(mock.state.transfers.size).toBe(before);
   });
 
   it('--dry-run quotes and shows the payment, and creates no transfer', async () => {
@@ -325,12 +375,58 @@ describe('activities and webhook subscriptions', () => {
         delivery: { version: '2.0.0', url: 'https://example.com/wise' },
       }),
     ]);
-    expect((await sb.run(['webhook', 'list'])).stdout).toMatch(/^ID\s+EVENT\s+URL\s+NAME\n/);
+    expect((await sb.run(['webhook', 'list'])).stdout).toMatch(/^ID\s+EVENT\s+URL\s+VERSION\s+NAME\n/);
     const plain = await sb.run(['webhook', 'subscribe', '--event', 'balances#credit', '--url', 'http://example.com/x']);
     expect(plain.code).toBe(2);
     const del = await sb.run(['webhook', 'delete', id]);
     expect(del.code, del.stderr).toBe(0);
     expect(JSON.parse((await sb.run(['--json', 'webhook', 'list'])).stdout)).toEqual([]);
     expect((await sb.run(['webhook', 'delete', id])).code).toBe(3);
+    const badVersion = await sb.run([
+      ...['webhook', 'subscribe', '--event', 'balances#credit'],
+      '--url',
+      'https://example.com/x',
+      '--schema-version',
+      '3.0.0',
+    ]);
+    expect(badVersion.code).toBe(2);
+    expect(badVersion.stderr).toContain('--schema-version is 2.0.0 or 4.0.0');
+  });
+
+  it("application subscriptions (the partner client's, version 4.0.0) live beside the profile's", async () => {
+    const { sb, mock } = env;
+    const partner = { WISE_CLIENT_ID: mock.clientId, WISE_CLIENT_SECRET: mock.clientSecret };
+    const sub = await sb.run(
+      [
+        '--json',
+        'webhook',
+        'subscribe',
+        '--application',
+        '--event',
+        'transfers#state-change',
+        '--url',
+        'https://example.com/app',
+        '--schema-version',
+        '4.0.0',
+      ],
+      { env: partner },
+    );
+    expect(sub.code, sub.stderr).toBe(0);
+    const created = JSON.parse(sub.stdout);
+    expect(created).toMatchObject({
+      scope: { domain: 'application', id: mock.clientId },
+      delivery: { version: '4.0.0', url: 'https://example.com/app' },
+    });
+    const apps = JSON.parse((await sb.run(['--json', 'webhook', 'list', '--application'], { env: partner })).stdout);
+    expect(apps.map((s: { id: string }) => s.id)).toEqual([created.id]);
+    // The profile's list does not show it; a profile delete cannot reach it.
+    const profile = JSON.parse((await sb.run(['--json', 'webhook', 'list'])).stdout);
+    expect(profile.some((s: { id: string }) => s.id === created.id)).toBe(false);
+    expect((await sb.run(['webhook', 'delete', created.id])).code).toBe(3);
+    expect((await sb.run(['webhook', 'delete', '--application', created.id], { env: partner })).code).toBe(0);
+    // Without a partner client: exit 4 with the set-up hint.
+    const none = await sb.run(['webhook', 'list', '--application']);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain('wise oauth setup');
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSandbox, STACK_TRACE } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
 
 const world = useEmulatorAndSandbox();
@@ -187,6 +188,7 @@ const cases: Case[] = [
 
 describe('bad input gets a clear message and the documented exit code', () => {
   it.each(cases)('$name → exit $code', async (c) => {
+    if (c.args.includes('/v9/nothing')) expectContractViolation(/GET \/v9\/nothing: no operation/);
     const env = { ...c.env };
     if (env.WISE_TOKEN === '@mock') env.WISE_TOKEN = world.mock.personalToken;
     const result = await world.sb.run(c.args, { env, ...(c.input !== undefined ? { input: c.input } : {}) });
@@ -199,6 +201,7 @@ describe('bad input gets a clear message and the documented exit code', () => {
   });
 
   it.each(cases)('$name → one JSON error object with --json', async (c) => {
+    if (c.args.includes('/v9/nothing')) expectContractViolation(/GET \/v9\/nothing: no operation/);
     const env = { ...c.env };
     if (env.WISE_TOKEN === '@mock') env.WISE_TOKEN = world.mock.personalToken;
     const result = await world.sb.run(['--json', ...c.args], {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { type MockServer, startMock } from '../helpers/mock.js';
 import { freePort, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
 
@@ -66,6 +67,7 @@ describe('messages that pointed the wrong way', () => {
 
   it("the support hint says what to give Wise's support", async () => {
     const { mock, sb } = await fresh();
+    expectContractViolation(/GET \/v9\/nothing: no operation/);
     const r = await sb.run(['api', '/v9/nothing'], { env: { WISE_TOKEN: mock.personalToken } });
     expect(r.stderr).toMatch(
       /hint: If you contact Wise support, give them the correlation id [0-9a-f-]{36}, Wise trace id/,
@@ -136,6 +138,7 @@ describe('wise api on an error status', () => {
   it("prints Wise's body on stdout like on success, the error on stderr, and -i shows both", async () => {
     const { mock, sb } = await fresh();
     const env = { WISE_TOKEN: mock.personalToken };
+    expectContractViolation(/GET \/v9\/nothing: no operation/);
     const r = await sb.run(['api', '/v9/nothing'], { env });
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({ errors: [{ code: 'NOT_FOUND' }] });

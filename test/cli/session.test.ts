@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { type MockServer, queueFault, recordedRequests, startMock } from '../helpers/mock.js';
 
 let mock: MockServer;
@@ -233,11 +234,11 @@ describe('wise api', () => {
 
   it('-d sends text, @file and @- with POST by default', async () => {
     const file = join(sb.dir, 'body.json');
-    await writeFile(file, '{"from":"file"}');
+    await writeFile(file, '{"type":"BALANCE"}');
     for (const [data, input] of [
-      ['{"from":"text"}', ''],
+      ['{"type":"BALANCE"}', ''],
       [`@${file}`, ''],
-      ['@-', '{"from":"stdin"}'],
+      ['@-', '{"type":"BALANCE"}'],
     ] as const) {
       const res = await sb.run(['api', '/v3/profiles/2001/transfers/1/payments', '-d', data], { input });
       expect(res.code).toBe(3); // Wise refuses funding with a personal token of an EU user
@@ -247,13 +248,17 @@ describe('wise api', () => {
   });
 
   it('a 403 on a statement with a personal token explains PSD2', async () => {
-    const res = await sb.run(['api', '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR']);
+    const res = await sb.run([
+      'api',
+      '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-01-01T00:00:00Z&intervalEnd=2026-01-31T23:59:59Z',
+    ]);
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(/Personal API tokens cannot do this for EU and UK accounts \(PSD2\)/);
     expect(res.stderr).toMatch(/correlation id [0-9a-f-]{36}, Wise trace id \w+/);
   });
 
   it('-H sends extra headers and -X chooses the method', async () => {
+    expectContractViolation(/DELETE \/v2\/profiles: no operation/);
     const res = await sb.run(['api', '-X', 'DELETE', '-H', 'X-Custom: 1', '/v2/profiles']);
     expect(res.code).toBe(3);
     expect((await recordedRequests(mock)).at(-1)).toMatchObject({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
 import { CURL_BROWSER, oauthWorld } from '../helpers/oauth.js';
 import { haveScript, onTerminal as runOnTerminal, type Step } from '../helpers/terminal.js';
@@ -37,6 +38,7 @@ describe.skipIf(!haveScript)('on a terminal', () => {
   });
 
   it('errors are coloured on a terminal, and not with NO_COLOR or --no-color', async () => {
+    expectContractViolation(/GET \/nope: no operation/);
     const coloured = await onTerminal(['api', '/nope']);
     expect(coloured.code).toBe(3);
     expect(coloured.transcript).toMatch(ANSI);

@@ -5,6 +5,7 @@ import { describeWiseError, isPsd2RestrictedPath, WiseClient, type WiseClientOpt
 import type { Layer } from '../../src/http/pipeline.js';
 import { createTransport, type Transport } from '../../src/http/transport.js';
 import { Redactor } from '../../src/util/redact.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { type MockServer, queueFault, recordedRequests, startMock } from '../helpers/mock.js';
 
 let mock: MockServer;
@@ -79,6 +80,8 @@ describe('retries', () => {
   });
 
   it('repeats a POST after a 429: Wise answered before acting on it', async () => {
+    // POST /v1/me is no operation of Wise's: the emulator's 404 is the answer after the retry.
+    expectContractViolation(/POST \/v1\/me: no operation/);
     await queueFault(mock, { path: '/v1/me', method: 'POST', status: 429, retryAfter: '1' });
     const { c, sleeps } = client();
     const { seen } = await since(() => c.send({ method: 'POST', path: '/v1/me', body: '{}' }));

@@ -6,6 +6,7 @@ import { assertSameOrigin, WiseClient } from '../../src/http/client.js';
 import { createTransport } from '../../src/http/transport.js';
 import { Redactor } from '../../src/util/redact.js';
 import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { type MockServer, recordedRequests, startMock } from '../helpers/mock.js';
 
 /** A recorder on a second loopback address: it must never see a request, let alone a credential. */
@@ -84,6 +85,7 @@ describe('a credential never leaves for another host', () => {
   );
 
   it.each(sources)('%s: forms that stay on the API host go there and nowhere else', async (_, env) => {
+    expectContractViolation(/\/steal: no operation/);
     for (const path of stayHome(recorderPort)) {
       const r = await sb.run(['api', path], { env: env() });
       expect(r.code, `${path}: ${r.stderr}`).toBe(3);

@@ -1,15 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CompactSign, generateKeyPair } from 'jose';
+import { CompactEncrypt, CompactSign, compactDecrypt, decodeProtectedHeader, generateKeyPair, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
 
 const PLAY_JWS = '/v1/auth/jose/playground/jws';
 const PLAY_JWE = '/v1/auth/jose/playground/jwe';
+const PLAY_JWSJWE = '/v1/auth/jose/playground/jwsjwe';
 
 /** A "Wise" between the tool and the emulator that changes the replies of one path: tampered or unsigned. */
 async function tamperingProxy(
@@ -40,7 +43,7 @@ async function tamperingProxy(
                 const [h, payload, sig] = text.split('.');
                 const changed = Buffer.from(payload ?? '', 'base64url')
                   .toString('utf8')
-                  .replace('Signature verified', 'Signature verifiet');
+                  .replace('jose-playground-response', 'jose-playground-respon5e');
                 text = `${h}.${Buffer.from(changed).toString('base64url')}.${sig}`;
               }
             }
@@ -81,13 +84,10 @@ describe('JOSE calls against the emulator', () => {
   });
 
   it('JWS, JWE and JWS+JWE round-trip: the body goes signed and/or encrypted, the reply comes back verified/decrypted', async () => {
-    const jws = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"hello":"jws"}']);
+    const jws = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"jws"}']);
     expect(jws.code, jws.stderr).toBe(0);
-    expect(JSON.parse(jws.stdout)).toEqual({
-      message: 'Signature verified',
-      method: 'POST',
-      payload: { hello: 'jws' },
-    });
+    // Wise's playgrounds answer the message prefixed, and the method.
+    expect(JSON.parse(jws.stdout)).toEqual({ message: 'jose-playground-response-jws', method: 'POST' });
     expect(jws.stderr).toContain('> x-tw-jose-method: jws');
     expect(jws.stderr).toContain('> content-type: application/jose+json');
     expect(jws.stderr).toContain('> accept: application/jose+json');
@@ -95,16 +95,26 @@ describe('JOSE calls against the emulator', () => {
     expect(jws.stderr).toContain('< content-type: application/jose+json');
     expect(jws.stderr).toContain('reply signature verified (ES256');
 
-    const jwe = await wise(['--debug', 'api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"hello":"jwe"}']);
+    const jwe = await wise(['--debug', 'api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"message":"jwe"}']);
     expect(jwe.code, jwe.stderr).toBe(0);
-    expect(JSON.parse(jwe.stdout).payload).toEqual({ hello: 'jwe' });
+    expect(JSON.parse(jwe.stdout)).toEqual({ message: 'jose-playground-response-jwe', method: 'POST' });
     expect(jwe.stderr).toContain('> x-tw-jose-method: jwe');
     expect(jwe.stderr).toContain('> content-encoding: identity');
     expect(jwe.stderr).toContain('reply decrypted');
 
-    const both = await wise(['--debug', 'api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{"hello":"both"}']);
+    const both = await wise([
+      '--debug',
+      'api',
+      '--jose',
+      'jws+jwe',
+      '-X',
+      'POST',
+      PLAY_JWSJWE,
+      '-d',
+      '{"message":"both"}',
+    ]);
     expect(both.code, both.stderr).toBe(0);
-    expect(JSON.parse(both.stdout).payload).toEqual({ hello: 'both' });
+    expect(JSON.parse(both.stdout)).toEqual({ message: 'jose-playground-response-both', method: 'POST' });
     expect(both.stderr).toContain('reply decrypted');
     expect(both.stderr).toContain('reply signature verified');
     // Announced as Wise names the nested mode; Wise's own jwsjwe playground answers as Wise documents it.
@@ -121,6 +131,8 @@ describe('JOSE calls against the emulator', () => {
     ]);
     expect(docs.code, docs.stderr).toBe(0);
     expect(JSON.parse(docs.stdout)).toEqual({ message: 'jose-playground-response-hi', method: 'POST' });
+    expectContractViolation(/playground\/jwsjwe: header x-tw-jose-method=jwe/);
+    expectContractViolation(/playground\/jwe: header x-tw-jose-method=jws\+jwe/);
     const onlyEncrypted = await wise([
       'api',
       '--jose',
@@ -135,7 +147,12 @@ describe('JOSE calls against the emulator', () => {
 
     // A GET gets response-only encryption; any endpoint speaks JOSE.
     const get = await wise(['api', '--jose', 'jwe', PLAY_JWE]);
-    expect(JSON.parse(get.stdout)).toMatchObject({ message: 'Reply encrypted', method: 'GET' });
+    expect(JSON.parse(get.stdout)).toEqual({ message: 'jose-playground-response-', method: 'GET' });
+    // Each playground takes its own method only, and a message.
+    const wrong = await wise(['api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{"message":"x"}']);
+    expect(wrong.code).toBe(3);
+    const noMessage = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"hello":"x"}']);
+    expect(noMessage.code).toBe(3);
     const profiles = await wise(['api', '--jose', 'jws', '/v2/profiles']);
     expect(profiles.code, profiles.stderr).toBe(0);
     expect(JSON.parse(profiles.stdout)[0].id).toBe(2001);
@@ -143,10 +160,10 @@ describe('JOSE calls against the emulator', () => {
 
   it('the emulator follows Wise: a JWE without url is accepted; jws+jwe must hold a JWS', async () => {
     const token = (await wise(['auth', 'token'])).stdout.trim();
-    const plain = await wise(['jose', 'encrypt'], {}, '{"hello":"no url"}');
+    const plain = await wise(['jose', 'encrypt'], {}, '{"message":"no url"}');
     expect(plain.code, plain.stderr).toBe(0);
     const send = (method: string) =>
-      fetch(`${world.mock.url}${PLAY_JWE}`, {
+      fetch(`${world.mock.url}${method === 'jwe' ? PLAY_JWE : PLAY_JWSJWE}`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${token}`,
@@ -160,6 +177,43 @@ describe('JOSE calls against the emulator', () => {
     const nested = await send('jws+jwe');
     expect(nested.status).toBe(400);
     expect(JSON.stringify(await nested.json())).toContain('JOSE_INVALID_JWS');
+  });
+
+  it("Wise's jwe-direct-encryption playground answers with the request's own content key (alg dir)", async () => {
+    const token = (await wise(['auth', 'token'])).stdout.trim();
+    const auth = { authorization: `Bearer ${token}` };
+    const key = (await (
+      await fetch(
+        `${world.mock.url}/v1/auth/jose/response/public-keys?algorithm=RSA_OAEP_256&scope=PAYLOAD_ENCRYPTION`,
+        { headers: auth },
+      )
+    ).json()) as { keyMaterial: { keyMaterial: string } };
+    const pem = `-----BEGIN PUBLIC KEY-----\n${key.keyMaterial.keyMaterial}\n-----END PUBLIC KEY-----`;
+    const cek = randomBytes(32);
+    const body = await new CompactEncrypt(new TextEncoder().encode('{"message":"direct"}'))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM' })
+      .setContentEncryptionKey(cek)
+      .encrypt(await importSPKI(pem, 'RSA-OAEP-256'));
+    const res = await fetch(`${world.mock.url}/v1/auth/jose/playground/jwe-direct-encryption`, {
+      method: 'POST',
+      headers: {
+        ...auth,
+        'content-type': 'application/jose+json',
+        accept: 'application/jose+json',
+        'x-tw-jose-method': 'jwe',
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const reply = await res.text();
+    expect(decodeProtectedHeader(reply)).toEqual({ alg: 'dir', enc: 'A256GCM' });
+    const { plaintext } = await compactDecrypt(reply, cek);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toEqual({
+      message: 'jose-playground-response-direct',
+      method: 'POST',
+    });
+    // Another key does not open it.
+    await expect(compactDecrypt(reply, randomBytes(32))).rejects.toThrow();
   });
 
   it("the account's jose setting applies to its commands; --jose none turns it off for one call", async () => {
@@ -185,6 +239,8 @@ describe('JOSE calls against the emulator', () => {
         PLAY_JWS,
         '-H',
         'Content-Type: application/jose+json',
+        '-H',
+        'Accept: application/jose+json',
         '-H',
         'X-TW-JOSE-Method: jws',
         '-d',
@@ -220,7 +276,7 @@ describe('JOSE calls against the emulator', () => {
     for (const how of ['tamper', 'unsigned'] as const) {
       const proxy = await tamperingProxy(world.mock.url, PLAY_JWS, how);
       try {
-        const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"hello":"x"}'], {
+        const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"x"}'], {
           WISE_API_URL: proxy.url,
         });
         expect(r.code, how).toBe(1);
@@ -260,7 +316,7 @@ describe('JOSE calls against the emulator', () => {
     expect(old.stdout.split('.')).toHaveLength(3);
     const inner = await wise(['jose', 'verify'], {}, old.stdout);
     expect(inner.code, inner.stderr).toBe(0);
-    expect(JSON.parse(inner.stdout).message).toBe('Reply encrypted');
+    expect(JSON.parse(inner.stdout).message).toBe('jose-playground-response-');
     expect((await wise(['keys', 'remove', encryptionKid])).code).toBe(0);
     const gone = await wise(['jose', 'decrypt', oldReply]);
     expect(gone.code).toBe(2);
@@ -270,7 +326,7 @@ describe('JOSE calls against the emulator', () => {
     // trusted key, so the reply is not accepted (test/jose/mitm.test.ts trusts it with `wise keys wise --trust`).
     await fetch(`${world.mock.url}/__mock/rotate-signing-key?algorithm=ES256`, { method: 'POST' });
     const before = (await recordedRequests(world.mock)).filter((q) => q.path.includes('scope=PAYLOAD_SIGNING')).length;
-    const rotated = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+    const rotated = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
     expect(rotated.code).toBe(1);
     expect(rotated.stdout).toBe('');
     expect(rotated.stderr).toContain("Wise's PAYLOAD_SIGNING key (ES256, sandbox) is not the one this tool trusts");
@@ -290,12 +346,12 @@ describe('JOSE calls against the emulator', () => {
     const fetches = async () =>
       (await recordedRequests(world.mock)).filter((q) => q.path.includes('scope=PAYLOAD_SIGNING')).length;
     const before = await fetches();
-    const r = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+    const r = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('reply signature verified (ES256');
     expect((await fetches()) - before).toBe(1);
     // The fresh key replaced the damaged one: the next call fetches nothing.
-    const again = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+    const again = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
     expect(again.code, again.stderr).toBe(0);
     expect((await fetches()) - before).toBe(1);
   });
@@ -322,7 +378,17 @@ describe('JOSE calls against the emulator', () => {
     expect(config).not.toMatch(/PRIVATE KEY|"d":/);
     const list = await wise(['--json', 'keys', 'list']);
     expect(list.stdout).not.toMatch(/PRIVATE KEY|"d":/);
-    const debug = await wise(['--debug', 'api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{"a":1}']);
+    const debug = await wise([
+      '--debug',
+      'api',
+      '--jose',
+      'jws+jwe',
+      '-X',
+      'POST',
+      PLAY_JWSJWE,
+      '-d',
+      '{"message":"a"}',
+    ]);
     expect(debug.code, debug.stderr).toBe(0);
     expect(debug.stderr).not.toMatch(/PRIVATE KEY/);
     const status = JSON.parse((await wise(['--json', 'auth', 'status', '--offline'])).stdout);

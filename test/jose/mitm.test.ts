@@ -14,6 +14,7 @@ const PIN_VERIFY = '/v2/profiles/2001/pin/verify';
 const KEYS = '/v1/auth/jose/response/public-keys';
 const PLAY_JWS = '/v1/auth/jose/playground/jws';
 const PLAY_JWE = '/v1/auth/jose/playground/jwe';
+const PLAY_JWSJWE = '/v1/auth/jose/playground/jwsjwe';
 const PIN = '2468';
 
 let world: OAuthWorld;
@@ -118,7 +119,7 @@ describe("a man in the middle and Wise's key re-fetch", () => {
     });
 
     it('accepts no forged reply: his signing key on the re-fetch stops the command (exit 1), his payload unseen', async () => {
-      const honest = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+      const honest = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
       expect(honest.code, honest.stderr).toBe(0);
       const trusted = await trustedFile();
       const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -130,7 +131,7 @@ describe("a man in the middle and Wise's key re-fetch", () => {
           .sign(attacker.privateKey);
         return { ...answer, body: forged };
       };
-      const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+      const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).not.toContain('pay the attacker');
@@ -150,7 +151,7 @@ describe("a man in the middle and Wise's key re-fetch", () => {
     });
 
     it("Wise's generic 500 for a body it cannot decrypt fetches its key again: his key stops the call, sent once", async () => {
-      const honest = await wise(['api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"n":1}']);
+      const honest = await wise(['api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"message":"1"}']);
       expect(honest.code, honest.stderr).toBe(0);
       const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
       mitm.seen.length = 0;
@@ -158,7 +159,7 @@ describe("a man in the middle and Wise's key re-fetch", () => {
         pathOf(request.path) === PLAY_JWE
           ? { status: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"internal"}' }
           : serveKey('PAYLOAD_ENCRYPTION', attacker.publicKey)(request);
-      const r = await wise(['api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"n":2}']);
+      const r = await wise(['api', '--jose', 'jwe', '-X', 'POST', PLAY_JWE, '-d', '{"message":"2"}']);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(fingerprint(attacker.publicKey));
       expect(mitm.seen.filter((x) => pathOf(x.path) === PLAY_JWE)).toHaveLength(1);
@@ -173,7 +174,7 @@ describe("a man in the middle and Wise's key re-fetch", () => {
           const sig = header.alg === 'none' ? '' : Buffer.from('mac').toString('base64url');
           return { ...answer, body: `${part(header)}.${part({ message: 'forged' })}.${sig}` };
         };
-        const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+        const r = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
         expect(r.code).toBe(1);
         expect(r.stdout).toBe('');
         expect(r.stderr).not.toContain('forged');
@@ -189,14 +190,14 @@ describe("a man in the middle and Wise's key re-fetch", () => {
         [undefined, 'not signed, though JWS was asked for'],
       ] as const) {
         mitm.rewrite = async (request, answer) => {
-          if (pathOf(request.path) !== PLAY_JWE) return answer;
+          if (pathOf(request.path) !== PLAY_JWSJWE) return answer;
           // Anyone can encrypt to our public key: an unsigned reply with his own content.
           const body = await new CompactEncrypt(new TextEncoder().encode('{"message":"forged"}'))
             .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', ...(kid ? { kid } : {}) })
             .encrypt(ours);
           return { ...answer, body };
         };
-        const r = await wise(['api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWE, '-d', '{}']);
+        const r = await wise(['api', '--jose', 'jws+jwe', '-X', 'POST', PLAY_JWSJWE, '-d', '{"message":"hi"}']);
         expect(r.code).toBe(1);
         expect(r.stdout).toBe('');
         expect(r.stderr).not.toContain('forged');
@@ -207,10 +208,10 @@ describe("a man in the middle and Wise's key re-fetch", () => {
     it.skipIf(!haveScript)(
       "a genuine rotation of Wise's signing key takes one step: `wise keys wise --trust` on a terminal",
       async () => {
-        const first = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+        const first = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
         expect(first.code, first.stderr).toBe(0);
         await fetch(`${world.mock.url}/__mock/rotate-signing-key?algorithm=ES256`, { method: 'POST' });
-        const stopped = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+        const stopped = await wise(['api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
         expect(stopped.code).toBe(1);
         expect(stopped.stderr).toContain('wise keys wise --trust');
         // Not without a terminal.
@@ -225,7 +226,7 @@ describe("a man in the middle and Wise's key re-fetch", () => {
         expect(transcript).toContain('trusted now:');
         expect(transcript).toContain('Wise serves now:');
         expect(transcript).toContain('PAYLOAD_ENCRYPTION RSA_OAEP_256 (sandbox): none kept yet; trusted');
-        const after = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{}']);
+        const after = await wise(['--debug', 'api', '--jose', 'jws', '-X', 'POST', PLAY_JWS, '-d', '{"message":"hi"}']);
         expect(after.code, after.stderr).toBe(0);
         expect(after.stderr).toContain('Wise key version 2');
       },

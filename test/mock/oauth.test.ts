@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MockServer, startMockServer } from '../../src/mock/server.js';
+import { expectContractViolation } from '../helpers/contract.js';
 
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 let mock: MockServer;
@@ -94,7 +95,12 @@ describe('emulator: /oauth/token', () => {
 
   it('authorization_code: the redirect_uri must match the one the code was issued for', async () => {
     const code = (await authorizeCode()).searchParams.get('code') as string;
-    const r = await token({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:1/x' });
+    const r = await token({
+      grant_type: 'authorization_code',
+      client_id: mock.clientId,
+      code,
+      redirect_uri: 'http://127.0.0.1:1/x',
+    });
     expect(r).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 
@@ -107,6 +113,7 @@ describe('emulator: /oauth/token', () => {
       (
         await token({
           grant_type: 'authorization_code',
+          client_id: mock.clientId,
           code: code1,
           redirect_uri: REDIRECT,
           code_verifier: 'w'.repeat(43),
@@ -115,14 +122,23 @@ describe('emulator: /oauth/token', () => {
     ).toBe(400);
     const code2 = (await authorizeCode(extra)).searchParams.get('code') as string;
     expect(
-      (await token({ grant_type: 'authorization_code', code: code2, redirect_uri: REDIRECT, code_verifier: verifier }))
-        .status,
+      (
+        await token({
+          grant_type: 'authorization_code',
+          client_id: mock.clientId,
+          code: code2,
+          redirect_uri: REDIRECT,
+          code_verifier: verifier,
+        })
+      ).status,
     ).toBe(200);
   });
 
   it('refresh_token: rotates the refresh token and invalidates the previous access token', async () => {
     const code = (await authorizeCode()).searchParams.get('code') as string;
-    const first = (await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })).body;
+    const first = (
+      await token({ grant_type: 'authorization_code', client_id: mock.clientId, code, redirect_uri: REDIRECT })
+    ).body;
     const second = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token as string });
     expect(second.status).toBe(200);
     expect(second.body.refresh_token).not.toBe(first.refresh_token);
@@ -153,6 +169,7 @@ describe('emulator: /oauth/token', () => {
         headers: { authorization: `Bearer ${client}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
+    expectContractViolation(/registrationCode must NOT have fewer than 32 characters/);
     expect((await signup({ email: 'eve@example.com', registrationCode: 'short', language: 'en' })).status).toBe(400);
     const code = 'r'.repeat(40);
     const created = await signup({ email: 'eve@example.com', registrationCode: code, language: 'en' });
@@ -160,9 +177,20 @@ describe('emulator: /oauth/token', () => {
     const { id } = (await created.json()) as { id: number };
     expect((await signup({ email: 'eve@example.com', registrationCode: code, language: 'en' })).status).toBe(409);
     expect(
-      (await token({ grant_type: 'registration_code', email: 'eve@example.com', registration_code: 'x'.repeat(40) }))
-        .status,
+      (
+        await token({
+          grant_type: 'registration_code',
+          client_id: mock.clientId,
+          email: 'eve@example.com',
+          registration_code: 'x'.repeat(40),
+        })
+      ).status,
     ).toBe(400);
+    // Without client_id in the form, which Wise's contract requires of this grant: refused.
+    expectContractViolation(/POST \/oauth\/token: request body/);
+    expect(
+      (await token({ grant_type: 'registration_code', email: 'eve@example.com', registration_code: code })).body,
+    ).toMatchObject({ error: 'invalid_request', error_description: 'Missing parameter: client_id' });
     const tokens = await token({
       grant_type: 'registration_code',
       client_id: mock.clientId,
@@ -175,6 +203,7 @@ describe('emulator: /oauth/token', () => {
   });
 
   it('an unknown grant type is unsupported_grant_type', async () => {
+    expectContractViolation(/POST \/oauth\/token: request body/);
     expect(await token({ grant_type: 'password' })).toMatchObject({
       status: 400,
       body: { error: 'unsupported_grant_type' },

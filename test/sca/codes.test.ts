@@ -135,3 +135,41 @@ describe("setting up a partner user's factors", () => {
     expect(r.stderr).toContain('for OAuth users');
   });
 });
+
+describe('SCA sessions', () => {
+  it('sca session clears PIN + fingerprint once; statements then pass unchallenged, a funding is still challenged', async () => {
+    world = await loggedIn();
+    expect((await world.sb.run(['sca', 'pin', 'set'], { input: '4826\n' })).code).toBe(0);
+    expect((await world.sb.run(['sca', 'device-fingerprint', 'register'])).code).toBe(0);
+    const before = await seen(STATEMENT);
+    const session = await world.sb.run(['--debug', '--json', 'sca', 'session'], { env: { WISE_SCA_PIN: '4826' } });
+    expect(session.code, session.stderr).toBe(0);
+    expect(session.stderr).toContain('approve IDENTITY__AUTHORISE_SESSION: PIN, PARTNER_DEVICE_FINGERPRINT');
+    expect(session.stderr).not.toContain('4826');
+    const out = JSON.parse(session.stdout);
+    expect(out).toMatchObject({ profileId: 2001, challenges: ['PIN', 'PARTNER_DEVICE_FINGERPRINT'] });
+    expect(Date.parse(out.until) - Date.now()).toBeGreaterThan(4 * 60_000);
+    expect(await seen('/v2/profiles/2001/sca-sessions/authorise')).toEqual([200]);
+    // Within the window a statement needs no challenge at all (no PIN given now): one 200, no 403.
+    const statement = await world.sb.run(['api', STATEMENT]);
+    expect(statement.code, statement.stderr).toBe(0);
+    expect((await seen(STATEMENT)).slice(before.length)).toEqual([200]);
+    // Funding is not low-risk: it is still challenged (and without the PIN, exit 5).
+    const fund = await world.sb.run([
+      'api',
+      '-X',
+      'POST',
+      '/v3/profiles/2001/transfers/1/payments',
+      '-d',
+      '{"type":"BALANCE"}',
+    ]);
+    expect(fund.code).toBe(5);
+  });
+
+  it('sca session with a personal token is exit 2, naming OAuth', async () => {
+    world = await loggedIn();
+    const r = await world.sb.run(['sca', 'session'], { env: { WISE_TOKEN: world.mock.personalToken } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('for OAuth users');
+  });
+});

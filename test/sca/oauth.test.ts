@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '../helpers/cli.js';
+import { expectContractViolation } from '../helpers/contract.js';
 import { draftTransferFunding, recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
 
@@ -104,6 +105,7 @@ describe('SCA for OAuth users (challenge flow)', () => {
       'x-tw-jose-method': 'jwe',
       'one-time-token': '5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60',
     };
+    expectContractViolation(/verify: header parameter Content-Encoding is required/);
     for (const path of ['/v2/profiles/2001/pin/verify', '/v2/profiles/2001/device-fingerprints/verify']) {
       const res = await fetch(`${world.mock.url}${path}`, { method: 'POST', headers, body: 'a.b.c.d.e' });
       expect(res.status).toBe(400);
