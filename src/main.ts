@@ -20,6 +20,8 @@ import {
   ratesSpec,
   recipientsAddSpec,
   recipientsListSpec,
+  simulateTopupSpec,
+  simulateTransferSpec,
   statementSpec,
   transferCancelSpec,
   transferGetSpec,
@@ -309,6 +311,24 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       );
       attach(transfer, transferCancelSpec()).action(
         lazy(async () => (await import('./commands/transfer.js')).transferCancel),
+      );
+    },
+    simulate: () => {
+      const simulate = program
+        .command('simulate')
+        .description("Wise's sandbox simulations: move a transfer on, top up a balance (never on production)")
+        .addHelpText(
+          'after',
+          examples(
+            'wise simulate transfer <id> processing',
+            'wise simulate topup --balance-id 3001 --amount 500 --currency EUR',
+          ),
+        );
+      attach(simulate, simulateTransferSpec()).action(
+        lazy(async () => (await import('./commands/simulate.js')).simulateTransfer),
+      );
+      attach(simulate, simulateTopupSpec()).action(
+        lazy(async () => (await import('./commands/simulate.js')).simulateTopup),
       );
     },
     exec: () => {

@@ -311,3 +311,22 @@ export const journalHeadSpec = () =>
       'after',
       examples('wise journal head', 'wise journal head | cut -d" " -f1 > journal-head.txt', 'wise --json journal head'),
     );
+
+export const simulateTransferSpec = () =>
+  new Command('transfer')
+    .description("move a sandbox transfer to its next state, as Wise's sandbox simulation does")
+    .addHelpText(
+      'after',
+      examples('wise simulate transfer 49000001 processing', 'wise simulate transfer 49000001 outgoing_payment_sent'),
+    )
+    .argument('<id>', 'the transfer id')
+    .argument('<state>', 'processing, funds_converted, outgoing_payment_sent, bounced_back or funds_refunded');
+
+export const simulateTopupSpec = () =>
+  new Command('topup')
+    .description('put sandbox money on a balance of the profile')
+    .addHelpText('after', examples('wise simulate topup --balance-id 3001 --amount 500 --currency EUR'))
+    .requiredOption('--balance-id <id>', 'the balance (see `wise balances`)')
+    .requiredOption('--amount <n>', 'the amount to add')
+    .requiredOption('--currency <code>', "the balance's currency");
+export type SimulateTopupOptions = OptionsOf<typeof simulateTopupSpec>;

@@ -76,6 +76,11 @@ export async function accountRoute(r: AccountRequest): Promise<Reply | undefined
   if (m && method === 'GET') return activities(r, Number(m[1]));
   if (path === '/v1/rates' && method === 'GET') return rates(r.url);
 
+  // Wise's sandbox simulations: a transfer moved to its next state, money put on a balance.
+  m = /^\/v1\/simulation\/transfers\/(\d+)\/([a-z_]+)$/.exec(path);
+  if (m && method === 'GET') return simulateTransfer(r, Number(m[1]), m[2] as string);
+  if (path === '/v1/simulation/balance/topup' && method === 'POST') return simulateTopup(r);
+
   if (path === '/v2/accounts' && method === 'GET') return listRecipients(r);
   if (path === '/v1/accounts' && method === 'POST') return createRecipient(r);
   // Wise's account form for a quote's route; a POST with the recipient filled so far refreshes it (fields marked
@@ -154,7 +159,62 @@ function transferJson(state: MockState, t: MockTransfer): Record<string, unknown
 }
 
 /** A funded transfer moves one state on with each read, so that a watcher sees it go out. */
+/** The state a sandbox simulation may move a transfer to, from the state it must be in (Wise's order). */
+const SIMULATED_FROM: Record<string, string> = {
+  processing: 'incoming_payment_waiting',
+  funds_converted: 'processing',
+  outgoing_payment_sent: 'funds_converted',
+  bounced_back: 'outgoing_payment_sent',
+  funds_refunded: 'bounced_back',
+};
+
+/** `GET /v1/simulation/transfers/{id}/{status}`: the transfer moved to `status`, in Wise's order only. */
+function simulateTransfer(r: AccountRequest, id: number, status: string): Reply {
+  const transfer = r.state.transfers.get(id);
+  if (!transfer || transfer.userId !== r.user.id) return errors(404, 'NOT_FOUND', 'Transfer not found');
+  const from = SIMULATED_FROM[status];
+  if (!from) return errors(400, 'NOT_VALID', `status must be one of ${Object.keys(SIMULATED_FROM).join(', ')}`);
+  if (transfer.status !== from) {
+    return errors(
+      400,
+      'INVALID_STATE_TRANSITION',
+      `A transfer in state ${transfer.status} cannot be moved to ${status} (only from ${from})`,
+    );
+  }
+  transfer.status = status;
+  transfer.simulated = true;
+  return json(200, transferJson(r.state, transfer));
+}
+
+/** `POST /v1/simulation/balance/topup` `{profileId, balanceId, currency, amount}`: money on a balance. */
+function simulateTopup(r: AccountRequest): Reply {
+  const input = parseBody(r.body);
+  if (isReply(input)) return input;
+  const denied = r.ownProfile(String(input.profileId ?? ''));
+  if (denied) return denied;
+  const balance = r.state.balances.find(
+    (b) => b.id === Number(input.balanceId) && b.profileId === Number(input.profileId),
+  );
+  if (!balance) return errors(404, 'NOT_FOUND', 'Balance not found');
+  if (input.currency !== balance.currency) {
+    return errors(422, 'NOT_VALID', `currency: balance ${balance.id} holds ${balance.currency}`);
+  }
+  const amount = input.amount;
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0 || amount > 1_000_000) {
+    return errors(422, 'NOT_VALID', 'amount: a positive number (at most 1,000,000)');
+  }
+  balance.value = round(balance.value + amount);
+  r.state.topups = (r.state.topups ?? 0) + 1;
+  return json(200, {
+    transactionId: 71_000_000 + r.state.topups,
+    state: 'COMPLETED',
+    balancesAfter: [{ id: balance.id, value: balance.value, currency: balance.currency }],
+  });
+}
+
 function advance(t: MockTransfer): void {
+  // A transfer a simulation moved stays where the simulation put it.
+  if (t.simulated) return;
   const at = PROGRESS.indexOf(t.status);
   if (at >= 1 && at < PROGRESS.length - 1) t.status = PROGRESS[at + 1] as string;
 }

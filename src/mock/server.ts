@@ -468,7 +468,9 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       if (auth.kind === 'personal') {
         return errors(403, 'FORBIDDEN', 'JOSE is for partner clients (OAuth tokens), not personal tokens');
       }
-      const opened = await openJoseRequest(jose, challenges.encryption.privateKey, req, path, body);
+      // A JWS or JWE names the path Wise received (a calendar-versioned one as sent), not the emulator's rewrite of it.
+      const received = url.pathname.replace(/\/+$/, '') || '/';
+      const opened = await openJoseRequest(jose, challenges.encryption.privateKey, req, received, body);
       if ('status' in opened) return opened;
       return sealJoseReply(jose, opened, await authed(auth, opened.body, opened));
     }

@@ -101,6 +101,8 @@ export interface MockState {
   /** How many of the next transfer creations find their quote expired, as if it aged 30 minutes in flight. */
   expireNextQuotes: number;
   nextId: number;
+  /** Sandbox top-ups made so far (their transaction ids). */
+  topups?: number;
 }
 
 /** A recipient account (`POST /v1/accounts`). */
@@ -132,6 +134,8 @@ export interface MockTransfer {
   targetValue: number;
   created: string;
   batchGroupId?: string;
+  /** Moved by a sandbox simulation: it no longer advances on its own. */
+  simulated?: boolean;
 }
 
 export interface MockBatchGroup {

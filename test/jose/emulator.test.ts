@@ -252,6 +252,33 @@ describe('JOSE calls against the emulator', () => {
     expect(r.stderr).toContain('JOSE_URL_MISMATCH');
     expect(r.stderr).toContain('is not the request path /v1/auth/jose/playground/jws');
 
+    // A calendar-versioned path: the url is the path Wise receives, version and all (not the /v3 form it maps to).
+    const versioned = '/2026Q4/profiles/2001/batch-payments/00000000-0000-4000-8000-000000000000/payments';
+    const sendTo = (path: string, body: string) =>
+      wise([
+        'api',
+        '-X',
+        'POST',
+        path,
+        '-H',
+        'Content-Type: application/jose+json',
+        '-H',
+        'Accept: application/jose+json',
+        '-H',
+        'X-TW-JOSE-Method: jws',
+        '-d',
+        body,
+      ]);
+    const asV3 = (
+      await wise(['jose', 'sign', '--url', versioned.replace('/2026Q4/', '/v3/')], {}, '{"type":"BALANCE"}')
+    ).stdout.trim();
+    r = await sendTo(versioned, asV3);
+    expect(r.stderr).toContain('JOSE_URL_MISMATCH');
+    const asSent = (await wise(['jose', 'sign', '--url', versioned], {}, '{"type":"BALANCE"}')).stdout.trim();
+    r = await sendTo(versioned, asSent);
+    expect(r.stderr).not.toContain('JOSE_URL_MISMATCH');
+    expect(r.stderr).toContain('Batch group not found');
+
     const unregistered = JSON.parse((await wise(['--json', 'keys', 'generate', '--use', 'signing'])).stdout).kid;
     const unknownKid = (
       await wise(['jose', 'sign', '--kid', unregistered, '--url', PLAY_JWS], {}, '{"a":1}')
