@@ -3,11 +3,8 @@
 // feature for a tool that shell loops call thousands of times: one file loaded with require() starts ~10 ms faster
 // than a graph of ES modules. Modules reached through import() stay lazy inside the bundle: a command's code runs
 // only when that command does.
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -116,11 +113,12 @@ await build({
   outfile: 'dist/mock.cjs',
   external: ['jose', '@peculiar/x509', 'reflect-metadata'],
 });
-// bin/wise compiles the bundles with node:vm (to use a code cache), where import() needs a flag on Node 20: the
-// bundles' dynamic imports go through a function bin/wise passes in. An import of a module of dist/commands.cjs (see
-// below) is answered from that bundle.
+// The bundles are CommonJS modules that load each other with require() (each runs once, as any module). Their
+// dynamic imports go through __wiseImport: an import of a module of dist/commands.cjs (see below) is answered from
+// that bundle, any other by Node's import().
 const COMMANDS_BUNDLE = './commands.cjs?';
-const importBanner = `const __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(${COMMANDS_BUNDLE.length})]()) : __wiseLoaderImport(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
+const importBanner = `const __wiseLoaderLoad = (n) => require('./' + n);\nconst __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(${COMMANDS_BUNDLE.length})]()) : import(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
+const banner = importBanner;
 const clientPlugins = [
   emulatorAsItsOwnBundle,
   commanderWithoutEagerChildProcess,
@@ -265,52 +263,15 @@ for (const path of inputsOf(commandsBuild)) {
   if (isFile(path) && inClient.has(path)) throw new Error(`${path} is in both dist/wise.cjs and dist/commands.cjs`);
 }
 
-// dist/wise.cjs, dist/commands.cjs and dist/jose.cjs are function expressions, which bin/wise compiles with node:vm
-// and calls with the CommonJS arguments and its loader functions (wrapped here, not at every start, where the copy
-// costs time). Every import("...") goes through __wiseImport (see the banner). Each ends with the id its code cache is
-// named after.
-function wrapForLoader(name, rewrite = (text) => text) {
+// Every import("...") of dist/wise.cjs and dist/commands.cjs goes through __wiseImport (see the banner): an import
+// of a module of dist/commands.cjs is answered from that bundle, any other by Node.
+function routeImports(name) {
   const path = join(root, 'dist', name);
-  const text = rewrite(readFileSync(path, 'utf8'));
-  if (/\bimport\(/.test(text)) throw new Error(`dist/${name}: an import() the build could not route`);
-  if (/[\u0080-\uffff]/.test(text)) throw new Error(`dist/${name}: not ASCII (bin/wise reads it as latin1)`);
-  writeFileSync(
-    path,
-    `(function (exports, require, module, __filename, __dirname, __wiseLoaderImport, __wiseLoaderLoad) {${text}\n})\n//# wise-build=${randomBytes(16).toString('hex')}\n`,
-  );
-}
-const routeImports = (text) => text.replace(/\bimport\((?=["'])/g, '__wiseImport(');
-wrapForLoader('wise.cjs', routeImports);
-wrapForLoader('commands.cjs', routeImports);
-wrapForLoader('jose.cjs');
-
-// The code caches: one `wise api` call against a throwaway local server, whose run leaves V8's compiled code behind
-// (and one `wise profiles list` for dist/commands.cjs); and one use of each JOSE operation for dist/jose.cjs.
-if (!process.env.WISE_BUILD_NO_CODE_CACHE) {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const config = mkdtempSync(join(tmpdir(), 'wise-build-'));
-  const env = {
-    PATH: process.env.PATH,
-    HOME: config,
-    WISE_CONFIG_DIR: config,
-    WISE_API_URL: `http://127.0.0.1:${server.address().port}`,
-    WISE_TOKEN: 'build-time-token',
-  };
-  const train = async (...args) => {
-    const child = spawn(process.execPath, [join(root, 'scripts/train-code-cache.cjs'), ...args], {
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    if (code !== 0) throw new Error(`making the code cache of ${args[0]} failed (exit ${code})`);
-  };
-  try {
-    await train('wise.cjs', 'api', '/v2/profiles');
-    await train('commands.cjs', 'profiles', 'list', '--json');
-    await train('jose.cjs');
-  } finally {
-    server.close();
-    rmSync(config, { recursive: true, force: true });
+  const text = readFileSync(path, 'utf8').replace(/\bimport\((?=["'])/g, '__wiseImport(');
+  if (/\bimport\(/.test(text.replace(banner, ''))) {
+    throw new Error(`dist/${name}: an import() the build could not route`);
   }
+  writeFileSync(path, text);
 }
+routeImports('wise.cjs');
+routeImports('commands.cjs');

@@ -202,7 +202,7 @@ step('And the encryption key', 'wise keys register --use encryption', ['keys', '
 step('The keys: public facts only', 'wise keys list', ['keys', 'list']);
 step(
   "A signed call: the body goes as a JWS (alg, kid, url); Wise's signed reply is verified before it is shown",
-  `wise --account partner api --jose jws -X POST /v1/auth/jose/playground/jws -d '{"hello":"wise"}'`,
+  `wise --account partner api --jose jws -X POST /v1/auth/jose/playground/jws -d '{"message":"hello wise"}'`,
   [
     '--account',
     'partner',
@@ -213,12 +213,12 @@ step(
     'POST',
     '/v1/auth/jose/playground/jws',
     '-d',
-    '{"hello":"wise"}',
+    '{"message":"hello wise"}',
   ],
 );
 step(
   "An encrypted call: signed, then encrypted to Wise's key; the reply is decrypted with ours, then verified",
-  `wise --account partner api --jose jws+jwe -X POST /v1/auth/jose/playground/jwe -d '{"hello":"wise"}'`,
+  `wise --account partner api --jose jws+jwe -X POST /v1/auth/jose/playground/jwsjwe -d '{"message":"hello wise"}'`,
   [
     '--account',
     'partner',
@@ -227,9 +227,9 @@ step(
     'jws+jwe',
     '-X',
     'POST',
-    '/v1/auth/jose/playground/jwe',
+    '/v1/auth/jose/playground/jwsjwe',
     '-d',
-    '{"hello":"wise"}',
+    '{"message":"hello wise"}',
   ],
 );
 

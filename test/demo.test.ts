@@ -19,8 +19,8 @@ describe('npm run demo', () => {
     expect(r.stdout).toContain('signing the one-time token with the SCA key');
     expect(r.stdout).toContain('"transactions":[{');
     // A signed and an encrypted call, their replies verified and decrypted.
-    expect(r.stdout).toContain('{"message":"Signature verified","method":"POST","payload":{"hello":"wise"}}');
-    expect(r.stdout).toContain('{"message":"Payload decrypted","method":"POST","payload":{"hello":"wise"}}');
+    // Both answered by Wise's playgrounds (jws, then jwsjwe): the message prefixed, and the method.
+    expect(r.stdout.split('{"message":"jose-playground-response-hello wise","method":"POST"}')).toHaveLength(3);
     // A verified webhook (and a forged one refused), and an mTLS call.
     expect(r.stdout).toContain('"test":true,"eventType":"balances#credit"');
     expect(r.stdout).toContain('the listener answered 403');
