@@ -1,3 +1,4 @@
+import { givenProfileId } from '../account/profile-id.js';
 import { type Resolved, resolveApiVersion } from '../account/settings.js';
 import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
@@ -96,11 +97,8 @@ function guardLayer(ctx: Context, target: Target, client: () => WiseClient): Lay
           env: target.env,
           getJson: (p) => client().getJson(p),
           profileCandidates: async () => {
-            const chosen =
-              ctx.options.profileId ??
-              ctx.env.WISE_PROFILE_ID ??
-              target.config.accounts[target.account]?.credentials[target.env]?.profileId;
-            if (chosen !== undefined && /^\d+$/.test(String(chosen))) return [Number(chosen)];
+            const chosen = givenProfileId(ctx, target);
+            if (chosen !== undefined) return [chosen];
             const { fetchProfiles } = await import('../auth/profiles.js');
             return (await fetchProfiles(client())).map((p) => p.id);
           },
@@ -175,9 +173,7 @@ export function createClient(
       ? {
           scaSolver: async (ott: string, request: { url: URL }) => {
             const { answerChallenges } = await import('../sca/challenges.js');
-            const profileId =
-              /\/profiles\/(\d+)\//.exec(request.url.pathname)?.[1] ??
-              (ctx.options.profileId || target.config.accounts[target.account]?.credentials[target.env]?.profileId);
+            const profileId = /\/profiles\/(\d+)\//.exec(request.url.pathname)?.[1] ?? givenProfileId(ctx, target);
             return answerChallenges(ctx, target, client, ott, profileId === undefined ? undefined : String(profileId));
           },
         }

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** `wise mock` as a user runs it, its stdout lines read as `name value`. */
 async function startCliMock(
@@ -13,7 +14,7 @@ async function startCliMock(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = capture(child);
-  for (let i = 0; i < 200 && !/listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => /listening/.test(out.stderr()), 'it to say listening');
   const [url, ...rest] = out.stdout().trim().split('\n');
   const lines = new Map(rest.map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as [string, string]));
   return { child, url: url as string, lines };
@@ -74,11 +75,11 @@ describe('wise mock --mtls and signed test deliveries', () => {
     );
     const out = capture(listener);
     try {
-      for (let i = 0; i < 100 && !/Listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => /Listening/.test(out.stderr()), 'it to say Listening');
       const listenUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out.stderr())?.[1] as string;
       const deliver = (eventType: string, to = listenUrl) => deliverVia(mock, to, eventType);
       expect(deliver('balances#credit')).toMatchObject({ status: 200 });
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(() => out.stdout().includes('\n'), 'the delivery printed');
       const event = JSON.parse(out.stdout().trim().split('\n')[0] as string);
       expect(event).toMatchObject({ test: true, eventType: 'balances#credit' });
       expect(event.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
@@ -89,8 +90,7 @@ describe('wise mock --mtls and signed test deliveries', () => {
       });
       const strictOut = capture(strict);
       try {
-        for (let i = 0; i < 100 && !/Listening/.test(strictOut.stderr()); i++)
-          await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => /Listening/.test(strictOut.stderr()), 'it to say Listening');
         const strictUrl = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(strictOut.stderr())?.[1] as string;
         const refused = deliverVia(mock, strictUrl, 'transfers#state-change');
         expect(refused.status).toBe(403);

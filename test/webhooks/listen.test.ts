@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
 import { opensslCa, opensslCsr, opensslSign } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Sent {
   status: number;
@@ -68,7 +69,7 @@ describe('wise webhook listen', () => {
       { env: cleanEnv(sb.env), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     out = capture(child);
-    for (let i = 0; i < 100 && !/Listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => /Listening/.test(out.stderr()), 'the listener to say Listening');
     url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out.stderr())?.[1] as string;
     expect(url, out.stderr()).toBeDefined();
   });
@@ -91,7 +92,7 @@ describe('wise webhook listen', () => {
     const headers = { 'x-signature-sha256': signed(body), 'x-delivery-id': 'd-0001', 'x-test-notification': 'true' };
     expect((await deliver(url, body, headers)).status).toBe(200);
     expect((await deliver(url, body, headers)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => received.length === 1 && /forwarded d-0001/.test(out.stderr()), 'the delivery forwarded');
     expect(printed()).toEqual([
       { deliveryId: 'd-0001', test: true, eventType: 'transfers#state-change', event: JSON.parse(body) },
     ]);
@@ -116,9 +117,11 @@ describe('wise webhook listen', () => {
     expect((await deliver(url, body, { 'x-signature-sha256': 'not base64!', 'x-delivery-id': 'd-junk' })).status).toBe(
       403,
     );
-    await new Promise((r) => setTimeout(r, 200));
-    expect(printed()).toHaveLength(before);
-    expect(received).toHaveLength(forwarded);
+    // A good delivery after them, as a barrier: once it is printed and forwarded, the bad ones would have been too.
+    const good = event(40);
+    await deliver(url, good, { 'x-signature-sha256': signed(good), 'x-delivery-id': 'd-barrier' });
+    await waitFor(() => printed().length === before + 1 && received.length === forwarded + 1, 'the barrier delivery');
+    expect(printed().at(-1)?.deliveryId).toBe('d-barrier');
     expect(out.stdout()).not.toContain('d-forged');
   });
 
@@ -155,8 +158,11 @@ describe('wise webhook listen', () => {
           )),
         );
       }
-      await new Promise((r) => setTimeout(r, 500));
       expect(results.filter((r, i) => r.status === (jobs[i]?.forged ? 403 : 200))).toHaveLength(1000);
+      await waitFor(
+        () => printed().filter((p) => p.deliveryId.startsWith(`${name}-`)).length >= 900,
+        'the 900 good deliveries printed',
+      );
       const ids = printed()
         .map((p) => p.deliveryId)
         .filter((id) => id.startsWith(`${name}-`));
@@ -217,7 +223,7 @@ describe('wise webhook listen over TLS, demanding client certificates (mTLS webh
       );
       const out = capture(child);
       try {
-        for (let i = 0; i < 100 && !/Listening/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => /Listening/.test(out.stderr()), 'the listener to say Listening');
         const url = /(https:\/\/127\.0\.0\.1:\d+\/)/.exec(out.stderr())?.[1] as string;
         expect(out.stderr()).toContain('client certificates required');
         const body = event(7);
@@ -249,8 +255,7 @@ describe('wise webhook listen over TLS, demanding client certificates (mTLS webh
           });
         expect(await post(true)).toBe(200);
         await expect(post(false)).rejects.toThrow();
-        await new Promise((r) => setTimeout(r, 200));
-        expect(out.stdout()).toContain('transfers#state-change tls-1');
+        await waitFor(() => out.stdout().includes('transfers#state-change tls-1'), 'the delivery printed');
         expect(out.stdout()).not.toContain('tls-2');
       } finally {
         child.kill('SIGTERM');
@@ -269,7 +274,7 @@ describe('wise webhook listen over TLS, demanding client certificates (mTLS webh
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const out = capture(child);
-      for (let i = 0; i < 100 && !/warning/.test(out.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => /warning/.test(out.stderr()), 'the listener to say warning');
       child.kill('SIGTERM');
       expect(out.stderr()).toContain('warning: listening on 0.0.0.0, reachable from other machines: serve TLS');
       for (const args of [
