@@ -375,8 +375,8 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         .command('sca')
         .description('Strong Customer Authentication: sign one-time tokens')
         .addHelpText('after', examples('wise sca sign <one-time-token>'));
-      attach(sca, scaSignSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaSign));
-      attach(sca, scaStatusSpec()).action(lazy(async () => (await import('./commands/keys.js')).scaStatus));
+      attach(sca, scaSignSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaSign));
+      attach(sca, scaStatusSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaStatus));
       const fingerprint = sca
         .command('device-fingerprint')
         .description('the device fingerprint for device-fingerprint challenges')

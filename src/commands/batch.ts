@@ -31,10 +31,7 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
   const pace: Pace = { until: 0 };
   const { target, client, profileId } = await profileClient(ctx, {
     maxRetries: 8,
-    layers: (defaults) => {
-      const at = defaults.findIndex((l) => l.name === 'retry');
-      return [...defaults.slice(0, at + 1), paceLayer(pace, ctx.clock, (l) => ctx.debug(l)), ...defaults.slice(at + 1)];
-    },
+    insert: [{ after: 'retry', layer: paceLayer(pace, ctx.clock, (l) => ctx.debug(l)) }],
   });
   let planned: ReturnType<typeof resolveRows>;
   try {

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { ScaRequiredError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { WiseKeyScope } from '../jose/wise-keys.js';
 import {
   generateScaKeyPair,
@@ -132,26 +132,6 @@ export async function keysImport(ctx: Context, source: string, opts: KeysImportO
   const alg = checkAlg(opts.use, opts.alg ?? (opts.use === 'signing' ? implied : undefined));
   checkKeyFitsAlg(key, alg, where);
   await storeJoseKey(ctx, opts.use, alg, key, 'imported');
-}
-
-/** `wise sca sign <ott>`: the base64 SHA256withRSA signature of a one-time token, with the account's SCA key. */
-export async function scaSign(ctx: Context, ott: string): Promise<void> {
-  const { loadScaKey, signOneTimeToken } = await import('../sca/keys.js');
-  const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
-  if (!ONE_TIME_TOKEN.test(ott)) {
-    throw new ScaRequiredError(
-      `Nothing was signed: "${ott.slice(0, 60)}" is not a one-time token in Wise's form (a UUID from the x-2fa-approval header).`,
-      { hint: "The SCA key signs only Wise's one-time tokens, e.g. 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60." },
-    );
-  }
-  const target = await resolveTarget(ctx);
-  const key = await loadScaKey(ctx, target);
-  if (!key) {
-    throw new UsageError(`Account "${target.account}" (${target.env}) has no SCA key.`, {
-      hint: 'Run `wise keys generate --use sca`, or set WISE_SCA_PRIVATE_KEY.',
-    });
-  }
-  ctx.io.out(`${signOneTimeToken(key, ott)}\n`);
 }
 
 /** The account's SCA key as `keys list` shows it: where it is, its size, when made, and its public key's hash. */
@@ -425,28 +405,4 @@ export async function keysRemove(ctx: Context, kid: string): Promise<void> {
       `It was the active ${record.use} key: until you activate another (wise keys list, wise keys activate <kid>), JOSE calls that need one fail.`,
     );
   }
-}
-
-/** `wise sca status <ott>`: the action a one-time token approves and its challenges, as Wise lists them. */
-export async function scaStatus(ctx: Context, ott: string): Promise<void> {
-  const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
-  if (!ONE_TIME_TOKEN.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token (a UUID).`);
-  const [{ resolveCredential }, { createClient }, { readOttStatus }] = await Promise.all([
-    import('../auth/credentials.js'),
-    import('../http/factory.js'),
-    import('../sca/challenges.js'),
-  ]);
-  const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
-  const status = await readOttStatus(client, ott);
-  if (ctx.options.json) {
-    printJson(ctx, status);
-    return;
-  }
-  const lines = [`One-time token ${ott}: approves ${status.actionType ?? 'an unknown action'}`];
-  for (const c of status.challenges ?? []) {
-    const state = c.passed ? 'passed' : c.required ? 'required' : 'optional';
-    lines.push(`  ${c.primaryChallenge?.type ?? 'UNKNOWN'}: ${state}`);
-  }
-  ctx.io.out(`${lines.join('\n')}\n`);
 }

@@ -1,8 +1,8 @@
 /**
- * `wise sca pin set|delete` and `wise sca device-fingerprint register|delete`: the factors a partner's user needs
- * before Wise's challenges can be answered (Wise asks for two of different kinds); `wise sca session` clears them once
- * for a 5-minute window. Secrets go as a JWE to Wise's
- * trusted encryption key, never on the command line.
+ * The `wise sca` commands. `pin set|delete` and `device-fingerprint register|delete`: the factors a partner's user
+ * needs before Wise's challenges can be answered (Wise asks for two of different kinds); `session` clears them once
+ * for a 5-minute window; `sign` signs a one-time token with the SCA key (personal tokens); `status` shows what a
+ * one-time token asks for. Secrets go as a JWE to Wise's trusted encryption key, never on the command line.
  */
 import { randomUUID } from 'node:crypto';
 import { chooseProfileId } from '../account/profiles.js';
@@ -179,4 +179,48 @@ export async function scaFingerprintDelete(ctx: Context, id: string): Promise<vo
   if (response.status >= 400) throw errorFromResponse(response, 'DELETE', 'oauth');
   if (ctx.options.json) return printJson(ctx, { profileId, deviceFingerprintId: id, deleted: true });
   ctx.io.err(`Deleted device fingerprint ${id} of profile ${profileId} at Wise.`);
+}
+
+/** `wise sca sign <ott>`: the base64 SHA256withRSA signature of a one-time token, with the account's SCA key. */
+export async function scaSign(ctx: Context, ott: string): Promise<void> {
+  const { loadScaKey, signOneTimeToken } = await import('../sca/keys.js');
+  const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
+  if (!ONE_TIME_TOKEN.test(ott)) {
+    throw new ScaRequiredError(
+      `Nothing was signed: "${ott.slice(0, 60)}" is not a one-time token in Wise's form (a UUID from the x-2fa-approval header).`,
+      { hint: "The SCA key signs only Wise's one-time tokens, e.g. 5a0b2b4e-2c0e-4b0e-9d7a-1b2c3d4e5f60." },
+    );
+  }
+  const target = await resolveTarget(ctx);
+  const key = await loadScaKey(ctx, target);
+  if (!key) {
+    throw new UsageError(`Account "${target.account}" (${target.env}) has no SCA key.`, {
+      hint: 'Run `wise keys generate --use sca`, or set WISE_SCA_PRIVATE_KEY.',
+    });
+  }
+  ctx.io.out(`${signOneTimeToken(key, ott)}\n`);
+}
+
+/** `wise sca status <ott>`: the action a one-time token approves and its challenges, as Wise lists them. */
+export async function scaStatus(ctx: Context, ott: string): Promise<void> {
+  const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
+  if (!ONE_TIME_TOKEN.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token (a UUID).`);
+  const [{ resolveCredential }, { createClient }, { readOttStatus }] = await Promise.all([
+    import('../auth/credentials.js'),
+    import('../http/factory.js'),
+    import('../sca/challenges.js'),
+  ]);
+  const target = await resolveTarget(ctx);
+  const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
+  const status = await readOttStatus(client, ott);
+  if (ctx.options.json) {
+    printJson(ctx, status);
+    return;
+  }
+  const lines = [`One-time token ${ott}: approves ${status.actionType ?? 'an unknown action'}`];
+  for (const c of status.challenges ?? []) {
+    const state = c.passed ? 'passed' : c.required ? 'required' : 'optional';
+    lines.push(`  ${c.primaryChallenge?.type ?? 'UNKNOWN'}: ${state}`);
+  }
+  ctx.io.out(`${lines.join('\n')}\n`);
 }

@@ -16,7 +16,9 @@ import {
   CredentialsElsewhereError,
   compose,
   credentialLayer,
+  insertLayers,
   type Layer,
+  type LayerInsertion,
   type Next,
   passThrough,
   retryLayer,
@@ -66,8 +68,8 @@ export interface WiseClientOptions {
   /** The longest `Retry-After` the client waits for; a longer one is reported instead. */
   maxRetryAfterMs?: number;
   timeoutMs?: number;
-  /** Changes the layer stack (e.g. inserts one); gets the default layers in their order. */
-  layers?: (defaults: Layer[]) => Layer[];
+  /** Layers to insert into the default stack, each after a default layer named (checked). */
+  insert?: readonly LayerInsertion[];
   /** The Wise API version chosen (`--api-version`, `WISE_API_VERSION`), for the built-in commands' paths. */
   apiVersion?: string;
   /** Answers SCA challenges (the `sca` layer); without it a challenge is reported as exit 5. */
@@ -122,7 +124,7 @@ export class WiseClient {
     this.apiVersion = options.apiVersion;
     this.#o = options;
     const defaults = defaultLayers(options);
-    this.layers = options.layers ? options.layers(defaults) : defaults;
+    this.layers = options.insert ? insertLayers(defaults, options.insert) : defaults;
     this.#send = compose(this.layers, transportStep(options.transport, options.timeoutMs ?? 30_000, options.tls));
   }
 

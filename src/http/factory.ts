@@ -9,7 +9,7 @@ import type { TlsMaterial } from '../mtls/setup.js';
 import type { ConfigData, JoseKeyRecord, MtlsConfig, WiseEnv } from '../store/config.js';
 import { WiseClient } from './client.js';
 import { API_URLS, MTLS_API_URLS, parseBaseUrl } from './endpoints.js';
-import type { Layer } from './pipeline.js';
+import type { Layer, LayerInsertion } from './pipeline.js';
 
 /**
  * The API base for an environment: --api-url, else WISE_API_URL, else Wise's host: the `api-mtls` host once a
@@ -135,8 +135,8 @@ export function createClient(
     jose?: JoseMode | 'none';
     /** Retries after 429 and 5xx (default 3); batches allow more. */
     maxRetries?: number;
-    /** Changes the layer stack (a batch adds its shared pace). */
-    layers?: (defaults: Layer[]) => Layer[];
+    /** Layers to insert into the stack, each after a named one (a batch adds its shared pace after retry). */
+    insert?: readonly LayerInsertion[];
   } = {},
 ): WiseClient {
   const jose = joseModeFor(options.jose, target);
@@ -155,7 +155,7 @@ export function createClient(
     clock: ctx.clock,
     ...(version ? { apiVersion: version } : {}),
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries, maxRetryAfterMs: 120_000 } : {}),
-    ...(options.layers ? { layers: options.layers } : {}),
+    ...(options.insert ? { insert: options.insert } : {}),
     ...(target ? { guard: guardLayer(ctx, target, () => client) } : {}),
     ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose, config.jose?.[env] ?? []) } : {}),
     ...(mtls ? { tls: lazyTls(ctx, env, mtls) } : {}),

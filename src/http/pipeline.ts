@@ -48,6 +48,30 @@ export interface Layer {
   handle(request: PipelineRequest, next: Next): Promise<WiseResponse>;
 }
 
+/** The default layers' names, outermost first: where another layer may be inserted. */
+export const LAYER_NAMES = ['guard', 'credential', 'body codec', 'sca', 'retry', 'trace'] as const;
+export type LayerName = (typeof LAYER_NAMES)[number];
+
+/** A layer to insert into the default stack, right after the named one (inside it: it sees what that one passes on). */
+export interface LayerInsertion {
+  after: LayerName;
+  layer: Layer;
+}
+
+/** The stack with each insertion made; a name that is not in the stack is an error, never a silent position. */
+export function insertLayers(layers: readonly Layer[], insertions: readonly LayerInsertion[]): Layer[] {
+  const out = [...layers];
+  for (const { after, layer } of insertions) {
+    const at = out.findIndex((l) => l.name === after);
+    if (at < 0)
+      throw new Error(
+        `No layer named "${after}" to insert "${layer.name}" after (${out.map((l) => l.name).join(', ')})`,
+      );
+    out.splice(at + 1, 0, layer);
+  }
+  return out;
+}
+
 /** Builds the chain: `layers[0]` runs first and sees the final response last. */
 export function compose(layers: readonly Layer[], last: Next): Next {
   return layers.reduceRight<Next>((next, layer) => (request) => layer.handle(request, next), last);

@@ -3,11 +3,7 @@
  * `timeoutMs` it fails loudly, naming what it waited for and the last failure. Instead of fixed sleeps: a test
  * waits exactly as long as it must, and never passes by luck of timing.
  */
-export async function waitFor(
-  check: () => boolean | undefined | Promise<boolean | undefined | void> | void,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
+export async function waitFor(check: () => unknown, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

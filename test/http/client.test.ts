@@ -233,7 +233,7 @@ describe('the pipeline', () => {
     await queueFault(mock, { path: '/v1/me', status: 503 });
     const { c } = client({
       // Between retry and trace: each attempt passes it.
-      layers: (defaults) => [...defaults.slice(0, 5), counting, ...defaults.slice(5)],
+      insert: [{ after: 'retry', layer: counting }],
     });
     const response = await c.request({ method: 'GET', path: '/v1/me' });
     expect(response.headers['x-seen-by']).toBe('counting');
@@ -248,5 +248,22 @@ describe('the pipeline', () => {
       'counting',
       'trace',
     ]);
+  });
+});
+
+describe('inserting a layer', () => {
+  it('goes after the layer named; an unknown name is an error, not a silent position', async () => {
+    const { insertLayers } = await import('../../src/http/pipeline.js');
+    const named = (name: string) => ({ name, handle: async () => ({}) as never });
+    const stack = ['guard', 'credential', 'retry', 'trace'].map(named);
+    expect(insertLayers(stack, [{ after: 'retry', layer: named('pace') }]).map((l) => l.name)).toEqual([
+      'guard',
+      'credential',
+      'retry',
+      'pace',
+      'trace',
+    ]);
+    expect(stack.map((l) => l.name)).toEqual(['guard', 'credential', 'retry', 'trace']);
+    expect(() => insertLayers(stack, [{ after: 'sca', layer: named('x') }])).toThrow('No layer named "sca"');
   });
 });
