@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChalkInstance } from 'chalk';
 import { CancelledError, SecretStoreError, UsageError } from './errors.js';
+import type { WiseClient } from './http/client.js';
 import { createTransport, type Transport } from './http/transport.js';
 import { ConfigFile } from './store/config.js';
 import type { KeyringEntry } from './store/keychain-store.js';
@@ -14,6 +15,7 @@ import type { SecretStore, StoreBackend } from './store/secret-store.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { Redactor, stripControl } from './util/redact.js';
 import { stdStream, writeStd } from './util/stdio.js';
+import type { createClient } from './wiring/clients.js';
 
 export interface GlobalOptions {
   account?: string;
@@ -85,7 +87,16 @@ export interface Context {
   /** Writes a redacted line on stderr when --debug or WISE_DEBUG=1 is on. */
   debug(line: string): void;
   readonly debugEnabled: boolean;
+  /**
+   * An API client for the environment (with `credential`, authenticated; with `target`, with the account's guard,
+   * JOSE, SCA answers): what the composition root (src/wiring/clients.ts) builds. Domain code gets its clients here
+   * and never imports the wiring.
+   */
+  client(...args: ClientArgs): WiseClient;
 }
+
+/** createClient's arguments after the context. */
+type ClientArgs = Parameters<typeof createClient> extends [unknown, ...infer Rest] ? Rest : never;
 
 export function configDirFrom(env: Readonly<Record<string, string | undefined>>): string {
   if (env.WISE_CONFIG_DIR) return env.WISE_CONFIG_DIR;
@@ -350,7 +361,7 @@ const KEYRING_BINARIES: Record<string, string> = {
 };
 
 /** Builds the real Context for this process. */
-export function createContext(options: GlobalOptions): Context {
+export function createContext(options: GlobalOptions, clients: typeof createClient): Context {
   // A view, not a copy: copying process.env costs milliseconds on every start.
   const env: Readonly<Record<string, string | undefined>> = process.env;
   const configDir = configDirFrom(env);
@@ -412,6 +423,7 @@ export function createContext(options: GlobalOptions): Context {
     debug(line) {
       if (debugEnabled) writeStd(2, `${stripControl(redactor.text(line))}\n`);
     },
+    client: (...args) => clients(ctx, ...args),
   };
   return ctx;
 }

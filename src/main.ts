@@ -107,8 +107,12 @@ function lazy<Args extends unknown[]>(load: () => Promise<Run<Args>>) {
       ...(typeof globals.apiUrl === 'string' ? { apiUrl: globals.apiUrl } : {}),
       ...(typeof globals.apiVersion === 'string' ? { apiVersion: globals.apiVersion } : {}),
     };
-    const { createContext } = await import('./context.js');
-    const ctx = createContext(options);
+    // The composition root: the context, and the client builder every command and domain module gets from it.
+    const [{ createContext }, { createClient }] = await Promise.all([
+      import('./context.js'),
+      import('./wiring/clients.js'),
+    ]);
+    const ctx = createContext(options, createClient);
     activeCtx = ctx;
     const run = await load();
     // Positional arguments, then this command's own options.

@@ -152,11 +152,8 @@ function envRefreshCredential(ctx: Context, target: Target, settings: EnvRefresh
       expiresAt = expiresAtOf(response, started);
       return response.access_token;
     }
-    const [{ refreshAccessToken, expiresAtOf }, { createClient }] = await Promise.all([
-      import('./oauth/grants.js'),
-      import('../http/factory.js'),
-    ]);
-    const response = await refreshAccessToken(createClient(ctx, target.env), oauth, current as string);
+    const { refreshAccessToken, expiresAtOf } = await import('./oauth/grants.js');
+    const response = await refreshAccessToken(ctx.client(target.env), oauth, current as string);
     ctx.redactor.add(response.access_token);
     expiresAt = expiresAtOf(response, started);
     if (response.refresh_token && response.refresh_token !== current) {

@@ -1,6 +1,5 @@
 import type { Context } from '../context.js';
 import { AuthError, UsageError } from '../errors.js';
-import { createClient } from '../http/factory.js';
 import type { ProfileSummary, WiseEnv } from '../store/config.js';
 import { accountSecretName, type SecretStore } from '../store/secret-store.js';
 import { fetchProfiles } from './profiles.js';
@@ -50,7 +49,7 @@ export function normalisePersonalToken(raw: string): string {
 
 /** Checks a personal token with `GET /v2/profiles`; a token Wise rejects is an AuthError saying it was not stored. */
 export async function verifyPersonalToken(ctx: Context, env: WiseEnv, token: string): Promise<ProfileSummary[]> {
-  const client = createClient(ctx, env, { kind: 'personal', accessToken: async () => token });
+  const client = ctx.client(env, { kind: 'personal', accessToken: async () => token });
   const spinner = ctx.io.spinner('Checking the token with Wise');
   try {
     return await fetchProfiles(client);

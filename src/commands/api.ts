@@ -4,7 +4,6 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { nonCanonicalWriteError } from '../guard/classify.js';
 import { errorFromResponse } from '../http/client.js';
-import { createClient } from '../http/factory.js';
 import { readFileOrFail } from '../util/input.js';
 import { stripControl } from '../util/redact.js';
 import type { ApiOptions } from './specs.js';
@@ -70,7 +69,7 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
 
   const target = await resolveTarget(ctx);
   const credential = headers.authorization ? undefined : await resolveCredential(ctx, target);
-  const client = createClient(ctx, target.env, credential, target, opts.jose ? { jose: opts.jose } : {});
+  const client = ctx.client(target.env, credential, target, opts.jose ? { jose: opts.jose } : {});
   const response = await client.send({ method, path, headers, ...(body ? { body } : {}) });
 
   if (opts.include) {

@@ -18,7 +18,7 @@ import { resolveCredential } from '../auth/credentials.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { ExitWith, UsageError, WiseError } from '../errors.js';
-import { apiBaseUrl, createClient } from '../http/factory.js';
+import { apiBaseUrl } from '../http/endpoints.js';
 import { dropFromEnvironment, environmentWith, putIntoEnvironment, takeFromEnvironment } from '../util/environ.js';
 
 /** Variables that pass on as they are: where the config (policy, journal) is, so a child's `wise` keeps its rails. */
@@ -96,7 +96,7 @@ async function childEnvironment(ctx: Context, minTtlMs: number): Promise<Record<
   } else {
     token = await credential.accessToken();
   }
-  const client = createClient(ctx, target.env, credential, target);
+  const client = ctx.client(target.env, credential, target);
   // Nothing is printed: the profile is chosen as other commands choose it, without their note.
   const profileId = await chooseProfileId(ctx, target, client, { quiet: true });
   const env: Record<string, string> = {};

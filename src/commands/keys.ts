@@ -314,8 +314,10 @@ export async function keysPublic(ctx: Context, opts: KeysPublicOptions): Promise
  * (`POST /v1/auth/jose/request/public-keys`) with a client-credentials token of the environment's partner client.
  */
 export async function keysRegister(ctx: Context, opts: KeysRegisterOptions): Promise<void> {
-  const [{ findKey, loadPrivateKey, wiseAlgorithmName, wiseDate }, { clientCredentialsToken }, { createClient }] =
-    await Promise.all([import('../jose/keys.js'), import('../jose/wise-keys.js'), import('../http/factory.js')]);
+  const [{ findKey, loadPrivateKey, wiseAlgorithmName, wiseDate }, { clientCredentialsToken }] = await Promise.all([
+    import('../jose/keys.js'),
+    import('../jose/wise-keys.js'),
+  ]);
   const { createPublicKey } = await import('node:crypto');
   const days = Number(opts.validDays);
   if (!Number.isInteger(days) || days < 1 || days > 3650) {
@@ -325,7 +327,7 @@ export async function keysRegister(ctx: Context, opts: KeysRegisterOptions): Pro
   const record = findKey(target.config, target.env, opts.use, opts.kid);
   const key = await loadPrivateKey(ctx, target.env, record);
   const token = await clientCredentialsToken(ctx, target.env, 'Registering a JOSE key');
-  const client = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
+  const client = ctx.client(target.env, { kind: 'oauth', accessToken: async () => token });
   const now = ctx.clock.now();
   const validFrom = wiseDate(now);
   const validTill = wiseDate(now + days * 86_400_000);

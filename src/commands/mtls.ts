@@ -105,7 +105,7 @@ export async function mtlsSetup(ctx: Context, opts: MtlsSetupOptions): Promise<v
     const { unlink } = await import('node:fs/promises');
     await unlink(keyPath);
   }
-  const { apiBaseUrl } = await import('../http/factory.js');
+  const { apiBaseUrl } = await import('../http/endpoints.js');
   const host = apiBaseUrl(ctx, target.env, true).origin;
   if (ctx.options.json) {
     printJson(ctx, { env: target.env, ...facts, keyInStore: Boolean(store), host });
@@ -128,7 +128,6 @@ export async function mtlsSetup(ctx: Context, opts: MtlsSetupOptions): Promise<v
 export async function mtlsCheck(ctx: Context): Promise<void> {
   const { factsOf, loadTlsMaterial, parseCertificate } = await import('../mtls/setup.js');
   const { resolveTarget } = await import('../auth/target.js');
-  const { createClient } = await import('../http/factory.js');
   const target = await resolveTarget(ctx);
   const settings = target.config.mtls?.[target.env];
   if (!settings) {
@@ -138,7 +137,7 @@ export async function mtlsCheck(ctx: Context): Promise<void> {
   }
   const material = await loadTlsMaterial(ctx, target.env, settings);
   const facts = factsOf(parseCertificate(material.cert, settings.cert), ctx.clock.now());
-  const client = createClient(ctx, target.env, undefined, target);
+  const client = ctx.client(target.env, undefined, target);
   // Any HTTP answer means the handshake, client certificate included, went through.
   const response = await client.send({ method: 'GET', path: '/' });
   if (ctx.options.json) {

@@ -3,12 +3,11 @@ import { fetchProfiles } from '../auth/profiles.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { createClient } from '../http/factory.js';
 import { formatTable, printJson } from '../util/output.js';
 
 export async function profilesList(ctx: Context): Promise<void> {
   const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target);
+  const client = ctx.client(target.env, await resolveCredential(ctx, target), target);
   const profiles = await fetchProfiles(client);
   const current = target.config.accounts[target.account]?.credentials[target.env]?.profileId;
   if (ctx.options.json)
@@ -37,7 +36,7 @@ export async function profilesUse(ctx: Context, rawId: string): Promise<void> {
       { hint: 'Use --profile-id or WISE_PROFILE_ID for this shell, or store a login first (`wise login`).' },
     );
   }
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target), target);
+  const client = ctx.client(target.env, await resolveCredential(ctx, target), target);
   const profiles = await fetchProfiles(client);
   const chosen = profiles.find((p) => p.id === id);
   if (!chosen) {

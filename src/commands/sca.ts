@@ -205,13 +205,12 @@ export async function scaSign(ctx: Context, ott: string): Promise<void> {
 export async function scaStatus(ctx: Context, ott: string): Promise<void> {
   const { ONE_TIME_TOKEN } = await import('../http/pipeline.js');
   if (!ONE_TIME_TOKEN.test(ott)) throw new UsageError(`"${ott}" does not look like a one-time token (a UUID).`);
-  const [{ resolveCredential }, { createClient }, { readOttStatus }] = await Promise.all([
+  const [{ resolveCredential }, { readOttStatus }] = await Promise.all([
     import('../auth/credentials.js'),
-    import('../http/factory.js'),
     import('../sca/challenges.js'),
   ]);
   const target = await resolveTarget(ctx);
-  const client = createClient(ctx, target.env, await resolveCredential(ctx, target));
+  const client = ctx.client(target.env, await resolveCredential(ctx, target));
   const status = await readOttStatus(client, ott);
   if (ctx.options.json) {
     printJson(ctx, status);

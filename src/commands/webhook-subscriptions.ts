@@ -21,16 +21,15 @@ async function subscriptionScope(ctx: Context, application: boolean | undefined)
     const { client, profileId } = await profileClient(ctx);
     return { client, path: endpoint('subscriptions', client.apiVersion, profileId), owner: `Profile ${profileId}` };
   }
-  const [{ resolveTarget }, { clientCredentialsToken }, { createClient }, { loadClientForGrant }] = await Promise.all([
+  const [{ resolveTarget }, { clientCredentialsToken }, { loadClientForGrant }] = await Promise.all([
     import('../auth/target.js'),
     import('../jose/wise-keys.js'),
-    import('../http/factory.js'),
     import('../auth/oauth/client-config.js'),
   ]);
   const target = await resolveTarget(ctx);
   const token = await clientCredentialsToken(ctx, target.env, 'Application webhook subscriptions');
   const { clientId } = await loadClientForGrant(ctx, target.env);
-  const client = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => token });
+  const client = ctx.client(target.env, { kind: 'oauth', accessToken: async () => token });
   return {
     client,
     path: endpoint('applicationSubscriptions', client.apiVersion, clientId),

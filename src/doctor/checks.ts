@@ -8,7 +8,7 @@ import { fetchProfiles } from '../auth/profiles.js';
 import { accountStore, type Target } from '../auth/target.js';
 import { type Context, storeChoice } from '../context.js';
 import { isWiseError, type WiseError } from '../errors.js';
-import { apiBaseUrl, createClient } from '../http/factory.js';
+import { apiBaseUrl } from '../http/endpoints.js';
 import { proxyOriginFor } from '../http/transport.js';
 import { inspectPath } from '../store/private-files.js';
 
@@ -192,7 +192,7 @@ export async function checkCredentials(ctx: Context, target: Target, offline: bo
   const origin = `${credential.kind} credentials from ${credential.origin}`;
   if (offline) return { check: 'credentials', status: 'skip', detail: `${origin}; not checked (--offline)` };
   try {
-    const profiles = await fetchProfiles(createClient(ctx, target.env, credential));
+    const profiles = await fetchProfiles(ctx.client(target.env, credential));
     return {
       check: 'credentials',
       status: 'pass',
@@ -377,7 +377,7 @@ export async function checkMtls(ctx: Context, target: Target, offline: boolean):
     rows.push({ check: 'mtls handshake', status: 'skip', detail: 'not checked (--offline)' });
     return rows;
   }
-  const client = createClient(ctx, target.env, undefined, target);
+  const client = ctx.client(target.env, undefined, target);
   try {
     const response = await client.send({ method: 'GET', path: '/' });
     rows.push({
@@ -401,7 +401,7 @@ export async function checkConnectivity(ctx: Context, target: Target): Promise<C
   const started = ctx.clock.now();
   let date: string | undefined;
   try {
-    const response = await createClient(ctx, target.env).send({ method: 'GET', path: '/' });
+    const response = await ctx.client(target.env).send({ method: 'GET', path: '/' });
     date = response.headers.date;
   } catch (error) {
     const e = error as WiseError;

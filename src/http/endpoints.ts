@@ -1,3 +1,4 @@
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { WiseEnv } from '../store/config.js';
 
@@ -125,4 +126,14 @@ export function endpoint<K extends keyof Endpoints>(name: K, version: string | u
     versioned?: (v: string, ...a: unknown[]) => string;
   };
   return version && entry.versioned ? entry.versioned(version, ...args) : entry.classic(...args);
+}
+
+/**
+ * The API base for an environment: --api-url, else WISE_API_URL, else Wise's host: the `api-mtls` host once a
+ * client certificate is set up for the environment (`wise mtls setup`).
+ */
+export function apiBaseUrl(ctx: Context, env: WiseEnv, mtls = false): URL {
+  if (ctx.options.apiUrl) return parseBaseUrl(ctx.options.apiUrl, '--api-url');
+  if (ctx.env.WISE_API_URL) return parseBaseUrl(ctx.env.WISE_API_URL, 'WISE_API_URL');
+  return new URL(`${(mtls ? MTLS_API_URLS : API_URLS)[env]}/`);
 }

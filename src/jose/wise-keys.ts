@@ -17,8 +17,7 @@ import { clientCredentials } from '../auth/oauth/grants.js';
 import type { Context } from '../context.js';
 import { AuthError, WiseError } from '../errors.js';
 import { parseJson } from '../http/client.js';
-import { endpoint } from '../http/endpoints.js';
-import { apiBaseUrl, createClient } from '../http/factory.js';
+import { apiBaseUrl, endpoint } from '../http/endpoints.js';
 import type { WiseEnv } from '../store/config.js';
 import { nodeCrypto } from './keys.js';
 
@@ -140,7 +139,7 @@ export async function clientCredentialsToken(ctx: Context, env: WiseEnv, why: st
     }
     throw error;
   }
-  const token = (await clientCredentials(createClient(ctx, env), oauth)).access_token;
+  const token = (await clientCredentials(ctx.client(env), oauth)).access_token;
   ctx.redactor.add(token);
   return token;
 }
@@ -153,7 +152,7 @@ export async function servedWiseKey(
   algorithm: string,
 ): Promise<WiseKey> {
   const token = await clientCredentialsToken(ctx, env, `Fetching Wise's ${scope} key`);
-  const keys = createClient(ctx, env, { kind: 'oauth', accessToken: async () => token });
+  const keys = ctx.client(env, { kind: 'oauth', accessToken: async () => token });
   const query = new URLSearchParams({ algorithm, scope });
   const body = parseJson<{ version?: number; keyMaterial?: { keyMaterial?: string } }>(
     await keys.request({ method: 'GET', path: `${endpoint('joseResponseKeys', keys.apiVersion)}?${query}` }),

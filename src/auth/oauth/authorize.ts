@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Context } from '../../context.js';
 import { AuthError, CancelledError } from '../../errors.js';
-import { createClient } from '../../http/factory.js';
 import { accountSecretName } from '../../store/secret-store.js';
 import { accountStore, type Target } from '../target.js';
 import { authorizeUrl, checkRedirectUri, loadClient } from './client-config.js';
@@ -112,7 +111,7 @@ export async function authorizeWithBrowser(
     let tokens: TokenSet;
     try {
       const response = await exchangeAuthorizationCode(
-        createClient(ctx, target.env),
+        ctx.client(target.env),
         client,
         callback.code,
         client.redirectUri,

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from '../../context.js';
 import { parseJson } from '../../http/client.js';
 import { endpoint } from '../../http/endpoints.js';
-import { createClient } from '../../http/factory.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
 import type { Target } from '../target.js';
 import { storeOAuthLogin } from './authorize.js';
@@ -22,14 +21,14 @@ export async function signUpUser(
   language: string,
 ): Promise<{ id?: number; email?: string }> {
   const oauth = await loadClientForGrant(ctx, target.env);
-  const api = createClient(ctx, target.env);
+  const api = ctx.client(target.env);
   const clientToken = (await clientCredentials(api, oauth)).access_token;
   ctx.redactor.add(clientToken);
 
   // 32 random bytes: 43 URL-safe characters, above Wise's minimum of 32.
   const registrationCode = randomBytes(32).toString('base64url');
   ctx.redactor.add(registrationCode);
-  const signup = createClient(ctx, target.env, { kind: 'oauth', accessToken: async () => clientToken });
+  const signup = ctx.client(target.env, { kind: 'oauth', accessToken: async () => clientToken });
   const response = await signup.request({
     method: 'POST',
     path: endpoint('signupWithRegistrationCode', signup.apiVersion),

@@ -1,6 +1,5 @@
 import type { Context } from '../../context.js';
 import { isWiseError, UsageError } from '../../errors.js';
-import { createClient } from '../../http/factory.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import type { WiseEnv } from '../../store/config.js';
 import { withLock } from '../../store/lock.js';
@@ -45,7 +44,7 @@ export async function refreshWithTokenFile(
   const run = async () => {
     const refreshToken = await readTokenFile(file);
     ctx.redactor.add(refreshToken);
-    const response = await refreshAccessToken(createClient(ctx, env), oauth, refreshToken);
+    const response = await refreshAccessToken(ctx.client(env), oauth, refreshToken);
     ctx.redactor.add(response.access_token);
     if (response.refresh_token && response.refresh_token !== refreshToken) {
       ctx.redactor.add(response.refresh_token);

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Context } from '../../context.js';
 import { AuthError, isWiseError } from '../../errors.js';
-import { createClient } from '../../http/factory.js';
 import type { WiseEnv } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
 import { accountStore, type Target } from '../target.js';
@@ -134,7 +133,7 @@ async function refreshStored(
   oauth: OAuthClient,
   options: AccessOptions,
 ): Promise<TokenSet> {
-  const client = createClient(ctx, who.env);
+  const client = ctx.client(who.env);
   const refreshToken = await store.get(accountSecretName(who.account, who.env, 'refresh-token'));
   if (refreshToken) {
     ctx.redactor.add(refreshToken);

@@ -4,22 +4,21 @@ import { resolveTarget, type Target } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { CancelledError, UsageError } from '../../errors.js';
 import type { WiseClient } from '../../http/client.js';
-import { createClient } from '../../http/factory.js';
 
 /** The account, the credential in force and its client. */
 export async function accountClient(
   ctx: Context,
-  options: Parameters<typeof createClient>[4] = {},
+  options: Parameters<Context['client']>[3] = {},
 ): Promise<{ target: Target; credential: ActiveCredential; client: WiseClient }> {
   const target = await resolveTarget(ctx);
   const credential = await resolveCredential(ctx, target);
-  return { target, credential, client: createClient(ctx, target.env, credential, target, options) };
+  return { target, credential, client: ctx.client(target.env, credential, target, options) };
 }
 
 /** The account, its client and the profile a profile-scoped command acts on. */
 export async function profileClient(
   ctx: Context,
-  options: Parameters<typeof createClient>[4] = {},
+  options: Parameters<Context['client']>[3] = {},
 ): Promise<{ target: Target; client: WiseClient; profileId: number }> {
   const { target, client } = await accountClient(ctx, options);
   return { target, client, profileId: await chooseProfileId(ctx, target, client) };

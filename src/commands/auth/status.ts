@@ -4,11 +4,11 @@ import { fetchProfiles } from '../../auth/profiles.js';
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { AuthError, isWiseError, SecretStoreError, type WiseError } from '../../errors.js';
-import { apiVersion, createClient } from '../../http/factory.js';
 import { type AccountConfig, WISE_ENVS } from '../../store/config.js';
 import { accountSecretName, type SecretStore } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
 import { mask } from '../../util/redact.js';
+import { apiVersion } from '../../wiring/clients.js';
 import type { AuthStatusOptions } from '../specs.js';
 
 interface StoredCredentialStatus {
@@ -131,7 +131,7 @@ export async function authStatus(ctx: Context, opts: AuthStatusOptions): Promise
   let check: OnlineCheck = { valid: null };
   if (credential && !opts.offline) {
     try {
-      const profiles = await fetchProfiles(createClient(ctx, target.env, credential));
+      const profiles = await fetchProfiles(ctx.client(target.env, credential));
       check = { valid: true, profiles: profiles.length };
     } catch (error) {
       if (!isWiseError(error)) throw error;

@@ -4,7 +4,6 @@ import { MAX_SECRET_LENGTH, normaliseSecret } from '../../auth/personal-token.js
 import { resolveTarget } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { AuthError, UsageError } from '../../errors.js';
-import { createClient } from '../../http/factory.js';
 import { clientSecretName } from '../../store/secret-store.js';
 import { printJson } from '../../util/output.js';
 import type { OAuthSetupOptions } from '../specs.js';
@@ -36,7 +35,7 @@ export async function oauthSetup(ctx: Context, opts: OAuthSetupOptions): Promise
   const store = await ctx.secrets();
   if (opts.verify !== false) {
     try {
-      await clientCredentials(createClient(ctx, env), { clientId, clientSecret: secret });
+      await clientCredentials(ctx.client(env), { clientId, clientSecret: secret });
     } catch (error) {
       if (error instanceof AuthError) {
         throw new AuthError(

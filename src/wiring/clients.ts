@@ -1,25 +1,21 @@
+/**
+ * The composition root of the API clients: a WiseClient for an environment and credential, with the layers the
+ * account's settings ask for (the guard, JOSE, SCA answers, mTLS). It sits above the domain folders and imports them;
+ * they never import it: commands and domain code get a client from `ctx.client(...)`, which main.ts wires to
+ * createClient.
+ */
 import { givenProfileId } from '../account/profile-id.js';
 import { type Resolved, resolveApiVersion } from '../account/settings.js';
 import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { classifyMoneyCall, nonCanonicalWriteError } from '../guard/classify.js';
+import { WiseClient } from '../http/client.js';
+import { apiBaseUrl } from '../http/endpoints.js';
+import type { Layer, LayerInsertion } from '../http/pipeline.js';
 import type { JoseMode } from '../jose/codec.js';
 import type { TlsMaterial } from '../mtls/setup.js';
 import type { ConfigData, JoseKeyRecord, MtlsConfig, WiseEnv } from '../store/config.js';
-import { WiseClient } from './client.js';
-import { API_URLS, MTLS_API_URLS, parseBaseUrl } from './endpoints.js';
-import type { Layer, LayerInsertion } from './pipeline.js';
-
-/**
- * The API base for an environment: --api-url, else WISE_API_URL, else Wise's host: the `api-mtls` host once a
- * client certificate is set up for the environment (`wise mtls setup`).
- */
-export function apiBaseUrl(ctx: Context, env: WiseEnv, mtls = false): URL {
-  if (ctx.options.apiUrl) return parseBaseUrl(ctx.options.apiUrl, '--api-url');
-  if (ctx.env.WISE_API_URL) return parseBaseUrl(ctx.env.WISE_API_URL, 'WISE_API_URL');
-  return new URL(`${(mtls ? MTLS_API_URLS : API_URLS)[env]}/`);
-}
 
 /**
  * The API version for built-in paths and where it comes from: --api-version, else WISE_API_VERSION, else the
