@@ -100,6 +100,10 @@ export class ContractChecker {
     this.allowList = JSON.parse(readFileSync(ALLOW_FILE, 'utf8')) as AllowEntry[];
     this.ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
+    // OpenAPI's names for raw bytes and plain text: no constraint.
+    for (const name of ['binary', 'string']) this.ajv.addFormat(name, true);
+    // A number Wise names "decimal": any number is one.
+    this.ajv.addFormat('decimal', { type: 'number', validate: (n: number) => Number.isFinite(n) });
     // Wise's document writes one uuid format in capitals.
     this.ajv.addFormat('UUID', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
     // Wise writes date-times with and without an offset (allow-list: date-time-without-offset).
