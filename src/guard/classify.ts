@@ -13,6 +13,7 @@ export interface MoneyCall {
 }
 
 import { UsageError } from '../errors.js';
+import { MONEY_ROUTES } from '../http/endpoints.js';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -71,39 +72,21 @@ export function nonCanonicalWriteError(method: string, path: string): UsageError
   });
 }
 
+/** The money call a request is, by the endpoint table's money entries (classic and calendar-versioned paths). */
 export function classifyMoneyCall(method: string, path: string): MoneyCall | undefined {
   if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return undefined;
-  // The calendar-versioned form (`/2026Q4/profiles/...`) names the same resources as `/v3/profiles/...`.
-  const p = canonicalApiPath(path).replace(/^\/20\d\dQ[1-4]\/profiles\//, '/v3/profiles/');
-  const routes: [string, RegExp, (m: RegExpExecArray) => MoneyCall][] = [
-    ['POST', /^\/v3\/profiles\/(\d+)\/quotes$/, (m) => ({ kind: 'quote.create', profileId: Number(m[1]) })],
-    ['POST', /^\/v1\/transfers$/, () => ({ kind: 'transfer.create' })],
-    [
-      'POST',
-      /^\/v3\/profiles\/(\d+)\/transfers\/(\d+)\/payments$/,
-      (m) => ({ kind: 'transfer.fund', profileId: Number(m[1]), transferId: Number(m[2]) }),
-    ],
-    ['PUT', /^\/v1\/transfers\/(\d+)\/cancel$/, (m) => ({ kind: 'transfer.cancel', transferId: Number(m[1]) })],
-    ['POST', /^\/v3\/profiles\/(\d+)\/batch-groups$/, (m) => ({ kind: 'batch.create', profileId: Number(m[1]) })],
-    [
-      'POST',
-      /^\/v3\/profiles\/(\d+)\/batch-groups\/([^/]+)\/transfers$/,
-      (m) => ({ kind: 'batch.transfer', profileId: Number(m[1]), batchGroupId: m[2] as string }),
-    ],
-    [
-      'PATCH',
-      /^\/v3\/profiles\/(\d+)\/batch-groups\/([^/]+)$/,
-      (m) => ({ kind: 'batch.complete', profileId: Number(m[1]), batchGroupId: m[2] as string }),
-    ],
-    [
-      'POST',
-      /^\/v3\/profiles\/(\d+)\/batch-payments\/([^/]+)\/payments$/,
-      (m) => ({ kind: 'batch.fund', profileId: Number(m[1]), batchGroupId: m[2] as string }),
-    ],
-  ];
-  for (const [verb, pattern, make] of routes) {
-    const m = verb === method ? pattern.exec(p) : null;
-    if (m) return make(m);
+  const p = canonicalApiPath(path);
+  for (const route of MONEY_ROUTES) {
+    const m = route.method === method ? route.pattern.exec(p) : null;
+    if (!m) continue;
+    const call: MoneyCall = { kind: route.kind };
+    route.names.forEach((name, i) => {
+      const value = m[i + 1] as string;
+      if (name === 'profileId') call.profileId = Number(value);
+      else if (name === 'transferId') call.transferId = Number(value);
+      else if (name === 'batchGroupId') call.batchGroupId = value;
+    });
+    return call;
   }
   return undefined;
 }

@@ -13,20 +13,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MoneyKind } from '../http/endpoints.js';
 import type { Clock } from '../util/clock.js';
 
 export const GENESIS = '0'.repeat(64);
 
-export type EntryKind =
-  | 'quote.create'
-  | 'transfer.create'
-  | 'transfer.fund'
-  | 'transfer.cancel'
-  | 'batch.create'
-  | 'batch.transfer'
-  | 'batch.complete'
-  | 'batch.cancel'
-  | 'batch.fund';
+/** The money calls of the endpoint table, and the cancellation of a batch group (a completion's body says which). */
+export type EntryKind = MoneyKind | 'batch.cancel';
 
 /** What a line records; never a secret (no token, key, PIN or signature). */
 export interface JournalFields {

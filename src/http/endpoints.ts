@@ -50,8 +50,8 @@ export function parseEnv(raw: string, what = '--env'): WiseEnv {
   throw new UsageError(`${what} must be "sandbox" or "production", not "${raw}".`);
 }
 
-/** A Wise API version: a calendar quarter, e.g. 2026Q4 (Latest since 1 October 2026). */
-const API_VERSION = /^(20\d\d)Q([1-4])$/;
+/** A Wise API version: a calendar quarter, e.g. 2026Q4 (Latest since 1 October 2026). The one copy of the pattern. */
+export const API_VERSION = /^20\d\dQ[1-4]$/;
 
 export function parseApiVersion(raw: string, what: string): string {
   if (!API_VERSION.test(raw)) {
@@ -62,10 +62,43 @@ export function parseApiVersion(raw: string, what: string): string {
   return raw;
 }
 
+/** What a call that moves money is, for the journal and the spending policy (src/guard). */
+export type MoneyKind =
+  | 'quote.create'
+  | 'transfer.create'
+  | 'transfer.fund'
+  | 'transfer.cancel'
+  | 'batch.create'
+  | 'batch.transfer'
+  | 'batch.complete'
+  | 'batch.fund';
+
+/** A path of the table as Wise writes it (`{name}` for each parameter, in the order the path function takes them). */
+function path<A extends unknown[]>(template: string): ((...args: A) => string) & { template: string } {
+  const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  const fn = (...args: A) => {
+    let i = 0;
+    return template.replace(/\{\w+\}/g, () => String(args[i++]));
+  };
+  if (names.includes('version')) throw new Error(`${template}: the version is not a parameter of a classic path`);
+  return Object.assign(fn, { template });
+}
+
+/** The calendar-versioned form of a path: `{version}` first, then the path's own parameters. */
+function versioned<A extends unknown[]>(template: string): ((v: string, ...args: A) => string) & { template: string } {
+  const fn = (v: string, ...args: A) => {
+    let i = 0;
+    return template.replace(/\{\w+\}/g, (m) => (m === '{version}' ? v : String(args[i++])));
+  };
+  return Object.assign(fn, { template });
+}
+
 /**
  * The one table of the paths the built-in commands call. `classic` is what Wise's reference pages show; `versioned`
  * exists only where Wise documents the calendar-versioned form, and is used when an API version is chosen. No
- * versioned path is guessed: without one in the table, the classic path is used whatever the version.
+ * versioned path is guessed: without one in the table, the classic path is used whatever the version. `money` marks
+ * the calls that move money (`method` and journal kind): the guard's classifier is derived from these entries, their
+ * classic and versioned templates alike.
  */
 export const ENDPOINTS = {
   token: { classic: () => '/oauth/token', versioned: (v: string) => `/${v}/oauth/token` },
@@ -83,26 +116,47 @@ export const ENDPOINTS = {
   },
   activities: { classic: (profileId: number) => `/v1/profiles/${profileId}/activities` },
   rates: { classic: () => '/v1/rates' },
-  quotes: { classic: (profileId: number) => `/v3/profiles/${profileId}/quotes` },
+  quotes: {
+    classic: path<[profileId: number]>('/v3/profiles/{profileId}/quotes'),
+    money: { method: 'POST', kind: 'quote.create' },
+  },
   quote: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/quotes/${id}` },
   recipients: { classic: () => '/v2/accounts' },
   createRecipient: { classic: () => '/v1/accounts' },
   accountRequirements: { classic: (quoteId: string) => `/v1/quotes/${quoteId}/account-requirements` },
-  transfers: { classic: () => '/v1/transfers' },
+  transfers: { classic: path<[]>('/v1/transfers'), money: { method: 'POST', kind: 'transfer.create' } },
   transfer: { classic: (id: number) => `/v1/transfers/${id}` },
-  cancelTransfer: { classic: (id: number) => `/v1/transfers/${id}/cancel` },
-  fundTransfer: {
-    classic: (profileId: number, transferId: number) => `/v3/profiles/${profileId}/transfers/${transferId}/payments`,
+  cancelTransfer: {
+    classic: path<[transferId: number]>('/v1/transfers/{transferId}/cancel'),
+    money: { method: 'PUT', kind: 'transfer.cancel' },
   },
-  batchGroups: { classic: (profileId: number) => `/v3/profiles/${profileId}/batch-groups` },
-  batchGroup: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/batch-groups/${id}` },
+  fundTransfer: {
+    classic: path<[profileId: number, transferId: number]>('/v3/profiles/{profileId}/transfers/{transferId}/payments'),
+    money: { method: 'POST', kind: 'transfer.fund' },
+  },
+  batchGroups: {
+    classic: path<[profileId: number]>('/v3/profiles/{profileId}/batch-groups'),
+    money: { method: 'POST', kind: 'batch.create' },
+  },
+  batchGroup: {
+    classic: path<[profileId: number, batchGroupId: string]>('/v3/profiles/{profileId}/batch-groups/{batchGroupId}'),
+    // Completing (or cancelling) a group: the body says which.
+    money: { method: 'PATCH', kind: 'batch.complete' },
+  },
   batchGroupTransfers: {
-    classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/batch-groups/${id}/transfers`,
+    classic: path<[profileId: number, batchGroupId: string]>(
+      '/v3/profiles/{profileId}/batch-groups/{batchGroupId}/transfers',
+    ),
+    money: { method: 'POST', kind: 'batch.transfer' },
   },
   fundBatchGroup: {
-    classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/batch-payments/${id}/payments`,
-    versioned: (v: string, profileId: number, id: string) =>
-      `/${v}/profiles/${profileId}/batch-payments/${id}/payments`,
+    classic: path<[profileId: number, batchGroupId: string]>(
+      '/v3/profiles/{profileId}/batch-payments/{batchGroupId}/payments',
+    ),
+    versioned: versioned<[profileId: number, batchGroupId: string]>(
+      '/{version}/profiles/{profileId}/batch-payments/{batchGroupId}/payments',
+    ),
+    money: { method: 'POST', kind: 'batch.fund' },
   },
   subscriptions: { classic: (profileId: number) => `/v3/profiles/${profileId}/subscriptions` },
   subscription: { classic: (profileId: number, id: string) => `/v3/profiles/${profileId}/subscriptions/${id}` },
@@ -127,6 +181,44 @@ export function endpoint<K extends keyof Endpoints>(name: K, version: string | u
   };
   return version && entry.versioned ? entry.versioned(version, ...args) : entry.classic(...args);
 }
+
+/** A call that moves money, as the table's templates match it: its kind and the parameters named in its path. */
+export interface MoneyRoute {
+  method: string;
+  kind: MoneyKind;
+  pattern: RegExp;
+  names: string[];
+}
+
+/** The money calls of the table, each as a pattern of its classic path and one of its versioned path. */
+export const MONEY_ROUTES: readonly MoneyRoute[] = Object.values(ENDPOINTS).flatMap((entry) => {
+  const e = entry as {
+    classic: { template?: string };
+    versioned?: { template?: string };
+    money?: { method: string; kind: MoneyKind };
+  };
+  const money = e.money;
+  if (!money) return [];
+  // The guard errs on the side of checking: a profile path's calendar-versioned form is guarded like the classic
+  // one even where the table names none (Wise may accept it, and a policy must not be bypassed by a prefix).
+  const guessed = e.classic.template?.replace(/^\/v3\/profiles\//, '/{version}/profiles/');
+  const templates = new Set([e.classic.template, e.versioned?.template, guessed]);
+  return [...templates].flatMap((template) => {
+    if (!template) return [];
+    const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).filter((n) => n !== 'version');
+    const source = template
+      .split(/(\{\w+\})/)
+      .map((part) => {
+        const name = /^\{(\w+)\}$/.exec(part)?.[1];
+        if (name === 'version') return API_VERSION.source.slice(1, -1);
+        // Numeric ids (profile, transfer) are digits; a batch group's id is a UUID.
+        if (name) return name === 'profileId' || name === 'transferId' ? '(\\d+)' : '([^/]+)';
+        return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      })
+      .join('');
+    return [{ method: money.method, kind: money.kind, pattern: new RegExp(`^${source}$`), names }];
+  });
+});
 
 /**
  * The API base for an environment: --api-url, else WISE_API_URL, else Wise's host: the `api-mtls` host once a

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { API_VERSION } from '../http/endpoints.js';
 import { checkPrivateDir, readPrivateFileSync } from './private-files.js';
 import type { StoreBackend } from './secret-store.js';
 
@@ -228,7 +229,7 @@ const recordOf =
 
 const backend = optional(oneOf('keychain', 'file'));
 const apiVersionText: Check = (v, where) =>
-  typeof v === 'string' && /^20\d\dQ[1-4]$/.test(v) ? undefined : `${where} is not an API version such as 2026Q4`;
+  typeof v === 'string' && API_VERSION.test(v) ? undefined : `${where} is not an API version such as 2026Q4`;
 
 const envCredentials = object({
   type: oneOf('personal', 'oauth'),

@@ -54,3 +54,52 @@ describe('checkPayments at its edges', () => {
     expect(() => checkPayments(rules, situation, [{ amount: 1, currency: 'GBP', recipientId: 1 }])).not.toThrow();
   });
 });
+
+describe('the money classifier is the endpoint table', () => {
+  it('knows each money entry of the table, classic and versioned, with the ids of its path', async () => {
+    const { classifyMoneyCall } = await import('../../src/guard/classify.js');
+    const { ENDPOINTS, endpoint } = await import('../../src/http/endpoints.js');
+    const g = '5f0c2c1e-1111-4222-8333-944445555666';
+    expect(classifyMoneyCall('POST', endpoint('quotes', undefined, 2001))).toEqual({
+      kind: 'quote.create',
+      profileId: 2001,
+    });
+    expect(classifyMoneyCall('POST', endpoint('transfers', undefined))).toEqual({ kind: 'transfer.create' });
+    expect(classifyMoneyCall('POST', endpoint('fundTransfer', undefined, 2001, 49))).toEqual({
+      kind: 'transfer.fund',
+      profileId: 2001,
+      transferId: 49,
+    });
+    expect(classifyMoneyCall('PUT', endpoint('cancelTransfer', undefined, 49))).toEqual({
+      kind: 'transfer.cancel',
+      transferId: 49,
+    });
+    expect(classifyMoneyCall('PATCH', endpoint('batchGroup', undefined, 2001, g))).toEqual({
+      kind: 'batch.complete',
+      profileId: 2001,
+      batchGroupId: g,
+    });
+    for (const version of [undefined, '2026Q4']) {
+      expect(classifyMoneyCall('POST', endpoint('fundBatchGroup', version, 2001, g))).toEqual({
+        kind: 'batch.fund',
+        profileId: 2001,
+        batchGroupId: g,
+      });
+    }
+    // Every money entry is classified, and a read of the same path is not.
+    for (const [name, entry] of Object.entries(ENDPOINTS)) {
+      const money = (entry as { money?: { method: string } }).money;
+      if (!money) continue;
+      const path = (entry.classic as (...a: unknown[]) => string)(2001, 7);
+      expect(classifyMoneyCall(money.method, path), name).toBeDefined();
+      expect(classifyMoneyCall('GET', path), name).toBeUndefined();
+    }
+    expect(classifyMoneyCall('POST', '/2026Q5/profiles/2001/batch-payments/x/payments')).toBeUndefined();
+    // A versioned form of a profile's money path is guarded as the classic one, documented or not.
+    expect(classifyMoneyCall('POST', '/2026Q4/profiles/2001/quotes')).toEqual({
+      kind: 'quote.create',
+      profileId: 2001,
+    });
+    expect(classifyMoneyCall('POST', '/v3/profiles/abc/quotes')).toBeUndefined();
+  });
+});
