@@ -288,20 +288,6 @@ export class ContractChecker {
     if (!validate(exchange.replyBody)) violation('response', `body: ${explain(validate.errors)}`, name);
     return out;
   }
-
-  /** Validates a webhook the emulator delivered against the document's schema for its event. */
-  checkWebhook(event: string, payload: unknown): Violation[] {
-    const hook = this.contract.webhooks[event];
-    const operation = `WEBHOOK ${event}`;
-    if (!hook) return [{ operation, where: 'request', status: 0, message: 'Wise documents no such event' }];
-    this.calls++;
-    this.operations.add(operation);
-    const media = Object.keys(hook.content)[0] as string;
-    const validate = this.validator(`/webhooks/${pointer(event)}/content/${pointer(media)}/schema`);
-    return validate(payload)
-      ? []
-      : [{ operation, where: 'request', status: 0, message: `body: ${explain(validate.errors)}` }];
-  }
 }
 
 function pointer(segment: string): string {
