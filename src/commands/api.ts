@@ -1,7 +1,7 @@
 import { resolveCredential } from '../auth/credentials.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { ApiError, UsageError } from '../errors.js';
 import { nonCanonicalWriteError } from '../guard/classify.js';
 import { errorFromResponse } from '../http/client.js';
 import { readFileOrFail } from '../util/input.js';
@@ -64,12 +64,18 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
     const [name, value] = parseHeader(raw);
     headers[name] = value;
   }
+  if (opts.slurp && !opts.paginate) throw new UsageError('--slurp goes with --paginate.');
+  if (opts.paginate && method !== 'GET') {
+    throw new UsageError(`--paginate follows the pages of a list: GET only, not ${method}.`);
+  }
+  if (opts.paginate && opts.include) throw new UsageError('--paginate prints bodies only: leave out --include.');
   const body = opts.data !== undefined ? await readBody(ctx, opts.data) : undefined;
   if (body && !headers['content-type']) headers['content-type'] = defaultContentType(body);
 
   const target = await resolveTarget(ctx);
   const credential = headers.authorization ? undefined : await resolveCredential(ctx, target);
   const client = ctx.client(target.env, credential, target, opts.jose ? { jose: opts.jose } : {});
+  if (opts.paginate) return paginate(ctx, client, path, headers, opts.slurp === true, credential?.kind);
   const response = await client.send({ method, path, headers, ...(body ? { body } : {}) });
 
   if (opts.include) {
@@ -80,6 +86,53 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
   // Like `gh api`, the body is data on stdout whatever the status; an error status adds the error line on stderr.
   printBody(ctx, response);
   if (response.status >= 400) throw errorFromResponse(response, method, credential?.kind);
+}
+
+/**
+ * `--paginate`: every page of a GET, by Wise's paging for the endpoint (src/http/paging.ts), each printed as it
+ * arrives (memory stays flat however many pages), or with `--slurp` gathered into one JSON array. A page asked for
+ * twice (a cursor that does not move) ends the walk with a warning instead of looping.
+ */
+async function paginate(
+  ctx: Context,
+  client: ReturnType<Context['client']>,
+  path: string,
+  headers: Record<string, string>,
+  slurp: boolean,
+  kind: Parameters<typeof errorFromResponse>[2],
+): Promise<void> {
+  const { firstPage, nextPage } = await import('../http/paging.js');
+  const seen = new Set<string>();
+  const pages: unknown[] = [];
+  for (let next: string | undefined = firstPage(path); next !== undefined; ) {
+    seen.add(next);
+    const response = await client.send({ method: 'GET', path: next, headers });
+    if (response.status >= 400) {
+      printBody(ctx, response);
+      throw errorFromResponse(response, 'GET', kind);
+    }
+    let answer: unknown;
+    try {
+      answer = JSON.parse(response.body.toString('utf8'));
+    } catch {
+      throw new UsageError(
+        `--paginate needs JSON pages; ${next} answered ${response.headers['content-type'] ?? 'no type'}.`,
+      );
+    }
+    if (slurp) pages.push(answer);
+    else printBody(ctx, { headers: response.headers, body: Buffer.from(`${JSON.stringify(answer)}\n`) });
+    const following = nextPage(next, answer);
+    if (following !== undefined && seen.has(following)) {
+      ctx.io.err(`warning: Wise sent the same page position twice (${following}); stopped there instead of looping.`);
+      break;
+    }
+    next = following;
+  }
+  if (slurp)
+    printBody(ctx, {
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(`${JSON.stringify(pages)}\n`),
+    });
 }
 
 /** The body as it came when piped; pretty-printed JSON on a terminal (with network text made safe to show). */

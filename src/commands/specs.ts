@@ -139,7 +139,9 @@ export const apiSpec = () =>
         "wise api '/v4/profiles/<id>/balances?types=STANDARD'",
         'wise api -X POST /v3/profiles/<id>/quotes -d @quote.json',
         'wise api -i /v1/me',
-        'wise api --jose jws -X POST /v1/auth/jose/playground/jws -d \'{"hello":"wise"}\'',
+        'wise api --jose jws -X POST /v1/auth/jose/playground/jws -d \'{"message":"hello"}\'',
+        "wise api --paginate '/v2/accounts?profileId=<id>'",
+        "wise api --paginate --slurp '/v1/transfers?profile=<id>&limit=100'",
       ),
     )
     .argument('<path>', 'API path, e.g. /v2/profiles')
@@ -147,6 +149,8 @@ export const apiSpec = () =>
     .option('-d, --data <data>', 'request body: text, @file, or @- for stdin')
     .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect)
     .option('-i, --include', 'print the status line and response headers too')
+    .option('--paginate', "GET every page, following Wise's paging for the endpoint; each page's JSON as it arrives")
+    .option('--slurp', 'with --paginate: one JSON array of the pages, printed at the end')
     .addOption(
       new Option(
         '--jose <mode>',

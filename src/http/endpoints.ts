@@ -170,6 +170,16 @@ export const ENDPOINTS = {
   },
 } as const;
 
+/**
+ * How Wise pages its lists (`wise api --paginate` and the list commands): activities by cursor, recipients by seek
+ * position (at most 20 a page), transfers by offset and limit.
+ */
+export const PAGING: readonly { pattern: RegExp; scheme: 'cursor' | 'seek' | 'offset' }[] = [
+  { pattern: /^\/v1\/profiles\/\d+\/activities$/, scheme: 'cursor' },
+  { pattern: /^\/v2\/accounts$/, scheme: 'seek' },
+  { pattern: /^\/v1\/transfers$/, scheme: 'offset' },
+];
+
 type Endpoints = typeof ENDPOINTS;
 type Args<K extends keyof Endpoints> = Parameters<Endpoints[K]['classic']>;
 

@@ -1,0 +1,110 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { draftTransferFunding, recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
+
+const env = useEmulatorAndSandbox();
+const run = (args: string[], extra: Record<string, string> = {}) =>
+  env.sb.run(args, { env: { WISE_TOKEN: env.mock.personalToken, ...extra } });
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+const pathsOf = async (prefix: string, from: number) =>
+  (await recordedRequests(env.mock))
+    .slice(from)
+    .filter((r) => r.path.startsWith(prefix))
+    .map((r) => r.path);
+
+describe("wise api --paginate follows Wise's paging", () => {
+  it('recipients by seek position, 20 a page, to the last page; --slurp gives one array of the pages', async () => {
+    const { mock } = env;
+    const headers = { authorization: `Bearer ${mock.personalToken}`, 'content-type': 'application/json' };
+    for (let i = 0; i < 45; i++) {
+      const res = await fetch(`${mock.url}/v1/accounts`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          profile: 2001,
+          currency: 'GBP',
+          type: 'sort_code',
+          accountHolderName: `Payee ${i}`,
+          details: { sortCode: '231470', accountNumber: String(10000000 + i) },
+        }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const before = (await recordedRequests(mock)).length;
+    const r = await run(['api', '--paginate', '/v2/accounts?profileId=2001']);
+    expect(r.code, r.stderr).toBe(0);
+    const pages = lines(r.stdout) as { content: { id: number }[] }[];
+    expect(pages.map((p) => p.content.length)).toEqual([20, 20, 7]);
+    const ids = pages.flatMap((p) => p.content.map((c) => c.id));
+    expect(new Set(ids).size).toBe(47);
+    const asked = await pathsOf('/v2/accounts', before);
+    expect(asked).toHaveLength(3);
+    expect(asked.every((p) => p.includes('size=20'))).toBe(true);
+    expect(asked.slice(1).every((p) => p.includes('seekPosition='))).toBe(true);
+
+    const slurped = await run(['api', '--paginate', '--slurp', '/v2/accounts?profileId=2001']);
+    expect(slurped.code).toBe(0);
+    const all = JSON.parse(slurped.stdout) as { content: unknown[] }[];
+    expect(all.map((p) => p.content.length)).toEqual([20, 20, 7]);
+  });
+
+  it('activities by cursor (sent back as nextCursor), transfers by offset and limit', async () => {
+    const { mock } = env;
+    let before = (await recordedRequests(mock)).length;
+    const acts = await run(['api', '--paginate', '/v1/profiles/2001/activities?size=3']);
+    expect(acts.code, acts.stderr).toBe(0);
+    const pages = lines(acts.stdout) as { cursor: string | null; activities: unknown[] }[];
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.at(-1)?.cursor).toBeNull();
+    expect(pages.slice(0, -1).every((p) => p.activities.length === 3)).toBe(true);
+    const asked = await pathsOf('/v1/profiles/2001/activities', before);
+    expect(asked).toHaveLength(pages.length);
+    expect(asked.slice(1).every((p) => /[?&]nextCursor=/.test(p) && !/[?&]cursor=/.test(p))).toBe(true);
+
+    for (let i = 0; i < 5; i++) await draftTransferFunding(mock);
+    before = (await recordedRequests(mock)).length;
+    const transfers = await run(['api', '--paginate', '/v1/transfers?profile=2001&limit=2']);
+    expect(transfers.code, transfers.stderr).toBe(0);
+    expect((lines(transfers.stdout) as unknown[][]).map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(
+      (await pathsOf('/v1/transfers', before)).map((p) => new URL(p, 'http://x').searchParams.get('offset')),
+    ).toEqual(['0', '2', '4']);
+  });
+
+  it('a cursor that does not move ends the walk with a warning, never a loop', async () => {
+    let calls = 0;
+    const stuck = createServer((_req, res) => {
+      calls++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"cursor":"same","items":[1]}');
+    });
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (stuck.address() as AddressInfo).port;
+      const r = await run(['api', '--paginate', '/v9/things'], { WISE_API_URL: `http://127.0.0.1:${port}` });
+      expect(r.code, r.stderr).toBe(0);
+      expect(lines(r.stdout)).toHaveLength(2);
+      expect(calls).toBe(2);
+      expect(r.stderr).toContain('stopped there instead of looping');
+    } finally {
+      stuck.close();
+    }
+  });
+
+  it('GET only, --slurp only with it, bodies only: else exit 2 and nothing sent', async () => {
+    const before = (await recordedRequests(env.mock)).length;
+    for (const args of [
+      ['api', '--paginate', '-X', 'POST', '/v1/transfers', '-d', '{}'],
+      ['api', '--slurp', '/v2/accounts'],
+      ['api', '--paginate', '-i', '/v2/accounts'],
+    ]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+    }
+    expect((await recordedRequests(env.mock)).length).toBe(before);
+  });
+});
