@@ -137,6 +137,7 @@ const clientExternal = [
   'yocto-spinner',
   // Loaded by the commands that need them (batch payments, progress bars), never at start-up.
   'csv-parse',
+  'csv-stringify',
   'cli-progress',
   // Proxy support: loaded only when a proxy variable is set.
   'proxy-from-env',

@@ -194,13 +194,27 @@ export type BatchPayOptions = OptionsOf<typeof batchPaySpec>;
 
 export const transferListSpec = () =>
   new Command('list')
-    .description('recent transfers of the profile, newest first')
+    .description("the profile's transfers, newest first: to whom, the reference, the amounts (table, CSV or JSON)")
     .addHelpText(
       'after',
-      examples('wise transfer list', 'wise transfer list --status outgoing_payment_sent --limit 50'),
+      examples(
+        'wise transfer list',
+        'wise transfer list --status outgoing_payment_sent --limit 50',
+        'wise transfer list --since 2026-11-01 --until 2026-11-30 --all --format csv > november.csv',
+      ),
     )
     .option('--status <status>', 'only transfers in this state (comma-separated)')
-    .option('--limit <n>', 'how many', '20');
+    .option('--since <date>', 'only transfers created on or after this date (2026-11-01) or time')
+    .option('--until <date>', 'only transfers created on or before this date (the whole day) or time')
+    .option('--limit <n>', 'how many (at most 1000)', '20')
+    .option('--all', 'every transfer that matches, page by page (--limit is ignored)')
+    .addOption(
+      new Option('--format <format>', 'table, csv (for a spreadsheet) or json (as --json)').choices([
+        'table',
+        'csv',
+        'json',
+      ] as const),
+    );
 export type TransferListOptions = OptionsOf<typeof transferListSpec>;
 
 export const transferGetSpec = () =>

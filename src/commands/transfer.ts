@@ -1,5 +1,5 @@
-import { describeState, TRANSFER_STATES, type Transfer } from '../account/money.js';
-import { parseCount } from '../account/validate.js';
+import { describeState, listRecipients, TRANSFER_STATES, type Transfer } from '../account/money.js';
+import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
@@ -12,17 +12,49 @@ function transferId(raw: string): number {
   return Number(raw);
 }
 
-const row = (t: Transfer) => [
-  String(t.id),
-  t.created?.slice(0, 16) ?? '',
-  `${t.sourceValue.toFixed(2)} ${t.sourceCurrency}`,
-  `${t.targetValue.toFixed(2)} ${t.targetCurrency}`,
-  String(t.targetAccount),
-  t.status,
+/** A text cell a spreadsheet would read as a formula (=, +, -, @, tab, CR) is kept as text. */
+const cellText = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+
+const CSV_HEADER = [
+  'id',
+  'created',
+  'status',
+  'recipient_id',
+  'recipient_name',
+  'reference',
+  'source_amount',
+  'source_currency',
+  'target_amount',
+  'target_currency',
+  'rate',
 ];
 
+/** The transfers of a profile, page by page (Wise pages transfers by offset and limit). */
+async function* transferPages(
+  client: Awaited<ReturnType<typeof profileClient>>['client'],
+  query: URLSearchParams,
+  all: boolean,
+): AsyncGenerator<Transfer[]> {
+  const { nextPage } = await import('../http/paging.js');
+  let path: string | undefined = `${endpoint('transfers', client.apiVersion)}?${query}`;
+  const seen = new Set<string>();
+  while (path !== undefined && !seen.has(path)) {
+    seen.add(path);
+    const page: Transfer[] = await client.getJson<Transfer[]>(path);
+    yield page;
+    path = all ? nextPage(path, page) : undefined;
+  }
+}
+
 export async function transferList(ctx: Context, opts: TransferListOptions): Promise<void> {
+  const format = opts.format ?? (ctx.options.json ? 'json' : 'table');
+  const all = opts.all === true;
   const limit = parseCount(opts.limit, '--limit', 1000);
+  const since = opts.since !== undefined ? parseDate(opts.since, '--since') : undefined;
+  const until = opts.until !== undefined ? parseDate(opts.until, '--until', { end: true }) : undefined;
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new UsageError('--since is after --until: no transfer can match.');
+  }
   const statuses =
     opts.status
       ?.split(',')
@@ -35,15 +67,64 @@ export async function transferList(ctx: Context, opts: TransferListOptions): Pro
     });
   }
   const { client, profileId } = await profileClient(ctx);
-  const query = new URLSearchParams({ profile: String(profileId), limit: String(limit), offset: '0' });
+  // With --all, pages of 100 until a shorter one; else one page of --limit.
+  const query = new URLSearchParams({ profile: String(profileId), limit: String(all ? 100 : limit), offset: '0' });
   if (statuses.length) query.set('status', statuses.join(','));
-  const list = await client.getJson<Transfer[]>(`${endpoint('transfers', client.apiVersion)}?${query}`);
-  if (ctx.options.json) return printJson(ctx, list);
+  if (since !== undefined) query.set('createdDateStart', new Date(since).toISOString());
+  if (until !== undefined) query.set('createdDateEnd', new Date(until).toISOString());
+  // The recipients' names, read once (20 a page, as Wise allows); one Wise no longer lists keeps its id.
+  const names = new Map((await listRecipients(client, profileId)).map((r) => [r.id, r.name]));
+  const reference = (t: Transfer) => t.reference ?? t.details?.reference ?? '';
+  const name = (t: Transfer) => names.get(t.targetAccount) ?? '';
+
+  if (format === 'csv') {
+    // Written page by page: a year of transfers never sits in memory.
+    const { stringify } = await import('csv-stringify/sync');
+    ctx.io.out(stringify([CSV_HEADER]));
+    for await (const page of transferPages(client, query, all)) {
+      ctx.io.out(
+        stringify(
+          page.map((t) => [
+            t.id,
+            t.created ?? '',
+            t.status,
+            t.targetAccount,
+            cellText(name(t)),
+            cellText(reference(t)),
+            t.sourceValue.toFixed(2),
+            t.sourceCurrency,
+            t.targetValue.toFixed(2),
+            t.targetCurrency,
+            t.rate,
+          ]),
+        ),
+      );
+    }
+    return;
+  }
+  const list: (Transfer & { recipientName: string | null })[] = [];
+  for await (const page of transferPages(client, query, all)) {
+    for (const t of page) list.push({ ...t, recipientName: names.get(t.targetAccount) ?? null });
+  }
+  if (format === 'json') return printJson(ctx, list);
   if (!list.length) {
     ctx.io.err('No transfers.');
     return;
   }
-  ctx.io.out(formatTable(['ID', 'CREATED', 'SOURCE', 'TARGET', 'RECIPIENT', 'STATUS'], list.map(row)));
+  ctx.io.out(
+    formatTable(
+      ['ID', 'CREATED', 'RECIPIENT', 'REFERENCE', 'SOURCE', 'TARGET', 'STATUS'],
+      list.map((t) => [
+        String(t.id),
+        t.created?.slice(0, 16) ?? '',
+        name(t) || String(t.targetAccount),
+        reference(t),
+        `${t.sourceValue.toFixed(2)} ${t.sourceCurrency}`,
+        `${t.targetValue.toFixed(2)} ${t.targetCurrency}`,
+        t.status,
+      ]),
+    ),
+  );
 }
 
 export async function transferGet(ctx: Context, raw: string): Promise<void> {

@@ -158,7 +158,6 @@ function transferJson(state: MockState, t: MockTransfer): Record<string, unknown
   };
 }
 
-/** A funded transfer moves one state on with each read, so that a watcher sees it go out. */
 /** The state a sandbox simulation may move a transfer to, from the state it must be in (Wise's order). */
 const SIMULATED_FROM: Record<string, string> = {
   processing: 'incoming_payment_waiting',
@@ -212,6 +211,7 @@ function simulateTopup(r: AccountRequest): Reply {
   });
 }
 
+/** A funded transfer moves one state on with each read, so that a watcher sees it go out. */
 function advance(t: MockTransfer): void {
   // A transfer a simulation moved stays where the simulation put it.
   if (t.simulated) return;

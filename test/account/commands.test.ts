@@ -318,7 +318,11 @@ describe('pay and transfers', () => {
     expect(paid.code, paid.stderr).toBe(0);
     const id = paid.stdout.trim();
     const list = await sb.run(['transfer', 'list', '--status', 'processing']);
-    expect(list.stdout).toMatch(new RegExp(`^ID\\s+CREATED\\s+SOURCE\\s+TARGET\\s+RECIPIENT\\s+STATUS\\n${id}\\s`));
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^ID\\s+CREATED\\s+RECIPIENT\\s+REFERENCE\\s+SOURCE\\s+TARGET\\s+STATUS\\n${id}\\s+\\S+ \\S+\\s+Max Mustermann`,
+      ),
+    );
     const get = await sb.run(['--json', 'transfer', 'get', id]);
     expect(JSON.parse(get.stdout).statusMeaning).toMatch(/processing|converted/);
     const watch = await sb.run(['--json', 'transfer', 'watch', id, '--interval', '0.1']);
