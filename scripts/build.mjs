@@ -138,6 +138,8 @@ const clientExternal = [
   // Loaded by the commands that need them (batch payments, progress bars), never at start-up.
   'csv-parse',
   'csv-stringify',
+  // jq (WebAssembly), loaded only by --jq.
+  'jq-wasm',
   'cli-progress',
   // Proxy support: loaded only when a proxy variable is set.
   'proxy-from-env',

@@ -69,13 +69,18 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
     throw new UsageError(`--paginate follows the pages of a list: GET only, not ${method}.`);
   }
   if (opts.paginate && opts.include) throw new UsageError('--paginate prints bodies only: leave out --include.');
+  if (opts.jq !== undefined && opts.include)
+    throw new UsageError('--jq prints what the filter makes: leave out --include.');
+  // The filter is compiled before anything is sent: a bad one is exit 2 with jq's message.
+  const jq =
+    opts.jq !== undefined ? await (await import('../util/jq.js')).compileJq(opts.jq, ctx.io.stdoutIsTTY) : undefined;
   const body = opts.data !== undefined ? await readBody(ctx, opts.data) : undefined;
   if (body && !headers['content-type']) headers['content-type'] = defaultContentType(body);
 
   const target = await resolveTarget(ctx);
   const credential = headers.authorization ? undefined : await resolveCredential(ctx, target);
   const client = ctx.client(target.env, credential, target, opts.jose ? { jose: opts.jose } : {});
-  if (opts.paginate) return paginate(ctx, client, path, headers, opts.slurp === true, credential?.kind);
+  if (opts.paginate) return paginate(ctx, client, path, headers, opts.slurp === true, credential?.kind, jq);
   const response = await client.send({ method, path, headers, ...(body ? { body } : {}) });
 
   if (opts.include) {
@@ -84,7 +89,9 @@ export async function api(ctx: Context, rawPath: string, opts: ApiOptions): Prom
     ctx.io.out(`${head}\n`);
   }
   // Like `gh api`, the body is data on stdout whatever the status; an error status adds the error line on stderr.
-  printBody(ctx, response);
+  // --jq filters a successful answer; an error's body is shown as it came.
+  if (jq && response.status < 400) outFiltered(ctx, await jq(response.body.toString('utf8')));
+  else printBody(ctx, response);
   if (response.status >= 400) throw errorFromResponse(response, method, credential?.kind);
 }
 
@@ -100,6 +107,7 @@ async function paginate(
   headers: Record<string, string>,
   slurp: boolean,
   kind: Parameters<typeof errorFromResponse>[2],
+  jq: import('../util/jq.js').JqFilter | undefined,
 ): Promise<void> {
   const { firstPage, nextPage } = await import('../http/paging.js');
   const seen = new Set<string>();
@@ -115,11 +123,12 @@ async function paginate(
     try {
       answer = JSON.parse(response.body.toString('utf8'));
     } catch {
-      throw new UsageError(
+      throw new ApiError(
         `--paginate needs JSON pages; ${next} answered ${response.headers['content-type'] ?? 'no type'}.`,
       );
     }
     if (slurp) pages.push(answer);
+    else if (jq) outFiltered(ctx, await jq(JSON.stringify(answer)));
     else printBody(ctx, { headers: response.headers, body: Buffer.from(`${JSON.stringify(answer)}\n`) });
     const following = nextPage(next, answer);
     if (following !== undefined && seen.has(following)) {
@@ -128,11 +137,13 @@ async function paginate(
     }
     next = following;
   }
-  if (slurp)
+  if (slurp && jq) outFiltered(ctx, await jq(JSON.stringify(pages)));
+  else if (slurp) {
     printBody(ctx, {
       headers: { 'content-type': 'application/json' },
       body: Buffer.from(`${JSON.stringify(pages)}\n`),
     });
+  }
 }
 
 /** The body as it came when piped; pretty-printed JSON on a terminal (with network text made safe to show). */
@@ -152,6 +163,11 @@ function printBody(ctx: Context, response: { headers: Record<string, string>; bo
     }
   }
   ctx.io.out(text.endsWith('\n') ? stripControlKeepingLines(text) : `${stripControlKeepingLines(text)}\n`);
+}
+
+/** jq's output: on a terminal, strings from the network lose their control characters (as printBody does). */
+function outFiltered(ctx: Context, text: string): void {
+  ctx.io.out(ctx.io.stdoutIsTTY ? stripControlKeepingLines(text) : text);
 }
 
 /** On a terminal, text from the network keeps its line breaks but loses every other control character. */

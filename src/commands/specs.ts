@@ -142,6 +142,7 @@ export const apiSpec = () =>
         'wise api --jose jws -X POST /v1/auth/jose/playground/jws -d \'{"message":"hello"}\'',
         "wise api --paginate '/v2/accounts?profileId=<id>'",
         "wise api --paginate --slurp '/v1/transfers?profile=<id>&limit=100'",
+        "wise api /v2/profiles --jq '.[].id'",
       ),
     )
     .argument('<path>', 'API path, e.g. /v2/profiles')
@@ -151,6 +152,7 @@ export const apiSpec = () =>
     .option('-i, --include', 'print the status line and response headers too')
     .option('--paginate', "GET every page, following Wise's paging for the endpoint; each page's JSON as it arrives")
     .option('--slurp', 'with --paginate: one JSON array of the pages, printed at the end')
+    .option('-q, --jq <expression>', 'filter the JSON answer with jq (built in); strings print raw, as gh api --jq')
     .addOption(
       new Option(
         '--jose <mode>',

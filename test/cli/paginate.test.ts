@@ -108,3 +108,41 @@ describe("wise api --paginate follows Wise's paging", () => {
     expect((await recordedRequests(env.mock)).length).toBe(before);
   });
 });
+
+describe('wise api --jq: jq built in', () => {
+  it('strings print raw, other values as compact JSON; pages are filtered one by one', async () => {
+    const ids = await run(['api', '/v2/profiles', '--jq', '.[].id']);
+    expect(ids.code, ids.stderr).toBe(0);
+    expect(ids.stdout).toBe('2001\n2002\n');
+    expect((await run(['api', '/v2/profiles', '--jq', '.[0].type'])).stdout).toBe('PERSONAL\n');
+    expect((await run(['api', '/v2/profiles', '-q', '.[0] | {id, type}'])).stdout).toBe(
+      '{"id":2001,"type":"PERSONAL"}\n',
+    );
+    const all = await run(['api', '--paginate', '/v2/accounts?profileId=2001', '--jq', '.content[].id']);
+    expect(all.code, all.stderr).toBe(0);
+    const seen = all.stdout.trim().split('\n');
+    expect(seen.length).toBeGreaterThan(40);
+    expect(new Set(seen).size).toBe(seen.length);
+    const counted = await run([
+      'api',
+      '--paginate',
+      '--slurp',
+      '/v2/accounts?profileId=2001',
+      '--jq',
+      'map(.content | length) | add',
+    ]);
+    expect(Number(counted.stdout)).toBe(seen.length);
+  });
+
+  it("a bad expression is exit 2 with jq's message, before anything is sent; an error answer is shown as it came", async () => {
+    const before = (await recordedRequests(env.mock)).length;
+    const bad = await run(['api', '/v2/profiles', '--jq', '.[']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--jq: jq: error: syntax error');
+    expect(bad.stdout).toBe('');
+    expect((await recordedRequests(env.mock)).length).toBe(before);
+    const missing = await run(['api', '/v3/profiles/2001/quotes/00000000-0000-4000-8000-000000000000', '--jq', '.id']);
+    expect(missing.code).toBe(3);
+    expect(missing.stdout).toContain('"errors"');
+  });
+});
