@@ -17,7 +17,7 @@ import type { Context } from '../context.js';
 import { ApiError, PolicyError, UsageError } from '../errors.js';
 import { type Pace, paceLayer } from '../http/pipeline.js';
 import { formatTable, printJson } from '../util/output.js';
-import { checkConsentPossible, confirmMoney, profileClient } from './account/common.js';
+import { checkConsentPossible, checkFundingPossible, confirmMoney, profileClient } from './account/common.js';
 import type { BatchPayOptions } from './account-specs.js';
 
 export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions): Promise<void> {
@@ -29,10 +29,11 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
 
   // One pause for every request of the batch: a 429 slows all of them down instead of failing rows.
   const pace: Pace = { until: 0 };
-  const { target, client, profileId } = await profileClient(ctx, {
+  const { target, credential, client, profileId } = await profileClient(ctx, {
     maxRetries: 8,
     insert: [{ after: 'retry', layer: paceLayer(pace, ctx.clock, (l) => ctx.debug(l)) }],
   });
+  if (!opts.dryRun && opts.fund === 'balance') await checkFundingPossible(ctx, target, credential);
   let planned: ReturnType<typeof resolveRows>;
   try {
     planned = resolveRows(parsed, await listRecipients(client, profileId), file);

@@ -13,7 +13,7 @@ import { formatMoney, parseAmount, parseCurrency, parseIdempotencyKey } from '..
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { formatTable, printJson } from '../util/output.js';
-import { checkConsentPossible, confirmMoney, profileClient } from './account/common.js';
+import { checkConsentPossible, checkFundingPossible, confirmMoney, profileClient } from './account/common.js';
 import type { PayOptions } from './account-specs.js';
 
 /**
@@ -86,7 +86,8 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
   const key = opts.idempotencyKey ? parseIdempotencyKey(opts.idempotencyKey, '--idempotency-key') : randomUUID();
   if (!opts.dryRun) checkConsentPossible(ctx, opts.yes, 'wise pay');
 
-  const { target, client, profileId } = await profileClient(ctx);
+  const { target, credential, client, profileId } = await profileClient(ctx);
+  if (!opts.dryRun) await checkFundingPossible(ctx, target, credential);
   const recipient = findRecipient(await listRecipients(client, profileId), opts.to, '--to');
   if (recipient.currency !== currency) {
     throw new UsageError(`${recipient.name} (${recipient.id}) takes ${recipient.currency}, not ${currency}.`, {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STACK_TRACE } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
-import { recordedRequests } from '../helpers/mock.js';
+import { recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
 import { requestCount, useAccount } from './helpers.js';
 
 const env = useAccount();
@@ -432,5 +434,31 @@ describe('activities and webhook subscriptions', () => {
     const none = await sb.run(['webhook', 'list', '--application']);
     expect(none.code).toBe(4);
     expect(none.stderr).toContain('wise oauth setup');
+  });
+});
+
+describe('what funding needs is checked before anything is made', () => {
+  const bare = useEmulatorAndSandbox();
+  it('a personal token without an SCA key: pay and batch pay stop at once (exit 5), no quote, no transfer', async () => {
+    const { sb, mock } = bare;
+    const env = {};
+    expect((await sb.run(['token', 'add'], { input: mock.personalToken })).code).toBe(0);
+    await fetch(`${mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+    const before = (await recordedRequests(mock)).length;
+    const pay = await sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--yes'], { env });
+    expect(pay.code).toBe(5);
+    expect(pay.stderr).toContain('needs an SCA key');
+    expect(pay.stderr).toContain('wise keys generate --use sca');
+    const file = join(sb.dir, 'pay.csv');
+    await writeFile(file, 'recipient,amount,currency,reference\n7002,10,EUR,Rent\n');
+    const batch = await sb.run(['batch', 'pay', file, '--yes', '--profile-id', '2001'], { env });
+    expect(batch.code).toBe(5);
+    const sent = (await recordedRequests(mock)).slice(before).map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    expect(sent.some((r) => /quotes|transfers|batch-groups/.test(r))).toBe(false);
+    expect(mock.state.transfers.size).toBe(0);
+    // A dry run, and a batch left to the app to fund, need no key.
+    expect(
+      (await sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--dry-run'], { env })).code,
+    ).toBe(0);
   });
 });

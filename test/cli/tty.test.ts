@@ -215,6 +215,8 @@ describe.skipIf(!haveScript)('on a terminal', () => {
   it('pay on a terminal shows the payment and the environment and asks; No pays nothing (exit 130)', async () => {
     const add = await shared.sb.run(['--account', 'payer', 'token', 'add'], { input: shared.mock.personalToken });
     expect(add.code, add.stderr).toBe(0);
+    // Funding with a personal token needs an SCA key, checked before anything is made.
+    expect((await shared.sb.run(['--account', 'payer', 'keys', 'generate', '--use', 'sca'])).code).toBe(0);
     const before = shared.mock.state.transfers.size;
     const { code, transcript } = await onTerminal(
       ['--account', 'payer', 'pay', '--to', '7002', '--amount', '25', '--currency', 'EUR', '--profile-id', '2001'],

@@ -2,7 +2,7 @@ import { chooseProfileId } from '../../account/profiles.js';
 import { type ActiveCredential, resolveCredential } from '../../auth/credentials.js';
 import { resolveTarget, type Target } from '../../auth/target.js';
 import type { Context } from '../../context.js';
-import { CancelledError, UsageError } from '../../errors.js';
+import { CancelledError, ScaRequiredError, UsageError } from '../../errors.js';
 import type { WiseClient } from '../../http/client.js';
 
 /** The account, the credential in force and its client. */
@@ -19,9 +19,26 @@ export async function accountClient(
 export async function profileClient(
   ctx: Context,
   options: Parameters<Context['client']>[3] = {},
-): Promise<{ target: Target; client: WiseClient; profileId: number }> {
-  const { target, client } = await accountClient(ctx, options);
-  return { target, client, profileId: await chooseProfileId(ctx, target, client) };
+): Promise<{ target: Target; credential: ActiveCredential; client: WiseClient; profileId: number }> {
+  const { target, credential, client } = await accountClient(ctx, options);
+  return { target, credential, client, profileId: await chooseProfileId(ctx, target, client) };
+}
+
+/**
+ * Before a quote or a transfer is made: funding from the balance with a personal token needs the SCA key that signs
+ * Wise's one-time token. Without one, the payment would stop after the transfer exists (each retry leaving one more
+ * unfunded transfer), so it stops here, having sent nothing, with the step to take.
+ */
+export async function checkFundingPossible(ctx: Context, target: Target, credential: ActiveCredential): Promise<void> {
+  if (credential.kind !== 'personal') return;
+  const { loadScaKey } = await import('../../sca/keys.js');
+  if (await loadScaKey(ctx, target)) return;
+  throw new ScaRequiredError(
+    'Funding a transfer with a personal token needs an SCA key (Wise asks for a signed one-time token), and none is stored; nothing was sent.',
+    {
+      hint: 'Make one with `wise keys generate --use sca`, upload its public key in Wise (Settings > API tokens), then pay again. In the EU and UK Wise does not let personal tokens fund at all (PSD2): use an OAuth login, or fund in the Wise app.',
+    },
+  );
 }
 
 /**
