@@ -40,7 +40,8 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
   } catch (error) {
     // One line per bad row on a terminal; --json has them in error.rows.
     if (error instanceof BadRowsError && !ctx.options.json) {
-      for (const r of error.rows) ctx.io.err(`  line ${r.line}: ${r.problem}`);
+      // In line order, as the file reads.
+      for (const r of [...error.rows].sort((a, b) => a.line - b.line)) ctx.io.err(`  line ${r.line}: ${r.problem}`);
       throw new UsageError(
         `${file} has ${error.rows.length} bad row${error.rows.length === 1 ? '' : 's'} (listed above); nothing was sent.`,
         {

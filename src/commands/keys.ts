@@ -48,7 +48,7 @@ async function storeScaKey(
   ctx.io.out(publicPem);
   ctx.io.err(
     `${made === 'generated' ? 'Made' : 'Imported'} an RSA ${bits} SCA key for account "${target.account}" (${target.env}); the private key is in the ${store.description}.\n` +
-      `Upload the public key printed above at ${uploadPlace(target.env)}.`,
+      `Upload the public key ${ctx.io.stdoutIsTTY ? 'printed above' : 'written to standard output'} at ${uploadPlace(target.env)} (\`wise keys public --use sca\` prints it again).`,
   );
 }
 

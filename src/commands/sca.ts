@@ -167,7 +167,7 @@ export async function scaFingerprintRegister(ctx: Context): Promise<void> {
   if (ctx.options.json) return printJson(ctx, { profileId, deviceFingerprintId: answer.deviceFingerprintId ?? null });
   ctx.io.out(`${answer.deviceFingerprintId ?? ''}\n`);
   ctx.io.err(
-    `Registered this account's device fingerprint with Wise for profile ${profileId} (id printed above; the fingerprint stays in the ${store.description}).`,
+    `Registered this account's device fingerprint with Wise for profile ${profileId} (its id is on standard output; the fingerprint stays in the ${store.description}).`,
   );
 }
 

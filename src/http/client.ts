@@ -262,8 +262,13 @@ function networkError(error: unknown, url: URL, correlationId: string, mtls = fa
     });
   }
   const reason = reasons[code] ?? `${error instanceof Error ? error.message : String(error)} (${code})`;
+  // A server certificate this machine does not trust (a test server, an emulator with its own CA, a proxy that
+  // re-signs): the fix is trusting its CA, not the connection.
+  const untrusted = /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/.test(code);
   return new NetworkError(`Cannot reach Wise: ${reason}.`, {
-    hint: 'Check your connection, proxy and --api-url; `wise doctor` checks connectivity.',
+    hint: untrusted
+      ? `Trust the CA that issued it: \`wise mtls setup --cert <file> --key <file> --ca <ca.pem>\` (with the client certificate it goes with; for \`wise mock --mtls\`, the files it printed), or NODE_EXTRA_CA_CERTS=<ca.pem> for a server without mTLS. Never turn certificate checks off.`
+      : 'Check your connection, proxy and --api-url; `wise doctor` checks connectivity.',
     details: { code, url: url.origin, correlationId },
     cause: error,
   });

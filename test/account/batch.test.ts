@@ -70,14 +70,16 @@ describe('wise batch pay against the emulator', { timeout: 120_000 }, () => {
     const { mock } = env;
     const file = await csvFile(
       'bad.csv',
-      'recipient,amount,currency,reference\n7002,abc,EUR,x\n9999,5,EUR,y\n7003,5,EUR,z\n7002,5,EUR,ok\n',
+      'recipient,amount,currency,reference\n9999,5,EUR,y\n7002,abc,EUR,x\n7003,5,EUR,z\n7002,5,EUR,ok\n',
     );
     const before = await requestCount(mock);
     const r = await run(['batch', 'pay', file, '--yes']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('line 2: amount must be a positive amount');
-    expect(r.stderr).toContain('line 3: recipient: there is no recipient with id 9999');
+    expect(r.stderr).toContain('line 2: recipient: there is no recipient with id 9999');
+    expect(r.stderr).toContain('line 3: amount must be a positive amount');
     expect(r.stderr).toContain('line 4: recipient: there is no recipient with id 7003');
+    // Listed in line order, as the file reads (a bad amount is found before the recipients are looked up).
+    expect([...r.stderr.matchAll(/^ {2}line (\d+):/gm)].map((m) => Number(m[1]))).toEqual([2, 3, 4]);
     expect(r.stderr).toContain('has 3 bad rows (listed above); nothing was sent.');
     const sent = (await recordedRequests(mock)).slice(before).map((q) => q.path.split('?')[0]);
     expect(sent).toEqual(['/v2/accounts']);

@@ -212,3 +212,28 @@ describe('wise mtls setup and certificate dates', () => {
     }
   });
 });
+
+describe('a server certificate this machine does not trust', () => {
+  it('is exit 6 naming the CA to trust (wise mtls setup --ca), not the connection', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { selfSignedCert, startHttpsServer } = await import('../helpers/servers.js');
+    const { createSandbox } = await import('../helpers/cli.js');
+    const dir = await mkdtemp(join(tmpdir(), 'wise-untrusted-'));
+    const server = await startHttpsServer(await selfSignedCert(dir), (_req, res) => res.end('[]'));
+    const sb = await createSandbox({ WISE_TOKEN: 'tok-123456789' });
+    try {
+      const r = await sb.run(['api', '--api-url', `https://127.0.0.1:${server.port}`, '/v2/profiles']);
+      expect(r.code).toBe(6);
+      expect(r.stderr).toContain('self-signed and not trusted');
+      expect(r.stderr).toContain('wise mtls setup');
+      expect(r.stderr).toContain('--ca');
+      expect(r.stderr).not.toContain('Check your connection');
+    } finally {
+      await server.close();
+      await sb.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
