@@ -7,7 +7,7 @@ import { resolveCredential } from '../auth/credentials.js';
 import { fetchProfiles } from '../auth/profiles.js';
 import { accountStore, type Target } from '../auth/target.js';
 import { type Context, storeChoice } from '../context.js';
-import { isWiseError, type WiseError } from '../errors.js';
+import { isWiseError, SecretStoreError, type WiseError } from '../errors.js';
 import { apiBaseUrl } from '../http/endpoints.js';
 import { proxyOriginFor } from '../http/transport.js';
 import { inspectPath } from '../store/private-files.js';
@@ -231,11 +231,19 @@ export async function checkScaKey(ctx: Context, target: Target): Promise<CheckRo
       detail: `RSA ${bits} from ${fromEnv ? 'WISE_SCA_PRIVATE_KEY' : 'the secret store'}${when}`,
     };
   } catch (error) {
+    // A key that exists but cannot be read (a wrong store passphrase, no D-Bus session for the keychain) is still
+    // the key uploaded to Wise: the fix is reaching it again, never replacing it.
+    const fromEnv = Boolean(ctx.env.WISE_SCA_PRIVATE_KEY);
+    const unreachable = error instanceof SecretStoreError;
     return {
       check: 'sca key',
       status: 'fail',
       detail: (error as Error).message,
-      fix: 'Make a new one with `wise keys generate --use sca` (and upload its public key), or fix WISE_SCA_PRIVATE_KEY.',
+      fix: fromEnv
+        ? 'Fix WISE_SCA_PRIVATE_KEY: a PEM RSA private key (the one whose public key you uploaded to Wise).'
+        : unreachable
+          ? "The key is stored but cannot be read: fix the secret store (the passphrase in WISE_STORE_PASSPHRASE, or the keychain's D-Bus session; see the secret store row). Do not make a new key: the one uploaded to Wise is this one."
+          : 'The stored SCA key is damaged: import the one you uploaded (`wise keys import --use sca <file>`); only if it is lost, make a new one (`wise keys generate --use sca`) and upload it.',
     };
   }
 }

@@ -155,6 +155,17 @@ describe('wise doctor', () => {
     expect(row('file store')).toMatchObject({ status: 'fail', detail: expect.stringContaining('Wrong passphrase') });
   });
 
+  it('an SCA key that is stored but cannot be read: the fix is the store, never a new key', async () => {
+    const { sb } = await healthy();
+    expect((await sb.run(['keys', 'generate', '--use', 'sca'])).code).toBe(0);
+    const { row } = await doctor(sb, ['--offline'], { WISE_STORE_PASSPHRASE: 'not-the-passphrase' });
+    const sca = row('sca key') as { status: string; fix: string };
+    expect(sca.status).toBe('fail');
+    expect(sca.fix).toContain('cannot be read');
+    expect(sca.fix).toContain('Do not make a new key');
+    expect(sca.fix).not.toContain('wise keys generate');
+  });
+
   it('keys: the SCA key with its date; JOSE keys unregistered (warn), registered, ending soon (warn), missing (fail)', async () => {
     const { sb, mock } = await healthy();
     expect((await sb.run(['keys', 'generate', '--use', 'sca'])).code).toBe(0);
