@@ -375,7 +375,7 @@ writeFileSync(
     rules: [{ maxPerTransfer: { GBP: '40.00', EUR: '100.00' }, allowedRecipients: [7001, 7002] }],
   }),
 );
-console.log('$ cat ~/.config/wise/policy.json');
+console.log('$ cat "$WISE_CONFIG_DIR/policy.json"');
 console.log(readFileSync(join(env.WISE_CONFIG_DIR, 'policy.json'), 'utf8'));
 step('The rules in force', 'wise policy show', ['policy', 'show'], tour);
 step(
