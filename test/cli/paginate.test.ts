@@ -146,3 +146,29 @@ describe('wise api --jq: jq built in', () => {
     expect(missing.stdout).toContain('"errors"');
   });
 });
+
+describe('--paginate --jq over a long walk', () => {
+  it('filters 400 pages (jq keeps working past its first instance), each id once', { timeout: 60_000 }, async () => {
+    const pages = 400;
+    const server = createServer((req, res) => {
+      const at = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('nextCursor') ?? 0);
+      const items = Array.from({ length: 10 }, (_, i) => ({ id: at * 10 + i, note: 'x'.repeat(200) }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ cursor: at + 1 < pages ? String(at + 1) : null, items }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const r = await run(['api', '--paginate', '/v9/items', '--jq', '.items[].id'], {
+        WISE_API_URL: `http://127.0.0.1:${port}`,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const ids = r.stdout.trim().split('\n').map(Number);
+      expect(ids).toHaveLength(pages * 10);
+      expect(new Set(ids).size).toBe(pages * 10);
+    } finally {
+      server.close();
+    }
+  });
+});
