@@ -235,8 +235,11 @@ function newTransfer(r: AccountRequest, input: Record<string, unknown>, profileI
   if (profileId !== undefined && quote.profile !== profileId) {
     return errors(422, 'NOT_VALID', 'quoteUuid: the quote belongs to another profile');
   }
-  if (r.state.expireNextQuotes > 0) {
+  // As if the quote aged 30 minutes in flight: once per customerTransactionId, so that a client's renewal (the same
+  // key with a new quote) is not caught too, whatever the order concurrent requests arrive in.
+  if (r.state.expireNextQuotes > 0 && !r.state.expiredOnTheWay.has(ctid)) {
     r.state.expireNextQuotes -= 1;
+    r.state.expiredOnTheWay.add(ctid);
     quote.expirationTime = new Date(Date.now() - 1000).toISOString();
   }
   if (Date.parse(String(quote.expirationTime)) <= Date.now()) {

@@ -100,6 +100,8 @@ export interface MockState {
   transactionSeries: Map<number, { count: number; from: number; to: number }>;
   /** How many of the next transfer creations find their quote expired, as if it aged 30 minutes in flight. */
   expireNextQuotes: number;
+  /** The customerTransactionIds whose transfer creation already found its quote expired that way. */
+  expiredOnTheWay: Set<string>;
   nextId: number;
   /** Sandbox top-ups made so far (their transaction ids). */
   topups?: number;
@@ -287,6 +289,7 @@ export function createSeed(personalToken: string, client: MockClient): MockState
       ]),
     ),
     expireNextQuotes: 0,
+    expiredOnTheWay: new Set(),
     nextId: 5001,
   };
 }
