@@ -156,8 +156,11 @@ describe('the docs run as written', () => {
             if (typeof pattern !== 'string') pattern.lastIndex = 0;
             if (matches) script = script.replaceAll(pattern, await value());
           }
-          // A port of our own for an emulator the block starts.
-          if (/\b8700\b/.test(script)) script = script.replaceAll(/\b8700\b/g, String(await freePort()));
+          // Ports of our own for an emulator and a webhook listener the block starts.
+          for (const port of [/\b8700\b/g, /\b8790\b/g]) {
+            if (port.test(script)) script = script.replaceAll(port, String(await freePort()));
+            port.lastIndex = 0;
+          }
           const r = await runBlock(script, env, home, `${mock.personalToken}\n`);
           expect(r.code, `${file}:${block.line}\n${script}\n--- stderr ---\n${r.stderr}`).toBe(0);
           expect(r.stderr, `${file}:${block.line}`).not.toMatch(/\n\s+at .+:\d+:\d+/);

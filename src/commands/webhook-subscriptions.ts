@@ -6,6 +6,9 @@ import { formatTable, printJson } from '../util/output.js';
 import { profileClient } from './account/common.js';
 import type { WebhookDeleteOptions, WebhookListOptions, WebhookSubscribeOptions } from './account-specs.js';
 
+/** Hosts on this machine. */
+const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])$/;
+
 /** The versions of the delivery payload Wise offers. */
 const SCHEMA_VERSIONS = ['2.0.0', '4.0.0'];
 
@@ -55,12 +58,20 @@ export async function webhookSubscribe(ctx: Context, opts: WebhookSubscribeOptio
   } catch {
     throw new UsageError(`--url is not a URL: ${opts.url}`);
   }
-  if (url.protocol !== 'https:') throw new UsageError('Wise delivers webhooks to https:// URLs only.');
+  // Wise delivers to https:// only. An emulator on this machine (an API URL on loopback) can also reach a listener
+  // here over plain http: `wise webhook listen`, for the local loop.
+  const plainLocal = url.protocol === 'http:' && LOOPBACK.test(url.hostname);
+  if (url.protocol !== 'https:' && !plainLocal) throw new UsageError('Wise delivers webhooks to https:// URLs only.');
   const version = opts.schemaVersion;
   if (!SCHEMA_VERSIONS.includes(version)) {
     throw new UsageError(`--schema-version is ${SCHEMA_VERSIONS.join(' or ')}, not "${version}".`);
   }
   const { client, path } = await subscriptionScope(ctx, opts.application);
+  if (plainLocal && !LOOPBACK.test(client.baseUrl.hostname)) {
+    throw new UsageError('Wise delivers webhooks to https:// URLs only.', {
+      hint: `Only an emulator on this machine (wise mock) delivers to ${url.origin}: Wise cannot reach it.`,
+    });
+  }
   const created = await client.sendJson<Subscription>('POST', path, {
     name: opts.name ?? `${opts.event} to ${url.host}`,
     trigger_on: opts.event,

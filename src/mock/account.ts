@@ -20,6 +20,8 @@ export interface AccountRequest {
   ownProfile(id: string): Reply | undefined;
   /** SCA (and PSD2) for a protected action: a refusal, or the headers a successful answer carries. */
   protect(action: string): { refused: Reply } | { headers?: Record<string, string> };
+  /** An event of the profile for its webhook subscriptions, delivered after the answer. */
+  emit(eventType: string, profileId: number, data: Record<string, unknown>): void;
 }
 
 /** Wise's transfer states, in the order a funded transfer passes them. */
@@ -182,6 +184,13 @@ function simulateTransfer(r: AccountRequest, id: number, status: string): Reply 
   }
   transfer.status = status;
   transfer.simulated = true;
+  // As in Wise's sandbox, the simulated change reaches the profile's transfers#state-change subscriptions.
+  r.emit('transfers#state-change', transfer.profileId, {
+    resource: { type: 'transfer', id: transfer.id, profile_id: transfer.profileId, account_id: transfer.targetAccount },
+    current_state: status,
+    previous_state: from,
+    occurred_at: new Date().toISOString(),
+  });
   return json(200, transferJson(r.state, transfer));
 }
 
@@ -869,6 +878,9 @@ function subscriptions(r: AccountRequest, profileId: number, id: string | undefi
   );
 }
 
+/** Where the emulator delivers: https anywhere, plain http on loopback. */
+const DELIVERY_URL = /^(https:\/\/[^/]|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$))/;
+
 /** The delivery payload versions Wise offers a subscription. */
 const SCHEMA_VERSIONS = ['2.0.0', '4.0.0'];
 
@@ -898,8 +910,10 @@ export function subscriptionRoute(
     if (typeof input.trigger_on !== 'string' || !WEBHOOK_TRIGGERS.includes(input.trigger_on)) {
       return errors(422, 'NOT_VALID', `trigger_on must be one of ${WEBHOOK_TRIGGERS.join(', ')}`);
     }
-    if (typeof delivery.url !== 'string' || !/^https:\/\/[^/]/.test(delivery.url)) {
-      return errors(422, 'NOT_VALID', 'delivery.url must be an https:// URL');
+    // Wise delivers to https:// only. The emulator also delivers to a listener on this machine over plain http
+    // (`wise webhook listen`), as nothing else can reach it.
+    if (typeof delivery.url !== 'string' || !DELIVERY_URL.test(delivery.url)) {
+      return errors(422, 'NOT_VALID', 'delivery.url must be an https:// URL (or http:// on this machine)');
     }
     if (typeof delivery.version !== 'string' || !SCHEMA_VERSIONS.includes(delivery.version)) {
       return errors(422, 'NOT_VALID', `delivery.version must be one of ${SCHEMA_VERSIONS.join(', ')}`);

@@ -46,7 +46,7 @@ import {
   wiseEncryptionKey,
 } from './sca.js';
 import { createSeed, type MockState, type MockToken } from './state.js';
-import { createWebhookSigner, deliverTestEvent } from './webhooks.js';
+import { createWebhookSigner, deliverTestEvent, EventPublisher } from './webhooks.js';
 
 export { makeTestPki, type TestPki } from './certs.js';
 
@@ -179,6 +179,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
   const challenges = createChallengeState();
   const jose = createJoseState();
   const webhookSigner = createWebhookSigner();
+  const events = new EventPublisher(state, webhookSigner);
   for (const pem of options.scaPublicKeys ?? []) registerScaKey(sca, 1001, pem);
   const requests: RecordedRequest[] = [];
 
@@ -283,6 +284,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       return { status: 200, text: webhookSigner.publicPem };
     }
     if (path === '/__mock/webhooks/deliver' && method === 'POST') return deliverTestEvent(webhookSigner, body);
+    if (path === '/__mock/webhooks/deliveries' && method === 'GET') return json(200, events.deliveries);
     if (path === '/__mock/rotate-signing-key' && method === 'POST') {
       return rotateSigningKey(jose, url.searchParams.get('algorithm') ?? 'ES256');
     }
@@ -454,6 +456,7 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
         body,
         ownProfile: (id) => ownProfile(auth, id),
         protect,
+        emit: (eventType, profileId, data) => events.publish(eventType, profileId, data),
       });
       if (answered) return answered;
 
@@ -629,10 +632,12 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
     clientSecret,
     webhookPublicKey: webhookSigner.publicPem,
     state,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await events.settle();
+    },
   };
 }

@@ -167,6 +167,16 @@ export class ContractChecker {
     return undefined;
   }
 
+  /** Checks a webhook event's body against the payload schema Wise publishes for its type; the problems found. */
+  checkEvent(eventType: string, body: unknown): string[] {
+    const media = this.contract.webhooks[eventType]?.content['application/json'];
+    if (!media) return [`Wise's document has no webhook ${eventType}`];
+    const validate = this.validator(
+      `/webhooks/${pointer(eventType).replaceAll('#', '%23')}/content/application~1json/schema`,
+    );
+    return validate(body) ? [] : [explain(validate.errors)];
+  }
+
   /** Checks one exchange; returns its violations (allow-listed ones are counted, not returned). */
   check(exchange: Exchange): Violation[] {
     if (exchange.injected) return [];

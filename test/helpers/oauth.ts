@@ -93,6 +93,7 @@ export async function oauthWorld(options: { host?: string; setup?: boolean } = {
 
 export interface Running {
   child: ChildProcess;
+  stdout(): string;
   stderr(): string;
   /** Resolves with the consent URL once wise has printed it. */
   consentUrl: Promise<string>;
@@ -129,7 +130,7 @@ export function startWise(sandbox: Pick<Sandbox, 'env'>, args: string[], env: Re
       resolve({ code: code ?? (signal === 'SIGINT' ? 130 : 1), stdout: out, stderr: err }),
     );
   });
-  return { child, stderr: () => err, consentUrl, done };
+  return { child, stdout: () => out, stderr: () => err, consentUrl, done };
 }
 
 /** What a browser does on the consent page: load it, post the decision, follow redirects. */
