@@ -5,6 +5,7 @@
 import { ApiError, UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
+import { walkPages } from '../http/paging.js';
 
 export interface PaymentOption {
   payIn: string;
@@ -87,15 +88,12 @@ interface RecipientV2 {
 /** Every recipient of the profile (optionally in one currency), page by page. */
 export async function listRecipients(client: WiseClient, profileId: number, currency?: string): Promise<Recipient[]> {
   const out: Recipient[] = [];
-  let seek: number | undefined;
-  for (let page = 0; page < 1000; page++) {
-    // Wise allows at most 20 a page and pages by seekPosition.
-    const query = new URLSearchParams({ profileId: String(profileId), size: '20' });
-    if (currency) query.set('currency', currency);
-    if (seek !== undefined) query.set('seekPosition', String(seek));
-    const answer = await client.getJson<{ content?: RecipientV2[]; seekPositionForNext?: number }>(
-      `${endpoint('recipients', client.apiVersion)}?${query}`,
-    );
+  // Wise allows at most 20 a page and pages by seekPosition.
+  const query = new URLSearchParams({ profileId: String(profileId), size: '20' });
+  if (currency) query.set('currency', currency);
+  const first = `${endpoint('recipients', client.apiVersion)}?${query}`;
+  const get = (path: string) => client.getJson<{ content?: RecipientV2[]; seekPositionForNext?: number }>(path);
+  for await (const answer of walkPages(first, get)) {
     for (const r of answer.content ?? []) {
       out.push({
         id: r.id,
@@ -105,8 +103,6 @@ export async function listRecipients(client: WiseClient, profileId: number, curr
         account: r.accountSummary ?? '',
       });
     }
-    if (answer.seekPositionForNext === undefined || !answer.content?.length) break;
-    seek = answer.seekPositionForNext;
   }
   return out;
 }

@@ -67,12 +67,23 @@ export const activitiesSpec = () =>
     .description('what happened on the profile, newest first: payments in and out, card spending (no SCA needed)')
     .addHelpText(
       'after',
-      examples('wise activities', 'wise activities --since 2026-11-01 --all', 'wise --json activities --all'),
+      examples(
+        'wise activities',
+        'wise activities --since 2026-11-01 --all',
+        'wise activities --since 2026-11-01 --until 2026-11-30 --all --format csv > november-activities.csv',
+      ),
     )
     .option('--since <date>', 'from this day or time on')
     .option('--until <date>', 'up to this day (included) or time')
     .option('--limit <n>', 'how many to show without --all', '20')
-    .option('--all', 'every activity in the range (pages are fetched as they are printed)');
+    .option('--all', 'every activity in the range (pages are fetched as they are printed)')
+    .addOption(
+      new Option('--format <format>', 'table, csv (for a spreadsheet) or json (as --json)').choices([
+        'table',
+        'csv',
+        'json',
+      ] as const),
+    );
 export type ActivitiesOptions = OptionsOf<typeof activitiesSpec>;
 
 export const ratesSpec = () =>

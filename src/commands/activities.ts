@@ -2,6 +2,7 @@ import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
+import { csvWriter } from '../util/csv.js';
 import { formatTable } from '../util/output.js';
 import { stripControl } from '../util/redact.js';
 import { profileClient } from './account/common.js';
@@ -20,43 +21,64 @@ interface Activity {
 /** Wise's activity titles carry a little HTML (`<strong>…</strong>`): text only on the terminal. */
 const plain = (html: string | undefined) => stripControl((html ?? '').replace(/<[^>]*>/g, '')).trim();
 
+const CSV_HEADER = ['id', 'created', 'type', 'status', 'title', 'description', 'direction', 'amount', 'currency'];
+
+/**
+ * Wise's amount as shown ("+ 1,250.00 EUR" for money in, "12.50 EUR" for money out): the direction, the amount
+ * without grouping and the currency; the text as it is when it reads otherwise.
+ */
+function amountCells(text: string): [string, string, string] {
+  const m = /^([+-])?\s*(\d{1,3}(?:,\d{3})*(?:\.\d+)?|\d+(?:\.\d+)?)\s+([A-Z]{3})$/.exec(text);
+  if (!m) return ['', text, ''];
+  return [m[1] === '+' ? 'in' : 'out', (m[2] as string).replaceAll(',', ''), m[3] as string];
+}
+
 export async function activities(ctx: Context, opts: ActivitiesOptions): Promise<void> {
   const since = opts.since ? parseDate(opts.since, '--since') : undefined;
   const until = opts.until ? parseDate(opts.until, '--until', { end: true }) : undefined;
   if (since !== undefined && until !== undefined && until < since) throw new UsageError('--until is before --since.');
   const limit = opts.all ? Number.POSITIVE_INFINITY : parseCount(opts.limit, '--limit', 10_000);
   const { client, profileId } = await profileClient(ctx);
-  const json = ctx.options.json;
+  const format = opts.format ?? (ctx.options.json ? 'json' : 'table');
+  const json = format === 'json';
   const rows: string[][] = [];
+  const write = format === 'csv' ? await csvWriter(ctx, CSV_HEADER) : undefined;
   let shown = 0;
-  let cursor: string | undefined;
+  let more = false;
   if (json) ctx.io.out('[');
-  // Page by page, each printed (with --json) before the next is asked for: memory stays flat with --all.
-  do {
-    const query = new URLSearchParams({ size: String(Math.min(100, limit - shown)) });
-    if (since !== undefined) query.set('since', new Date(since).toISOString());
-    if (until !== undefined) query.set('until', new Date(until).toISOString());
-    if (cursor) query.set('nextCursor', cursor);
-    const page = await client.getJson<{ cursor?: string | null; activities?: Activity[] }>(
-      `${endpoint('activities', client.apiVersion, profileId)}?${query}`,
-    );
-    for (const a of page.activities ?? []) {
-      if (shown >= limit) break;
+  // Page by page (Wise's cursor, sent back as nextCursor), each printed (with --json) before the next is asked for:
+  // memory stays flat with --all.
+  const { walkPages } = await import('../http/paging.js');
+  const query = new URLSearchParams({ size: String(Math.min(100, limit)) });
+  if (since !== undefined) query.set('since', new Date(since).toISOString());
+  if (until !== undefined) query.set('until', new Date(until).toISOString());
+  const first = `${endpoint('activities', client.apiVersion, profileId)}?${query}`;
+  const get = (path: string) => client.getJson<{ cursor?: string | null; activities?: Activity[] }>(path);
+  for await (const page of walkPages(first, get)) {
+    const list = page.activities ?? [];
+    const taken = list.slice(0, limit - shown);
+    for (const a of taken) {
       if (json) ctx.io.out(`${shown ? ',' : ''}\n  ${JSON.stringify(a)}`);
-      else
+      else if (write) {
+        const created = a.createdOn ?? '';
+        const text = [a.type, a.status ?? '', plain(a.title), plain(a.description)];
+        write([[a.id, created, ...text, ...amountCells(plain(a.primaryAmount))]]);
+      } else
         rows.push([(a.createdOn ?? '').slice(0, 10), a.type, plain(a.title), plain(a.primaryAmount), a.status ?? '']);
       shown++;
     }
-    cursor = page.cursor ?? undefined;
-  } while (cursor && shown < limit);
+    more = list.length > taken.length || Boolean(page.cursor);
+    if (shown >= limit) break;
+  }
   if (json) {
     ctx.io.out(`${shown ? '\n' : ''}]\n`);
     return;
   }
+  if (write) return;
   if (!rows.length) {
     ctx.io.err('No activity in this range.');
     return;
   }
   ctx.io.out(formatTable(['DATE', 'TYPE', 'WHO', 'AMOUNT', 'STATUS'], rows));
-  if (cursor) ctx.io.err(`Showing the newest ${shown}; --all lists every one.`);
+  if (more && shown >= limit) ctx.io.err(`Showing the newest ${shown}; --all lists every one.`);
 }

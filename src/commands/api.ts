@@ -109,33 +109,28 @@ async function paginate(
   kind: Parameters<typeof errorFromResponse>[2],
   jq: import('../util/jq.js').JqFilter | undefined,
 ): Promise<void> {
-  const { firstPage, nextPage } = await import('../http/paging.js');
-  const seen = new Set<string>();
+  const { firstPage, repeatedPage, walkPages } = await import('../http/paging.js');
   const pages: unknown[] = [];
-  for (let next: string | undefined = firstPage(path); next !== undefined; ) {
-    seen.add(next);
+  const get = async (next: string) => {
     const response = await client.send({ method: 'GET', path: next, headers });
     if (response.status >= 400) {
       printBody(ctx, response);
       throw errorFromResponse(response, 'GET', kind);
     }
-    let answer: unknown;
     try {
-      answer = JSON.parse(response.body.toString('utf8'));
+      return { answer: JSON.parse(response.body.toString('utf8')) as unknown, headers: response.headers };
     } catch {
       throw new ApiError(
         `--paginate needs JSON pages; ${next} answered ${response.headers['content-type'] ?? 'no type'}.`,
       );
     }
+  };
+  // The pages are printed as they come, so a repeated position ends the walk with a warning, not an error.
+  const warn = (position: string) => ctx.io.err(`warning: ${repeatedPage(position)}`);
+  for await (const { answer, headers: pageHeaders } of walkPages(firstPage(path), get, warn, (p) => p.answer)) {
     if (slurp) pages.push(answer);
     else if (jq) outFiltered(ctx, await jq(JSON.stringify(answer)));
-    else printBody(ctx, { headers: response.headers, body: Buffer.from(`${JSON.stringify(answer)}\n`) });
-    const following = nextPage(next, answer);
-    if (following !== undefined && seen.has(following)) {
-      ctx.io.err(`warning: Wise sent the same page position twice (${following}); stopped there instead of looping.`);
-      break;
-    }
-    next = following;
+    else printBody(ctx, { headers: pageHeaders, body: Buffer.from(`${JSON.stringify(answer)}\n`) });
   }
   if (slurp && jq) outFiltered(ctx, await jq(JSON.stringify(pages)));
   else if (slurp) {

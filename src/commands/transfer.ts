@@ -3,6 +3,7 @@ import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
+import { csvWriter } from '../util/csv.js';
 import { formatTable, printJson } from '../util/output.js';
 import { accountClient, profileClient } from './account/common.js';
 import type { TransferListOptions, TransferWatchOptions } from './account-specs.js';
@@ -11,9 +12,6 @@ function transferId(raw: string): number {
   if (!/^\d+$/.test(raw)) throw new UsageError(`A transfer id is a number, not "${raw}".`);
   return Number(raw);
 }
-
-/** A text cell a spreadsheet would read as a formula (=, +, -, @, tab, CR) is kept as text. */
-const cellText = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
 const CSV_HEADER = [
   'id',
@@ -29,20 +27,17 @@ const CSV_HEADER = [
   'rate',
 ];
 
-/** The transfers of a profile, page by page (Wise pages transfers by offset and limit). */
+/** The transfers of a profile, page by page (Wise pages transfers by offset and limit); one page unless `all`. */
 async function* transferPages(
   client: Awaited<ReturnType<typeof profileClient>>['client'],
   query: URLSearchParams,
   all: boolean,
 ): AsyncGenerator<Transfer[]> {
-  const { nextPage } = await import('../http/paging.js');
-  let path: string | undefined = `${endpoint('transfers', client.apiVersion)}?${query}`;
-  const seen = new Set<string>();
-  while (path !== undefined && !seen.has(path)) {
-    seen.add(path);
-    const page: Transfer[] = await client.getJson<Transfer[]>(path);
+  const { walkPages } = await import('../http/paging.js');
+  const first = `${endpoint('transfers', client.apiVersion)}?${query}`;
+  for await (const page of walkPages(first, (path) => client.getJson<Transfer[]>(path))) {
     yield page;
-    path = all ? nextPage(path, page) : undefined;
+    if (!all) return;
   }
 }
 
@@ -79,25 +74,22 @@ export async function transferList(ctx: Context, opts: TransferListOptions): Pro
 
   if (format === 'csv') {
     // Written page by page: a year of transfers never sits in memory.
-    const { stringify } = await import('csv-stringify/sync');
-    ctx.io.out(stringify([CSV_HEADER]));
+    const write = await csvWriter(ctx, CSV_HEADER);
     for await (const page of transferPages(client, query, all)) {
-      ctx.io.out(
-        stringify(
-          page.map((t) => [
-            t.id,
-            t.created ?? '',
-            t.status,
-            t.targetAccount,
-            cellText(name(t)),
-            cellText(reference(t)),
-            t.sourceValue.toFixed(2),
-            t.sourceCurrency,
-            t.targetValue.toFixed(2),
-            t.targetCurrency,
-            t.rate,
-          ]),
-        ),
+      write(
+        page.map((t) => [
+          t.id,
+          t.created ?? '',
+          t.status,
+          t.targetAccount,
+          name(t),
+          reference(t),
+          t.sourceValue.toFixed(2),
+          t.sourceCurrency,
+          t.targetValue.toFixed(2),
+          t.targetCurrency,
+          t.rate,
+        ]),
       );
     }
     return;

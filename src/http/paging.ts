@@ -4,6 +4,7 @@
  * `nextCursor`), a seek position (`seekPositionForNext`, sent back as `seekPosition`), or a full page of an array
  * under `limit` (`offset` moves on by the page's length).
  */
+import { ApiError } from '../errors.js';
 import { PAGING } from './endpoints.js';
 
 export type PagingScheme = 'cursor' | 'seek' | 'offset';
@@ -61,3 +62,35 @@ function schemeOf(answer: unknown, url: URL): PagingScheme | undefined {
   if ('seekPositionForNext' in answer) return 'seek';
   return undefined;
 }
+
+/**
+ * The pages of a list from `first` on, each fetched by `get` when the one before has been used: a consumer that
+ * stops early (`break`) asks for nothing more, and one that handles each page as it comes stays flat in memory. A
+ * page position Wise gives twice (a cursor that does not move) ends the walk: `onRepeat` says what to do, and
+ * without one the walk fails, since a list that silently stops short is worse than an error. `answerOf` picks the
+ * parsed answer out of what `get` gives, when that is more than the answer.
+ */
+export async function* walkPages<T>(
+  first: string,
+  get: (path: string) => Promise<T>,
+  onRepeat?: (position: string) => void,
+  answerOf: (page: T) => unknown = (page) => page,
+): AsyncGenerator<T> {
+  const seen = new Set<string>();
+  for (let path: string | undefined = first; path !== undefined; ) {
+    seen.add(path);
+    const page = await get(path);
+    yield page;
+    const next = nextPage(path, answerOf(page));
+    if (next !== undefined && seen.has(next)) {
+      if (!onRepeat) throw new ApiError(repeatedPage(next));
+      onRepeat(next);
+      return;
+    }
+    path = next;
+  }
+}
+
+/** What a walk says when Wise gives a page position twice. */
+export const repeatedPage = (position: string) =>
+  `Wise sent the same page position twice (${position}); stopped there instead of looping.`;

@@ -98,3 +98,29 @@ describe('wise transfer list: what did we pay, to whom', () => {
     expect((await sb.run(['transfer', 'list', '--format', 'xls'])).code).toBe(2);
   });
 });
+
+describe('wise activities --format csv: money in and out, for a spreadsheet', () => {
+  it('every activity of the range, one row each as --json gives them, with the direction, amount and currency', async () => {
+    const { sb } = env;
+    const range = ['--since', '2026-10-01', '--until', '2026-11-30', '--all'];
+    const json = JSON.parse((await sb.run(['activities', ...range, '--format', 'json'])).stdout) as {
+      id: string;
+      primaryAmount: string;
+    }[];
+    expect(json.length).toBeGreaterThan(20);
+    const r = await sb.run(['activities', ...range, '--format', 'csv']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('id,created,type,status,title,description,direction,amount,currency');
+    const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
+    expect(rows.map((row) => row.id)).toEqual(json.map((a) => a.id));
+    for (const [i, row] of rows.entries()) {
+      const shown = (json[i] as { primaryAmount: string }).primaryAmount;
+      // "+ 89.41 EUR" is money in; "32.52 GBP" money out, as Wise shows them.
+      expect(`${row.direction === 'in' ? '+ ' : ''}${row.amount} ${row.currency}`).toBe(shown);
+      expect(row.title).not.toMatch(/[<>]/);
+    }
+    expect(new Set(rows.map((row) => row.direction))).toEqual(new Set(['in', 'out']));
+    const bad = await sb.run(['activities', '--format', 'xml']);
+    expect(bad.code).toBe(2);
+  });
+});

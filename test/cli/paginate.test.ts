@@ -95,6 +95,42 @@ describe("wise api --paginate follows Wise's paging", () => {
     }
   });
 
+  it('the built-in lists walk the same way: a position Wise gives twice is exit 3, never a loop or a list cut short in silence', async () => {
+    let calls = 0;
+    // A Wise whose activity cursor and recipient seek position never move (transfers page by offset, which moves on
+    // by itself: `transfer list` meets the stuck recipients first, as it reads their names).
+    const stuck = createServer((req, res) => {
+      calls++;
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const body = path.endsWith('/activities')
+        ? { cursor: 'same', activities: [{ id: 'a1', type: 'TRANSFER', primaryAmount: '1.00 EUR' }] }
+        : path === '/v2/accounts'
+          ? {
+              content: [{ id: 7001, name: { fullName: 'Ann' }, currency: 'EUR', type: 'IBAN' }],
+              seekPositionForNext: 1,
+            }
+          : [];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(stuck.address() as AddressInfo).port}`;
+      for (const args of [
+        ['activities', '--all'],
+        ['recipients', 'list'],
+        ['transfer', 'list', '--all', '--format', 'csv'],
+      ]) {
+        calls = 0;
+        const r = await run(args, { WISE_API_URL: url, WISE_PROFILE_ID: '2001' });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(3);
+        expect(r.stderr).toContain('Wise sent the same page position twice');
+        expect(calls).toBeLessThan(5);
+      }
+    } finally {
+      stuck.close();
+    }
+  });
+
   it('GET only, --slurp only with it, bodies only: else exit 2 and nothing sent', async () => {
     const before = (await recordedRequests(env.mock)).length;
     for (const args of [
