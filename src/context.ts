@@ -47,6 +47,11 @@ export interface IO {
   err(text: string): void;
   /** All of standard input; more than `maxBytes` is refused (UsageError) without reading the rest. */
   readStdin(maxBytes?: number): Promise<Buffer>;
+  /**
+   * Lines of standard input as they are typed or pasted, read only from the first call on; `close()` stops reading
+   * (the process can then end). The iterator ends with standard input.
+   */
+  stdinLines(): { lines: AsyncIterable<string>; close(): void };
   /** A hidden prompt on the terminal; Ctrl-C raises CancelledError. */
   promptSecret(message: string): Promise<string>;
   select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
@@ -174,6 +179,18 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
         chunks.push(chunk as Buffer);
       }
       return Buffer.concat(chunks);
+    },
+    stdinLines() {
+      // Loaded on first use: start-up does not pay for node:readline.
+      const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
+      const reader = createInterface({ input: process.stdin, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });
+      return {
+        lines: reader,
+        close: () => {
+          reader.close();
+          process.stdin.pause();
+        },
+      };
     },
     async promptSecret(message) {
       const { default: password } = await import('@inquirer/password');

@@ -56,7 +56,7 @@ export const oauthAuthorizeSpec = () =>
   new Command('authorize')
     .description('log in a Wise user in the browser (authorization_code through a loopback redirect)')
     .addHelpText('after', examples('wise oauth authorize', 'wise oauth authorize --no-browser --timeout 600'))
-    .option('--no-browser', 'only print the consent URL')
+    .option('--no-browser', 'only print the consent URL (over SSH: then paste the address the browser ends on)')
     .option('--timeout <seconds>', 'how long to wait for the browser', '300')
     .option('--pkce', 'add a PKCE S256 challenge (RFC 7636)');
 export type OAuthAuthorizeOptions = OptionsOf<typeof oauthAuthorizeSpec>;

@@ -101,10 +101,15 @@ export interface Running {
 }
 
 /** Starts a long-running wise command (e.g. `oauth authorize --no-browser`) and watches its output. */
-export function startWise(sandbox: Pick<Sandbox, 'env'>, args: string[], env: Record<string, string> = {}): Running {
+export function startWise(
+  sandbox: Pick<Sandbox, 'env'>,
+  args: string[],
+  env: Record<string, string> = {},
+  options: { stdin?: boolean } = {},
+): Running {
   const child = spawn(process.execPath, [WISE_BIN, ...args], {
     env: cleanEnv({ ...sandbox.env, ...env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
@@ -133,10 +138,14 @@ export function startWise(sandbox: Pick<Sandbox, 'env'>, args: string[], env: Re
   return { child, stdout: () => out, stderr: () => err, consentUrl, done };
 }
 
-/** What a browser does on the consent page: load it, post the decision, follow redirects. */
+/**
+ * What a browser does on the consent page: load it, post the decision, follow redirects; with `unreachable`, not
+ * into that origin (a browser on another machine, whose 127.0.0.1 is not ours): the address it ends on is returned.
+ */
 export async function decide(
   consentUrl: string,
   decision: 'approve' | 'deny',
+  unreachable?: string,
 ): Promise<{ finalUrl: string; body: string }> {
   const page = await (await fetch(consentUrl)).text();
   const form = new URLSearchParams();
@@ -153,6 +162,7 @@ export async function decide(
   // Follow redirects by hand, as a browser would, to see every hop.
   for (let hops = 0; hops < 5 && res.status >= 300 && res.status < 400; hops++) {
     url = new URL(res.headers.get('location') as string, url).href;
+    if (unreachable && url.startsWith(unreachable)) return { finalUrl: url, body: '' };
     res = await fetch(url, { redirect: 'manual' });
   }
   return { finalUrl: url, body: await res.text() };

@@ -13,6 +13,8 @@ import {
   oauthWorld,
   startWise,
 } from '../helpers/oauth.js';
+import { haveScript, onTerminal } from '../helpers/terminal.js';
+import { waitFor } from '../helpers/wait.js';
 
 let world: OAuthWorld;
 afterEach(async () => {
@@ -115,6 +117,48 @@ describe('wise oauth authorize, end to end', () => {
     expect(await grantsSeen(world.mock, 'authorization_code')).toBe(1);
   });
 
+  it('a browser on another machine: the address it ends on, pasted on the terminal, completes the login (state checked as the listener checks it)', async () => {
+    world = await oauthWorld();
+    const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20'], {}, { stdin: true });
+    const base = `http://127.0.0.1:${world.port}`;
+    const { finalUrl } = await decide(await run.consentUrl, 'approve', base);
+    expect(finalUrl).toMatch(new RegExp(`^${base}/callback\\?`));
+    const stdin = run.child.stdin as NonNullable<typeof run.child.stdin>;
+    const forged = new URL(finalUrl);
+    forged.searchParams.set('state', 'wrong');
+    stdin.write(`not an address\n${forged.href}\n${base}/elsewhere?code=x\n`);
+    await waitFor(
+      () => /wrong state/.test(run.stderr()) && (run.stderr().match(/That is not an address of/g) ?? []).length === 2,
+      'the pasted lines refused',
+    );
+    expect(await grantsSeen(world.mock, 'authorization_code')).toBe(0);
+    stdin.write(`  ${finalUrl}  \n`);
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain(`forward the port first (ssh -L ${world.port}:127.0.0.1:${world.port} <this host>)`);
+    expect(done.stderr).toContain('Logged in account');
+    expect(done.stderr).not.toContain(new URL(finalUrl).searchParams.get('code') as string);
+    expect(await grantsSeen(world.mock, 'authorization_code')).toBe(1);
+    expect(await isFree(world.port)).toBe(true);
+    expect((await world.sb.run(['auth', 'token'])).code).toBe(0);
+  });
+
+  it.skipIf(!haveScript)(
+    'on a terminal, reading pasted lines does not hold the process once the browser has come back',
+    async () => {
+      world = await oauthWorld();
+      const r = await onTerminal(['oauth', 'authorize', '--timeout', '20'], {
+        sandbox: world.sb,
+        env: { BROWSER: CURL_BROWSER, SSH_CONNECTION: '10.0.0.2 50000 10.0.0.1 22' },
+        typed: [['press Enter', '']],
+      });
+      expect(r.code, r.transcript).toBe(0);
+      // Over SSH the port forward and the paste are offered even when a browser was started.
+      expect(r.transcript.replace(/\s+/g, ' ')).toContain('paste the address the browser ends on here');
+      expect(r.transcript).toContain('Logged in account');
+    },
+  );
+
   it('Deny ends the login with exit 4 naming Wise error', async () => {
     world = await oauthWorld();
     const run = startWise(world.sb, ['oauth', 'authorize', '--no-browser', '--timeout', '20']);
@@ -138,6 +182,9 @@ describe('wise oauth authorize, end to end', () => {
       `the redirect URI registered with Wise for client ${world.mock.clientId} must equal the one set up here`,
     );
     expect(r.stderr).toContain(`set up here: ${world.redirectUri}`);
+    // Its own hint first (nobody approved in time), then the browser on another machine, then the URI.
+    expect(r.stderr).toContain('`--timeout <seconds>` waits longer than 1 s');
+    expect(r.stderr).toContain('paste that address at the prompt next time, or forward the port (ssh -L');
     expect(await isFree(world.port)).toBe(true);
   });
 

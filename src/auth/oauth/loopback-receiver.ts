@@ -10,7 +10,36 @@ export interface Callback {
   errorDescription?: string;
   /** Answers the waiting browser: a redirect to a plain result page, so the code leaves the address bar. */
   respond(ok: boolean, message: string): void;
+  /** Pasted on the terminal: no browser waits for an answer. */
+  pasted?: boolean;
 }
+
+type Fields = Omit<Callback, 'respond' | 'pasted'>;
+
+/**
+ * The checks of a redirect to the redirect URI, the same for the listener and for an address pasted on the
+ * terminal: the right `state` (else it is not this login's), and a code or an error. The fields, or why not.
+ */
+export function readRedirect(url: URL, state: string): { fields: Fields } | { refused: 'state' | 'empty' } {
+  if (url.searchParams.get('state') !== state) return { refused: 'state' };
+  const code = url.searchParams.get('code') ?? undefined;
+  const error = url.searchParams.get('error') ?? undefined;
+  if (!code && !error) return { refused: 'empty' };
+  const profileId = url.searchParams.get('profileId') ?? undefined;
+  const errorDescription = url.searchParams.get('error_description') ?? undefined;
+  return {
+    fields: {
+      ...(code ? { code } : {}),
+      ...(profileId ? { profileId } : {}),
+      ...(error ? { error } : {}),
+      ...(errorDescription ? { errorDescription } : {}),
+    },
+  };
+}
+
+/** The warning for a redirect with another login's state (or none). */
+export const wrongStateWarning = (state: string | null) =>
+  `warning: refused a request to the redirect URI with ${state ? 'a wrong' : 'no'} state; still waiting for the real one.`;
 
 export interface LoopbackReceiverOptions {
   redirectUri: URL;
@@ -172,11 +201,9 @@ export class LoopbackReceiver {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
       return;
     }
-    const state = url.searchParams.get('state');
-    if (state !== this.#options.state) {
-      this.#options.warn(
-        `warning: refused a request to the redirect URI with ${state ? 'a wrong' : 'no'} state; still waiting for the real one.`,
-      );
+    const read = readRedirect(url, this.#options.state);
+    if ('refused' in read && read.refused === 'state') {
+      this.#options.warn(wrongStateWarning(url.searchParams.get('state')));
       html(
         400,
         'Invalid login response',
@@ -188,20 +215,13 @@ export class LoopbackReceiver {
       html(400, 'Already completed', 'This login has already been handled. Return to your terminal.');
       return;
     }
-    const code = url.searchParams.get('code') ?? undefined;
-    const error = url.searchParams.get('error') ?? undefined;
-    if (!code && !error) {
+    if ('refused' in read) {
       html(400, 'Invalid login response', 'The response carries neither a code nor an error.');
       return;
     }
     this.#handedOver = true;
-    const profileId = url.searchParams.get('profileId') ?? undefined;
-    const errorDescription = url.searchParams.get('error_description') ?? undefined;
     this.#deliver({
-      ...(code ? { code } : {}),
-      ...(profileId ? { profileId } : {}),
-      ...(error ? { error } : {}),
-      ...(errorDescription ? { errorDescription } : {}),
+      ...read.fields,
       respond: (ok, message) => {
         this.#result = { ok, message };
         res.writeHead(302, { location: DONE_PATH, 'cache-control': 'no-store' }).end();
