@@ -31,6 +31,7 @@ import {
   webhookListSpec,
   webhookSubscribeSpec,
 } from './commands/account-specs.js';
+import type { Shell } from './commands/completion.js';
 import {
   apiSpec,
   authStatusSpec,
@@ -462,7 +463,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
       attach(program, completionSpec()).action(
         lazy(async () => {
           const { completion } = await import('./commands/completion.js');
-          return (ctx: Context, shell: 'bash' | 'zsh' | 'fish') => completion(ctx, program, shell);
+          return (ctx: Context, shell: Shell) => completion(ctx, program, shell);
         }),
       );
     },

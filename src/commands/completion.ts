@@ -104,10 +104,58 @@ function fish(program: Command): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function completionScript(program: Command, shell: 'bash' | 'zsh' | 'fish'): string {
+/**
+ * PowerShell (Windows, and pwsh elsewhere): a native argument completer with the same table as bash, from the words
+ * before the cursor: the deepest command path they name, then its subcommands and flags.
+ */
+function powershell(program: Command): string {
+  const nodes = walk(program);
+  const globals = nodes[0]?.flags ?? [];
+  const quote = (w: string) => `'${w.replaceAll("'", "''")}'`;
+  const table = nodes
+    .map((n) => {
+      const words = [...new Set([...n.subcommands, ...n.flags, ...(n.path.length ? globals : [])])];
+      return `    ${quote(n.path.join(' '))} = @(${words.map(quote).join(', ')})`;
+    })
+    .join('\n');
+  return `# PowerShell completion for wise; load with: wise completion powershell | Out-String | Invoke-Expression
+# (add that line to $PROFILE to keep it)
+Register-ArgumentCompleter -Native -CommandName wise -ScriptBlock {
+  param($wordToComplete, $commandAst, $cursorPosition)
+  $commands = @{
+${table}
+  }
+  # The words before the one being completed, the command name left out.
+  $words = @($commandAst.CommandElements | Select-Object -Skip 1 |
+    Where-Object { $_.Extent.EndOffset -lt $cursorPosition } | ForEach-Object { $_.Extent.Text })
+  $previous = if ($words.Count) { $words[-1] } else { '' }
+  if ($previous -eq '--env') {
+    $candidates = @('sandbox', 'production')
+  } elseif ($previous -eq '--account') {
+    $candidates = @(wise __complete accounts 2>$null)
+  } else {
+    $path = ''
+    foreach ($w in $words) {
+      if ($w.StartsWith('-')) { continue }
+      $next = if ($path) { "$path $w" } else { $w }
+      if ($commands.ContainsKey($next)) { $path = $next }
+    }
+    $candidates = $commands[$path]
+  }
+  $candidates | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
+    [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+  }
+}
+`;
+}
+
+export type Shell = 'bash' | 'zsh' | 'fish' | 'powershell';
+
+export function completionScript(program: Command, shell: Shell): string {
+  if (shell === 'powershell') return powershell(program);
   return shell === 'bash' ? bash(program) : shell === 'zsh' ? zsh(program) : fish(program);
 }
 
-export async function completion(ctx: Context, program: Command, shell: 'bash' | 'zsh' | 'fish'): Promise<void> {
+export async function completion(ctx: Context, program: Command, shell: Shell): Promise<void> {
   ctx.io.out(completionScript(program, shell));
 }

@@ -199,9 +199,12 @@ export const completionSpec = () =>
         'wise completion bash > ~/.local/share/bash-completion/completions/wise',
         'source <(wise completion bash)',
         'wise completion fish | source',
+        'wise completion powershell | Out-String | Invoke-Expression',
       ),
     )
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'] as const));
+    .addArgument(
+      new Argument('<shell>', 'bash, zsh, fish or powershell').choices(['bash', 'zsh', 'fish', 'powershell'] as const),
+    );
 
 const useOption = () =>
   new Option(

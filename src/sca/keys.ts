@@ -65,6 +65,9 @@ export async function loadScaKey(ctx: Context, target: Target): Promise<KeyObjec
   return parseScaPrivateKey(pem, `the stored SCA key of account "${target.account}"`);
 }
 
+/** The commands (contexts) that have said they sign SCA challenges. */
+const noticed = new WeakSet<Context>();
+
 /** What a personal-token call that met SCA needs: the one-time token signed with the account's key. */
 export async function signedApproval(ctx: Context, target: Target, ott: string): Promise<Record<string, string>> {
   const key = await loadScaKey(ctx, target);
@@ -77,7 +80,11 @@ export async function signedApproval(ctx: Context, target: Target, ott: string):
       },
     );
   }
-  ctx.io.err('Wise asked for Strong Customer Authentication: signing the one-time token with the SCA key.');
+  // Said once a command: a statement split into windows meets SCA for each, and one line tells it all.
+  if (!noticed.has(ctx)) {
+    noticed.add(ctx);
+    ctx.io.err('Wise asked for Strong Customer Authentication: signing the one-time token with the SCA key.');
+  }
   const signature = signOneTimeToken(key, ott);
   ctx.redactor.add(signature);
   return { 'x-2fa-approval': ott, 'x-signature': signature };

@@ -105,6 +105,9 @@ describe('wise statement against the emulator (personal token with SCA key, user
       .slice(before)
       .filter((q) => q.path.includes('/statement.json') && q.status === 200);
     expect(windows).toHaveLength(2);
+    // Each window met SCA (two 403s answered); the terminal is told once.
+    expect((await recordedRequests(mock)).slice(before).filter((q) => q.status === 403)).toHaveLength(2);
+    expect(json.stderr.match(/Wise asked for Strong Customer Authentication/g)).toHaveLength(1);
     const doc = JSON.parse(await readFile(join(sb.dir, 'gbp.json'), 'utf8'));
     expect(doc.windows).toBe(2);
     expect(doc.transactions).toHaveLength(700);
