@@ -33,7 +33,7 @@ export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions
     maxRetries: 8,
     insert: [{ after: 'retry', layer: paceLayer(pace, ctx.clock, (l) => ctx.debug(l)) }],
   });
-  if (!opts.dryRun && opts.fund === 'balance') await checkFundingPossible(ctx, target, credential);
+  if (!opts.dryRun && opts.fund === 'balance') await checkFundingPossible(ctx, target, credential, client);
   let planned: ReturnType<typeof resolveRows>;
   try {
     planned = resolveRows(parsed, await listRecipients(client, profileId), file);

@@ -87,7 +87,7 @@ export async function pay(ctx: Context, opts: PayOptions): Promise<void> {
   if (!opts.dryRun) checkConsentPossible(ctx, opts.yes, 'wise pay');
 
   const { target, credential, client, profileId } = await profileClient(ctx);
-  if (!opts.dryRun) await checkFundingPossible(ctx, target, credential);
+  if (!opts.dryRun) await checkFundingPossible(ctx, target, credential, client);
   const recipient = findRecipient(await listRecipients(client, profileId), opts.to, '--to');
   if (recipient.currency !== currency) {
     throw new UsageError(`${recipient.name} (${recipient.id}) takes ${recipient.currency}, not ${currency}.`, {

@@ -274,7 +274,12 @@ export async function startMockServer(options: MockOptions = {}): Promise<MockSe
       if (typeof change.deviceFingerprint === 'string') {
         setFingerprint(challenges, target.id, change.deviceFingerprint);
       }
-      if (typeof change.country === 'string') target.psd2 = PSD2_COUNTRIES.has(change.country.toUpperCase());
+      if (typeof change.country === 'string') {
+        // Where the user lives: their address, and with it whether PSD2 holds their personal tokens back.
+        target.psd2 = PSD2_COUNTRIES.has(change.country.toUpperCase());
+        const address = (target.details.address ?? {}) as Record<string, unknown>;
+        target.details.address = { ...address, countryCode: change.country.toUpperCase() };
+      }
       // A PIN makes the user's OAuth calls to statements and funding meet the challenge flow.
       if (typeof change.pin === 'string') challenges.pins.set(target.id, change.pin);
       return json(200, { id: target.id, psd2: target.psd2, pin: challenges.pins.has(target.id) });

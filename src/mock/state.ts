@@ -229,7 +229,7 @@ function recipient(
 }
 
 export function addUser(state: MockState, email: string, name: string): MockUser {
-  const user: MockUser = { id: state.nextId++, name, email, psd2: true, details: { address: { country: 'DE' } } };
+  const user: MockUser = { id: state.nextId++, name, email, psd2: true, details: { address: { countryCode: 'DE' } } };
   state.users.push(user);
   const personal = profile(state.nextId++, user.id, 'PERSONAL', name);
   state.profiles.push(personal);
@@ -243,7 +243,12 @@ export function createSeed(personalToken: string, client: MockClient): MockState
     name: 'Jane Doe',
     email: 'jane.doe@example.com',
     psd2: true,
-    details: { firstName: 'Jane', lastName: 'Doe', dateOfBirth: '1990-04-12', address: { country: 'DE' } },
+    details: {
+      firstName: 'Jane',
+      lastName: 'Doe',
+      dateOfBirth: '1990-04-12',
+      address: { countryCode: 'DE', firstLine: 'Invalidenstr. 1', postCode: '10115', city: 'Berlin' },
+    },
   };
   return {
     users: [user],

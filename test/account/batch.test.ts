@@ -66,7 +66,7 @@ describe('the payments file', () => {
 });
 
 describe('wise batch pay against the emulator', { timeout: 120_000 }, () => {
-  it('bad rows: every one with its line, exit 2, nothing sent beyond the recipients list', async () => {
+  it('bad rows: every one with its line, exit 2, nothing sent beyond the account and recipients reads', async () => {
     const { mock } = env;
     const file = await csvFile(
       'bad.csv',
@@ -82,7 +82,8 @@ describe('wise batch pay against the emulator', { timeout: 120_000 }, () => {
     expect([...r.stderr.matchAll(/^ {2}line (\d+):/gm)].map((m) => Number(m[1]))).toEqual([2, 3, 4]);
     expect(r.stderr).toContain('has 3 bad rows (listed above); nothing was sent.');
     const sent = (await recordedRequests(mock)).slice(before).map((q) => q.path.split('?')[0]);
-    expect(sent).toEqual(['/v2/accounts']);
+    // Where the user lives (what funding will need), then the recipients: reads only.
+    expect(sent).toEqual(['/v1/me', '/v2/accounts']);
     const json = await run(['--json', 'batch', 'pay', file, '--dry-run']);
     expect(JSON.parse(json.stderr).error.rows.map((x: { line: number }) => x.line)).toEqual([2, 3, 4]);
   });

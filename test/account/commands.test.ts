@@ -461,4 +461,34 @@ describe('what funding needs is checked before anything is made', () => {
       (await sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--dry-run'], { env })).code,
     ).toBe(0);
   });
+
+  it('a personal token of an EU or UK customer (PSD2): pay and batch pay refuse at once (exit 3), nothing created', async () => {
+    const { sb, mock } = bare;
+    expect((await sb.run(['token', 'add'], { input: mock.personalToken })).code).toBe(0);
+    // A key is stored and uploaded: it is where the customer lives that stops the payment, not a missing key.
+    const key = await sb.run(['keys', 'generate', '--use', 'sca']);
+    expect(key.code).toBe(0);
+    await fetch(`${mock.url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
+    await fetch(`${mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"GB"}' });
+    const before = (await recordedRequests(mock)).length;
+    const pay = await sb.run(['--json', 'pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--yes']);
+    expect(pay.code).toBe(3);
+    const error = JSON.parse(pay.stderr).error;
+    expect(error.message).toContain('(PSD2), and this account is in GB; nothing was created');
+    expect(error.hint).toContain('wise oauth authorize');
+    expect(error.reason).toBe('psd2');
+    const file = join(sb.dir, 'pay.csv');
+    await writeFile(file, 'recipient,amount,currency,reference\n7002,10,EUR,Rent\n');
+    const batch = await sb.run(['batch', 'pay', file, '--yes', '--profile-id', '2001']);
+    expect(batch.code).toBe(3);
+    expect(batch.stderr).toContain('--fund none');
+    const sent = (await recordedRequests(mock)).slice(before).map((r) => `${r.method} ${r.path.split('?')[0]}`);
+    expect(sent.filter((r) => r.startsWith('POST'))).toEqual([]);
+    expect(mock.state.transfers.size).toBe(0);
+    // Moved to the US, the same token pays: the check reads the address Wise holds, every time.
+    await fetch(`${mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+    const paid = await sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--yes']);
+    expect(paid.code, paid.stderr).toBe(0);
+    expect(mock.state.transfers.size).toBe(1);
+  });
 });

@@ -215,7 +215,9 @@ describe.skipIf(!haveScript)('on a terminal', () => {
   it('pay on a terminal shows the payment and the environment and asks; No pays nothing (exit 130)', async () => {
     const add = await shared.sb.run(['--account', 'payer', 'token', 'add'], { input: shared.mock.personalToken });
     expect(add.code, add.stderr).toBe(0);
-    // Funding with a personal token needs an SCA key, checked before anything is made.
+    // Funding with a personal token needs a customer outside the EU and UK and an SCA key, checked before anything
+    // is made.
+    await fetch(`${shared.mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
     expect((await shared.sb.run(['--account', 'payer', 'keys', 'generate', '--use', 'sca'])).code).toBe(0);
     const before = shared.mock.state.transfers.size;
     const { code, transcript } = await onTerminal(

@@ -2,7 +2,7 @@ import { chooseProfileId } from '../../account/profiles.js';
 import { type ActiveCredential, resolveCredential } from '../../auth/credentials.js';
 import { resolveTarget, type Target } from '../../auth/target.js';
 import type { Context } from '../../context.js';
-import { CancelledError, ScaRequiredError, UsageError } from '../../errors.js';
+import { ApiError, CancelledError, ScaRequiredError, UsageError } from '../../errors.js';
 import type { WiseClient } from '../../http/client.js';
 
 /** The account, the credential in force and its client. */
@@ -25,18 +25,35 @@ export async function profileClient(
 }
 
 /**
- * Before a quote or a transfer is made: funding from the balance with a personal token needs the SCA key that signs
- * Wise's one-time token. Without one, the payment would stop after the transfer exists (each retry leaving one more
- * unfunded transfer), so it stops here, having sent nothing, with the step to take.
+ * Before a quote or a transfer is made: funding from the balance with a personal token is refused by Wise for
+ * customers in the EU and UK (PSD2), and elsewhere needs the SCA key that signs Wise's one-time token. Either way
+ * the payment would stop after the transfer exists (each retry leaving one more unfunded transfer), so it stops
+ * here, having created nothing, with the step to take.
  */
-export async function checkFundingPossible(ctx: Context, target: Target, credential: ActiveCredential): Promise<void> {
+export async function checkFundingPossible(
+  ctx: Context,
+  target: Target,
+  credential: ActiveCredential,
+  client: WiseClient,
+): Promise<void> {
   if (credential.kind !== 'personal') return;
+  const { psd2Country } = await import('../../account/psd2.js');
+  const country = await psd2Country(client);
+  if (country) {
+    throw new ApiError(
+      `Wise does not let personal API tokens of EU and UK accounts fund transfers (PSD2), and this account is in ${country}; nothing was created.`,
+      {
+        hint: 'Log in with OAuth (`wise oauth authorize`) to fund from the API, or create the transfer and fund it in the Wise app (`wise batch pay --fund none`).',
+        details: { reason: 'psd2', country },
+      },
+    );
+  }
   const { loadScaKey } = await import('../../sca/keys.js');
   if (await loadScaKey(ctx, target)) return;
   throw new ScaRequiredError(
     'Funding a transfer with a personal token needs an SCA key (Wise asks for a signed one-time token), and none is stored; nothing was sent.',
     {
-      hint: 'Make one with `wise keys generate --use sca`, upload its public key in Wise (Settings > API tokens), then pay again. In the EU and UK Wise does not let personal tokens fund at all (PSD2): use an OAuth login, or fund in the Wise app.',
+      hint: 'Make one with `wise keys generate --use sca`, upload its public key in Wise (Settings > API tokens), then pay again.',
     },
   );
 }
