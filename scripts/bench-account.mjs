@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Account automation at scale, against the emulator (a benchmark, not a test): a 1,000-row batch with 50 ms of
 // emulated latency per call (wall time, peak memory of the wise process), the same batch killed at a random point
-// and run again (exactly 1,000 transfers), and a statement of 100,000 transactions (peak memory).
+// and run again (exactly 1,000 transfers), a statement of 100,000 transactions (peak memory), and a
+// `wise api --paginate` walk of 100,000 items by cursor (peak memory beside a walk of 10,000: flat means equal).
 // Peak memory is the process's VmHWM from /proc, read every 20 ms while it runs (Linux).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,10 +53,17 @@ await control('/__mock/users/1001/sca-keys', must(['keys', 'generate', '--use', 
 await control('/__mock/balances/3001', '{"value":10000000}');
 
 /** Runs wise to the end; wall time in seconds and the peak resident memory (MB). */
-function measured(args, { killAt } = {}) {
+function measured(args, { killAt, extraEnv = {} } = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [wise, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [wise, ...args], {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let lines = 0;
+    child.stdout.on('data', (c) => {
+      for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++;
+    });
     let stderr = '';
     child.stderr.on('data', (c) => {
       stderr += c;
@@ -69,7 +78,7 @@ function measured(args, { killAt } = {}) {
     }, 20);
     child.on('exit', (code, signal) => {
       clearInterval(poll);
-      resolve({ code, signal, seconds: (performance.now() - started) / 1000, peakMb: peakKb / 1024, stderr });
+      resolve({ code, signal, seconds: (performance.now() - started) / 1000, peakMb: peakKb / 1024, stderr, lines });
     });
   });
 }
@@ -145,6 +154,43 @@ for (const format of ['json', 'csv']) {
     s.code === 0 && s.peakMb < 150 && (rows === undefined || rows === TRANSACTIONS) ? 'ok (< 150 MB)' : 'OVER',
   ]);
 }
+
+// 4. Paging: a server of ITEMS items, 100 a page by cursor (each item about 250 bytes), walked to the end.
+const PAGE = 100;
+const pager = createServer((req, res) => {
+  const total = Number(new URL(req.url, 'http://x').pathname.split('/').at(-1));
+  const at = Number(new URL(req.url, 'http://x').searchParams.get('nextCursor') ?? 0);
+  const items = Array.from({ length: Math.min(PAGE, total - at) }, (_, i) => ({
+    id: at + i,
+    reference: `Invoice ${at + i}`,
+    note: 'x'.repeat(200),
+  }));
+  const cursor = at + PAGE < total ? String(at + PAGE) : null;
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ cursor, items }));
+});
+await new Promise((resolve) => pager.listen(0, '127.0.0.1', resolve));
+const pagerUrl = `http://127.0.0.1:${pager.address().port}`;
+const walks = [];
+for (const items of [10_000, 100_000]) {
+  const w = await measured(['api', '--paginate', `/v9/items/${items}`], {
+    extraEnv: { WISE_API_URL: pagerUrl, WISE_TOKEN: 'bench-token' },
+  });
+  walks.push(w);
+  const pages = Math.ceil(items / PAGE);
+  const flat = walks.length === 1 || w.peakMb < walks[0].peakMb * 1.25;
+  results.push([
+    `api --paginate, ${items} items (${pages} pages)`,
+    `${w.seconds.toFixed(1)} s`,
+    `${w.peakMb.toFixed(0)} MB`,
+    `exit ${w.code}, ${w.lines} pages printed`,
+    w.code === 0 && w.lines === pages && w.peakMb < 150 && flat
+      ? walks.length === 1
+        ? 'ok (< 150 MB)'
+        : 'ok (< 150 MB, within 25% of 10,000)'
+      : 'OVER',
+  ]);
+}
+pager.close();
 
 mock.kill();
 rmSync(dir, { recursive: true, force: true });

@@ -138,6 +138,9 @@ const clientExternal = [
   // Loaded by the commands that need them (batch payments, progress bars), never at start-up.
   'csv-parse',
   'csv-stringify',
+  // The MCP server SDK and its schemas, loaded only by `wise mcp`.
+  '@modelcontextprotocol/*',
+  'zod',
   // jq (WebAssembly), loaded only by --jq.
   'jq-wasm',
   'cli-progress',

@@ -52,6 +52,8 @@ export interface IO {
    * (the process can then end). The iterator ends with standard input.
    */
   stdinLines(): { lines: AsyncIterable<string>; close(): void };
+  /** Standard input as a stream, for a protocol spoken over stdin and stdout (`wise mcp`). */
+  inStream(): NodeJS.ReadableStream;
   /** A hidden prompt on the terminal; Ctrl-C raises CancelledError. */
   promptSecret(message: string): Promise<string>;
   select<T extends string>(message: string, choices: { name: string; value: T; description?: string }[]): Promise<T>;
@@ -180,6 +182,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
       }
       return Buffer.concat(chunks);
     },
+    inStream: () => process.stdin,
     stdinLines() {
       // Loaded on first use: start-up does not pay for node:readline.
       const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');

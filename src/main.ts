@@ -5,12 +5,14 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import {
   activitiesSpec,
+  approveSpec,
   balancesListSpec,
   batchPaySpec,
   execSpec,
   journalHeadSpec,
   journalShowSpec,
   journalVerifySpec,
+  mcpSpec,
   paySpec,
   policyCheckSpec,
   policyShowSpec,
@@ -455,6 +457,12 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
     },
     mock: () => {
       attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));
+    },
+    mcp: () => {
+      attach(program, mcpSpec()).action(lazy(async () => (await import('./commands/mcp.js')).mcp));
+    },
+    approve: () => {
+      attach(program, approveSpec()).action(lazy(async () => (await import('./commands/mcp.js')).approve));
     },
     doctor: () => {
       attach(program, doctorSpec()).action(lazy(async () => (await import('./commands/doctor.js')).doctor));

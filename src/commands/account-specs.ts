@@ -355,3 +355,24 @@ export const simulateTopupSpec = () =>
     .requiredOption('--amount <n>', 'the amount to add')
     .requiredOption('--currency <code>', "the balance's currency");
 export type SimulateTopupOptions = OptionsOf<typeof simulateTopupSpec>;
+
+export const mcpSpec = () =>
+  new Command('mcp')
+    .description('an MCP server on stdio for AI agents: read-only, or money inside the spending policy')
+    .addHelpText(
+      'after',
+      examples('wise mcp', 'wise mcp --allow-money', 'claude mcp add wise -- wise mcp --allow-money'),
+    )
+    .option(
+      '--allow-money',
+      'offer prepare_payment, confirm_payment and cancel_transfer (only with a spending policy in force; a person confirms each payment)',
+    );
+export type McpOptions = OptionsOf<typeof mcpSpec>;
+
+export const approveSpec = () =>
+  new Command('approve')
+    .description('approve, on a terminal, a payment an AI agent prepared (wise mcp)')
+    .addHelpText('after', examples('wise approve --list', 'wise approve pay_3f9c0e1a2b4d6f8091a2b3c4d5e6f708'))
+    .argument('[payment-id]', 'the paymentId the agent shows')
+    .option('--list', 'list the payments waiting for a person');
+export type ApproveOptions = OptionsOf<typeof approveSpec>;

@@ -1,3 +1,4 @@
+import { profileClient } from '../account/session.js';
 import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -5,7 +6,6 @@ import { endpoint } from '../http/endpoints.js';
 import { csvWriter } from '../util/csv.js';
 import { formatTable } from '../util/output.js';
 import { stripControl } from '../util/redact.js';
-import { profileClient } from './account/common.js';
 import type { ActivitiesOptions } from './account-specs.js';
 
 interface Activity {

@@ -1,9 +1,9 @@
 import { chooseProfileId } from '../account/profiles.js';
+import { accountClient } from '../account/session.js';
 import { fetchProfiles } from '../auth/profiles.js';
 import type { Context } from '../context.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { accountClient } from './account/common.js';
 import type { BalancesListOptions } from './account-specs.js';
 
 interface Balance {

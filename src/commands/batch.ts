@@ -12,12 +12,13 @@ import {
   totals,
 } from '../account/batch.js';
 import { listRecipients } from '../account/money.js';
+import { checkFundingPossible, profileClient } from '../account/session.js';
 import { parseCount } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { ApiError, PolicyError, UsageError } from '../errors.js';
 import { type Pace, paceLayer } from '../http/pipeline.js';
 import { formatTable, printJson } from '../util/output.js';
-import { checkConsentPossible, checkFundingPossible, confirmMoney, profileClient } from './account/common.js';
+import { checkConsentPossible, confirmMoney } from './account/common.js';
 import type { BatchPayOptions } from './account-specs.js';
 
 export async function batchPay(ctx: Context, file: string, opts: BatchPayOptions): Promise<void> {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { BadRowsError, parsePaymentsCsv, readPaymentsFile } from '../account/batch.js';
 import { describeState, type Transfer } from '../account/money.js';
+import { accountClient } from '../account/session.js';
 import { parseDate } from '../account/validate.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
@@ -17,7 +18,6 @@ import { checkPayments, policyPath, rulesFor, uncappedWarnings } from '../guard/
 import { policyInForce } from '../guard/precheck.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { accountClient } from './account/common.js';
 import type { JournalVerifyOptions } from './account-specs.js';
 
 export async function policyShow(ctx: Context): Promise<void> {

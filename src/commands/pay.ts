@@ -9,11 +9,12 @@ import {
   paymentOption,
   transferRequirements,
 } from '../account/money.js';
+import { checkFundingPossible, profileClient } from '../account/session.js';
 import { formatMoney, parseAmount, parseCurrency, parseIdempotencyKey } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { formatTable, printJson } from '../util/output.js';
-import { checkConsentPossible, checkFundingPossible, confirmMoney, profileClient } from './account/common.js';
+import { checkConsentPossible, confirmMoney } from './account/common.js';
 import type { PayOptions } from './account-specs.js';
 
 /**

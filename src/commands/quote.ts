@@ -1,9 +1,9 @@
 import { createQuote, paymentOption } from '../account/money.js';
+import { profileClient } from '../account/session.js';
 import { formatMoney, parseAmount, parseCurrency } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatTable, printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
 import type { QuoteOptions } from './account-specs.js';
 
 export async function quote(ctx: Context, opts: QuoteOptions): Promise<void> {

@@ -1,9 +1,9 @@
+import { accountClient } from '../account/session.js';
 import { parseCurrency, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { accountClient } from './account/common.js';
 import type { RatesOptions } from './account-specs.js';
 
 interface Rate {

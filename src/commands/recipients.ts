@@ -1,11 +1,11 @@
 import { createQuote, listRecipients } from '../account/money.js';
+import { profileClient } from '../account/session.js';
 import { parseCurrency } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseJson } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
 import type { RecipientsAddOptions, RecipientsListOptions } from './account-specs.js';
 
 export async function recipientsList(ctx: Context, opts: RecipientsListOptions): Promise<void> {

@@ -6,12 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chooseProfileId } from '../account/profiles.js';
+import { accountClient } from '../account/session.js';
 import { accountStore, resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { ApiError, ScaRequiredError, UsageError } from '../errors.js';
 import { errorFromResponse, parseJson } from '../http/client.js';
 import { printJson } from '../util/output.js';
-import { accountClient } from './account/common.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

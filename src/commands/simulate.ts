@@ -5,12 +5,12 @@
  */
 
 import { chooseProfileId } from '../account/profiles.js';
+import { accountClient } from '../account/session.js';
 import { formatMoney, parseAmount, parseCurrency } from '../account/validate.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printJson } from '../util/output.js';
-import { accountClient } from './account/common.js';
 import type { SimulateTopupOptions } from './account-specs.js';
 
 /** The states Wise's sandbox moves a transfer to, each from the one before it. */

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { profileClient } from '../account/session.js';
 import {
   BINARY_FORMATS,
   ensureFolder,
@@ -14,7 +15,6 @@ import type { Context } from '../context.js';
 import { ApiError, UsageError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
 import { printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
 import type { StatementOptions } from './account-specs.js';
 
 interface Balance {

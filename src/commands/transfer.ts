@@ -1,11 +1,11 @@
 import { describeState, listRecipients, TRANSFER_STATES, type Transfer } from '../account/money.js';
+import { accountClient, profileClient } from '../account/session.js';
 import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
 import { csvWriter } from '../util/csv.js';
 import { formatTable, printJson } from '../util/output.js';
-import { accountClient, profileClient } from './account/common.js';
 import type { TransferListOptions, TransferWatchOptions } from './account-specs.js';
 
 function transferId(raw: string): number {

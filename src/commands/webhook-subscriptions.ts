@@ -1,9 +1,9 @@
+import { profileClient } from '../account/session.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
-import { profileClient } from './account/common.js';
 import type { WebhookDeleteOptions, WebhookListOptions, WebhookSubscribeOptions } from './account-specs.js';
 
 /** Hosts on this machine. */

@@ -27,6 +27,13 @@ export interface GuardOptions {
   getJson: <T>(path: string) => Promise<T>;
   /** The profiles to look a quote up in when the path does not say (the chosen one first). */
   profileCandidates: () => Promise<number[]>;
+  /** The call comes from an AI agent (`wise mcp`), and for a payment, how a person approved it. */
+  onBehalfOf?: OnBehalfOf | undefined;
+}
+
+export interface OnBehalfOf {
+  agent: string;
+  approvedVia?: 'elicitation' | 'terminal';
 }
 
 interface QuoteFacts {
@@ -98,6 +105,8 @@ export async function runGuarded(
     ...(call.batchGroupId !== undefined ? { batchGroupId: call.batchGroupId } : {}),
     status: 'pending',
     correlationId: request.correlationId,
+    ...(o.onBehalfOf ? { agent: o.onBehalfOf.agent } : {}),
+    ...(o.onBehalfOf?.approvedVia ? { approvedVia: o.onBehalfOf.approvedVia } : {}),
   };
   if (call.kind === 'batch.complete' && body.status === 'CANCELLED') fields.kind = 'batch.cancel';
   if (call.kind === 'quote.create') {
@@ -150,7 +159,8 @@ export async function runGuarded(
     }
   }
 
-  const unattended = !ctx.io.stdinIsTTY;
+  // A person confirmed an agent's payment (in the agent's app, or with `wise approve`): attended, without a terminal.
+  const unattended = !ctx.io.stdinIsTTY && !o.onBehalfOf?.approvedVia;
   const entry = newEntryId();
   await journal.locked(async (view) => {
     if (

@@ -46,6 +46,10 @@ export interface JournalFields {
   wiseStatus?: string;
   errorCode?: string;
   correlationId: string;
+  /** The AI agent (MCP client name and version) that asked for the call through `wise mcp`. */
+  agent?: string;
+  /** How a person approved an agent's payment: in the agent's app (MCP elicitation) or with `wise approve`. */
+  approvedVia?: 'elicitation' | 'terminal';
 }
 
 export interface JournalLine extends JournalFields {

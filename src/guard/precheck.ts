@@ -17,10 +17,16 @@ export async function precheckPayments(
   ctx: Context,
   target: Pick<Target, 'account' | 'env'>,
   payments: readonly PlannedPayment[],
+  options: { attended?: boolean } = {},
 ): Promise<void> {
   const policy = policyInForce(ctx);
   const rules = rulesFor(policy, target.account, target.env);
   if (!rules.length) return;
   const spentToday = await new Journal(ctx.configDir, ctx.clock).spentTodaySnapshot(target.account, target.env);
-  checkPayments(rules, { env: target.env, unattended: !ctx.io.stdinIsTTY, spentToday }, payments, policy?.path);
+  checkPayments(
+    rules,
+    { env: target.env, unattended: !ctx.io.stdinIsTTY && !options.attended, spentToday },
+    payments,
+    policy?.path,
+  );
 }

@@ -10,6 +10,7 @@ import type { ActiveCredential } from '../auth/credentials.js';
 import { accountName, type Target } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { classifyMoneyCall, nonCanonicalWriteError } from '../guard/classify.js';
+import type { OnBehalfOf } from '../guard/guarded.js';
 import { WiseClient } from '../http/client.js';
 import { apiBaseUrl } from '../http/endpoints.js';
 import type { Layer, LayerInsertion } from '../http/pipeline.js';
@@ -73,7 +74,7 @@ function lazyJoseLayer(ctx: Context, env: WiseEnv, mode: JoseMode, keys: JoseKey
  * The guard layer: a money-moving call (quote, transfer, funding, batch group) is checked against the spending
  * policy and journaled; anything else passes untouched, and the guard's code loads only for the first such call.
  */
-function guardLayer(ctx: Context, target: Target, client: () => WiseClient): Layer {
+function guardLayer(ctx: Context, target: Target, client: () => WiseClient, onBehalfOf: OnBehalfOf | undefined): Layer {
   let state: import('../guard/guarded.js').GuardState | undefined;
   return {
     name: 'guard',
@@ -91,6 +92,7 @@ function guardLayer(ctx: Context, target: Target, client: () => WiseClient): Lay
           ctx,
           account: target.account,
           env: target.env,
+          onBehalfOf,
           getJson: (p) => client().getJson(p),
           profileCandidates: async () => {
             const chosen = givenProfileId(ctx, target);
@@ -133,6 +135,8 @@ export function createClient(
     maxRetries?: number;
     /** Layers to insert into the stack, each after a named one (a batch adds its shared pace after retry). */
     insert?: readonly LayerInsertion[];
+    /** An AI agent's call (`wise mcp`): the guard journals the agent, and for a payment how a person approved it. */
+    onBehalfOf?: OnBehalfOf;
   } = {},
 ): WiseClient {
   const jose = joseModeFor(options.jose, target);
@@ -152,7 +156,7 @@ export function createClient(
     ...(version ? { apiVersion: version } : {}),
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries, maxRetryAfterMs: 120_000 } : {}),
     ...(options.insert ? { insert: options.insert } : {}),
-    ...(target ? { guard: guardLayer(ctx, target, () => client) } : {}),
+    ...(target ? { guard: guardLayer(ctx, target, () => client, options.onBehalfOf) } : {}),
     ...(jose ? { bodyCodec: lazyJoseLayer(ctx, env, jose, config.jose?.[env] ?? []) } : {}),
     ...(mtls ? { tls: lazyTls(ctx, env, mtls) } : {}),
     ...(credential ? { accessToken: credential.accessToken, credentialKind: credential.kind } : {}),

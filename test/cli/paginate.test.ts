@@ -1,5 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { draftTransferFunding, recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
 
@@ -168,6 +170,18 @@ describe('wise api --jq: jq built in', () => {
       'map(.content | length) | add',
     ]);
     expect(Number(counted.stdout)).toBe(seen.length);
+  });
+
+  it('needs no jq program: with none on PATH it filters, and a jq on PATH is never run', async () => {
+    // PATH is one folder holding only a "jq" that would say it was run: the filter must not reach for it.
+    const bin = join(env.sb.dir, 'path-with-fake-jq');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'jq'), '#!/bin/sh\necho "the jq on PATH ran"\nexit 7\n', { mode: 0o755 });
+    for (const PATH of [join(env.sb.dir, 'empty-path'), bin]) {
+      const r = await run(['api', '/v2/profiles', '--jq', '[.[].type] | join(",")'], { PATH });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('PERSONAL,BUSINESS\n');
+    }
   });
 
   it("a bad expression is exit 2 with jq's message, before anything is sent; an error answer is shown as it came", async () => {

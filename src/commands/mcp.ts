@@ -1,0 +1,105 @@
+import { resolveTarget } from '../auth/target.js';
+import type { Context } from '../context.js';
+import { CancelledError, UsageError } from '../errors.js';
+import { formatTable, printJson } from '../util/output.js';
+import type { ApproveOptions, McpOptions } from './account-specs.js';
+
+/** `wise mcp`: serves until the agent's app closes the connection. */
+export async function mcp(ctx: Context, opts: McpOptions): Promise<void> {
+  const { serveMcp } = await import('../mcp/server.js');
+  await serveMcp(ctx, { allowMoney: opts.allowMoney === true });
+}
+
+/**
+ * `wise approve <payment-id>`: a person, on a terminal, approves a payment an agent prepared, by typing its amount;
+ * the agent's next confirm_payment then pays it. `--list` shows the payments waiting.
+ */
+export async function approve(ctx: Context, id: string | undefined, opts: ApproveOptions): Promise<void> {
+  const { listPayments, loadPayment, savePayment, sameAmount } = await import('../mcp/prepared.js');
+  const now = ctx.clock.now();
+  if (opts.list) {
+    if (id) throw new UsageError('Give a payment id or --list, not both.');
+    const list = await listPayments(ctx.configDir, now);
+    if (ctx.options.json) return printJson(ctx, list);
+    if (!list.length) {
+      ctx.io.err('No payment prepared by an agent is waiting.');
+      return;
+    }
+    ctx.io.out(
+      formatTable(
+        ['PAYMENT', 'RECIPIENT', 'AMOUNT', 'EXPIRES', 'STATE', 'ASKED BY'],
+        list.map((p) => [
+          p.id,
+          `${p.recipient.name} (${p.recipient.id})`,
+          `${p.amount.toFixed(2)} ${p.currency}`,
+          p.expiresAt,
+          p.paid ? `paid: transfer ${p.paid.transferId}` : p.approval ? 'approved' : 'waiting',
+          p.agent,
+        ]),
+      ),
+    );
+    return;
+  }
+  if (!id) throw new UsageError('Give the payment id to approve (see `wise approve --list`).');
+  if (!ctx.io.stdinIsTTY) {
+    throw new UsageError('wise approve needs a person at a terminal to type the amount; nothing was approved.', {
+      hint: 'Run it in a terminal. An agent cannot approve its own payments.',
+    });
+  }
+  const p = await loadPayment(ctx.configDir, id, now);
+  const target = await resolveTarget(ctx);
+  if (p.account !== target.account || p.env !== target.env) {
+    throw new UsageError(
+      `Payment ${p.id} was prepared for account "${p.account}" in ${p.env}; this is "${target.account}" in ${target.env}.`,
+      { hint: `Run it with --account ${p.account} --env ${p.env}.` },
+    );
+  }
+  if (p.paid) {
+    ctx.io.err(`Payment ${p.id} was paid already: transfer ${p.paid.transferId}.`);
+    return;
+  }
+  if (p.approval) {
+    ctx.io.err(`Payment ${p.id} is approved already; the agent's confirm_payment pays it.`);
+    return;
+  }
+  const [{ Journal }, { rulesFor }, { policyInForce }, { leftToday }] = await Promise.all([
+    import('../guard/journal.js'),
+    import('../guard/policy.js'),
+    import('../guard/precheck.js'),
+    import('../mcp/read-tools.js'),
+  ]);
+  const left = leftToday(
+    rulesFor(policyInForce(ctx), target.account, target.env),
+    await new Journal(ctx.configDir, ctx.clock).spentTodaySnapshot(target.account, target.env),
+  );
+  const where = p.env === 'production' ? 'PRODUCTION: this moves real money' : 'sandbox (test money)';
+  ctx.io.err(
+    formatTable(
+      ['', ''],
+      [
+        [
+          'Recipient',
+          `${p.recipient.name} (${p.recipient.id}${p.recipient.account ? `, ${p.recipient.account}` : ''})`,
+        ],
+        ['Recipient gets', `${p.amount.toFixed(2)} ${p.currency}`],
+        ['You pay', `${p.sourceAmount.toFixed(2)} ${p.sourceCurrency} from your ${p.sourceCurrency} balance`],
+        ['Fee', `${p.fee.toFixed(2)} ${p.sourceCurrency}`],
+        ['Rate', String(p.rate)],
+        ['Reference', p.reference || '(none)'],
+        ['Left today', left.length ? left.map((m) => `${m.value} ${m.currency}`).join(', ') : 'no daily cap'],
+        ['Asked by', p.agent],
+        ['Expires', p.expiresAt],
+        ['Environment', where],
+      ],
+    ).replace(/^\s*\n/, ''),
+  );
+  const typed = await ctx.io.input(`Type the amount the recipient gets (${p.amount.toFixed(2)}) to approve`);
+  if (!sameAmount(typed, p.amount, p.currency)) {
+    throw new CancelledError(`The amount typed does not match ${p.amount.toFixed(2)} ${p.currency}; not approved.`);
+  }
+  await savePayment(ctx.configDir, {
+    ...p,
+    approval: { via: 'terminal', at: new Date(ctx.clock.now()).toISOString() },
+  });
+  ctx.io.err(`Approved ${p.id}: the agent's confirm_payment now pays it (once), until ${p.expiresAt}.`);
+}
