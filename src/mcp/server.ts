@@ -8,7 +8,8 @@
  * tools only with --allow-money and a spending policy in force for the account.
  */
 import { randomBytes } from 'node:crypto';
-import type { McpServer as McpServerType, ServerContext } from '@modelcontextprotocol/server';
+import { createRequestStateCodec, McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { z } from 'zod';
 import type { Context } from '../context.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -82,10 +83,6 @@ export interface McpOptions {
 
 /** Serves until the client closes stdin (or sends a message too large to be one); resolves then. */
 export async function serveMcp(ctx: Context, options: McpOptions): Promise<void> {
-  const [{ McpServer, createRequestStateCodec }, { serveStdio, StdioServerTransport }] = await Promise.all([
-    import('@modelcontextprotocol/server'),
-    import('@modelcontextprotocol/server/stdio'),
-  ]);
   let agent = 'unknown agent';
   const session = new Session(ctx, () => agent);
   const money = options.allowMoney ? await moneyAllowed(ctx) : false;
@@ -99,7 +96,7 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
   const redact = (text: string) => ctx.redactor.text(text);
 
   const build = () => {
-    const server: McpServerType = new McpServer(
+    const server: McpServer = new McpServer(
       { name: 'wise', version: VERSION },
       {
         capabilities: { tools: {} },
@@ -187,7 +184,7 @@ async function moneyAllowed(ctx: Context): Promise<boolean> {
 }
 
 /** The MCP client's name and version, from the request (2026-07-28) or the initialize handshake (2025-11-25). */
-function agentOf(server: McpServerType, c: ServerContext): string {
+function agentOf(server: McpServer, c: ServerContext): string {
   const envelope = (c.mcpReq.envelope ?? {}) as Record<string, { name?: string; version?: string } | undefined>;
   const info = envelope['io.modelcontextprotocol/clientInfo'] ?? server.server.getClientVersion();
   const clean = (s: unknown) =>
@@ -198,7 +195,7 @@ function agentOf(server: McpServerType, c: ServerContext): string {
 }
 
 /** Whether the client can show a form to a person (MCP elicitation, form mode). */
-function canElicit(server: McpServerType, c: ServerContext): boolean {
+function canElicit(server: McpServer, c: ServerContext): boolean {
   const envelope = (c.mcpReq.envelope ?? {}) as Record<string, { elicitation?: { form?: unknown } } | undefined>;
   const caps = envelope['io.modelcontextprotocol/clientCapabilities'] ?? server.server.getClientCapabilities();
   const elicitation = caps?.elicitation as { form?: unknown; url?: unknown } | undefined;

@@ -382,6 +382,19 @@ describe('wise mcp: money, inside the policy, with a person confirming', () => {
   });
 });
 
+describe('wise mcp: loaded only when it runs', () => {
+  it('the start-up bundle holds no MCP code; the cold commands bundle does, and requires the SDK only there', async () => {
+    const root = join(WISE_BIN, '..', '..');
+    const hot = await readFile(join(root, 'dist/wise.cjs'), 'utf8');
+    const cold = await readFile(join(root, 'dist/commands.cjs'), 'utf8');
+    for (const marker of ['APPROVAL_REQUIRED', 'registerReadTools', '@modelcontextprotocol', '"zod"']) {
+      expect(hot.includes(marker), marker).toBe(false);
+      if (marker !== '@modelcontextprotocol') expect(cold.includes(marker), marker).toBe(true);
+    }
+    expect(cold).toContain('require("@modelcontextprotocol/server")');
+  });
+});
+
 describe('wise mcp: the stream stays JSON-RPC', () => {
   it('a line that is not JSON, a huge message and a closed stdin: no crash, no stack, nothing but JSON-RPC on stdout', async () => {
     const child = spawn(process.execPath, [WISE_BIN, 'mcp'], { env: cleanEnv(env.sb.env) });
