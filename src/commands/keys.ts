@@ -54,7 +54,7 @@ async function storeScaKey(
 
 /** A JOSE key of the environment's partner client: private half to the secret store, public facts to config. */
 async function storeJoseKey(ctx: Context, use: JoseUse, alg: string, key: KeyObject, source: 'generated' | 'imported') {
-  const { changeKeyBundle, newKid, thumbprintOf } = await import('../jose/keys.js');
+  const { addJoseKey, changeKeyBundle, newKid, thumbprintOf } = await import('../jose/keys.js');
   const { createPublicKey } = await import('node:crypto');
   const target = await resolveTarget(ctx);
   const kid = newKid();
@@ -64,7 +64,7 @@ async function storeJoseKey(ctx: Context, use: JoseUse, alg: string, key: KeyObj
   await changeKeyBundle(ctx, target.env, store, (bundle) => {
     bundle[kid] = privatePem;
   });
-  const record: JoseKeyRecord = {
+  let record: JoseKeyRecord = {
     kid,
     use,
     alg,
@@ -75,10 +75,7 @@ async function storeJoseKey(ctx: Context, use: JoseUse, alg: string, key: KeyObj
     store: store.backend,
   };
   await ctx.config.update((config) => {
-    const keys = config.jose?.[target.env] ?? [];
-    // The first key of a use is active at once; a later one waits for `wise keys activate` (after registering).
-    record.active = !keys.some((k) => k.use === use && k.active);
-    config.jose = { ...config.jose, [target.env]: [...keys, record] };
+    record = addJoseKey(config, target.env, record);
   });
   const publicPem = createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
   if (ctx.options.json) {
@@ -348,11 +345,8 @@ export async function keysRegister(ctx: Context, opts: KeysRegisterOptions): Pro
     body: JSON.stringify(body),
   });
   const registered = { at: new Date(now).toISOString(), validFrom, validTill };
-  await ctx.config.update((config) => {
-    const keys = config.jose?.[target.env] ?? [];
-    const mine = keys.find((k) => k.kid === record.kid);
-    if (mine) mine.registered = registered;
-  });
+  const { markJoseKeyRegistered } = await import('../jose/keys.js');
+  await ctx.config.update((config) => markJoseKeyRegistered(config, target.env, record.kid, registered));
   if (ctx.options.json) {
     printJson(ctx, { env: target.env, kid: record.kid, use: record.use, registered });
     return;
@@ -366,11 +360,9 @@ export async function keysRegister(ctx: Context, opts: KeysRegisterOptions): Pro
 /** `wise keys activate <kid>`: the key new requests use for its use (the others of that use stay, inactive). */
 export async function keysActivate(ctx: Context, kid: string): Promise<void> {
   const target = await resolveTarget(ctx);
-  const { findKey } = await import('../jose/keys.js');
+  const { activateJoseKey, findKey } = await import('../jose/keys.js');
   const record = findKey(target.config, target.env, undefined, kid);
-  await ctx.config.update((config) => {
-    for (const k of config.jose?.[target.env] ?? []) if (k.use === record.use) k.active = k.kid === kid;
-  });
+  await ctx.config.update((config) => activateJoseKey(config, target.env, kid));
   if (ctx.options.json) {
     printJson(ctx, { env: target.env, kid, use: record.use, active: true });
     return;
@@ -386,17 +378,12 @@ export async function keysActivate(ctx: Context, kid: string): Promise<void> {
  */
 export async function keysRemove(ctx: Context, kid: string): Promise<void> {
   const target = await resolveTarget(ctx);
-  const { changeKeyBundle, findKey } = await import('../jose/keys.js');
+  const { changeKeyBundle, findKey, removeJoseKey } = await import('../jose/keys.js');
   const record = findKey(target.config, target.env, undefined, kid);
   await changeKeyBundle(ctx, target.env, await ctx.secrets(record.store), (bundle) => {
     delete bundle[kid];
   });
-  await ctx.config.update((config) => {
-    const keys = (config.jose?.[target.env] ?? []).filter((k) => k.kid !== kid);
-    config.jose = { ...config.jose, [target.env]: keys };
-    if (!keys.length) delete config.jose[target.env];
-    if (!Object.keys(config.jose).length) delete config.jose;
-  });
+  await ctx.config.update((config) => removeJoseKey(config, target.env, kid));
   if (ctx.options.json) {
     printJson(ctx, { env: target.env, kid, removed: true });
     return;

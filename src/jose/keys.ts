@@ -161,6 +161,44 @@ export function joseKeys(config: ConfigData, env: WiseEnv): JoseKeyRecord[] {
   return config.jose?.[env] ?? [];
 }
 
+/**
+ * The key lifecycle, on the config's records of an environment: the first key of a use is active at once (a later one
+ * waits until it is activated, after its registration with Wise); one key is active per use; removing the last key
+ * of an environment leaves no empty list behind. Pure: the caller runs these inside a config update.
+ */
+export function addJoseKey(config: ConfigData, env: WiseEnv, record: JoseKeyRecord): JoseKeyRecord {
+  const keys = config.jose?.[env] ?? [];
+  const added = { ...record, active: !keys.some((k) => k.use === record.use && k.active) };
+  config.jose = { ...config.jose, [env]: [...keys, added] };
+  return added;
+}
+
+/** Makes `kid` the key in use for its use; the others of that use stay, inactive. */
+export function activateJoseKey(config: ConfigData, env: WiseEnv, kid: string): void {
+  const record = (config.jose?.[env] ?? []).find((k) => k.kid === kid);
+  if (!record) throw new UsageError(`There is no JOSE key ${kid} in ${env}.`, { hint: 'See `wise keys list`.' });
+  for (const k of config.jose?.[env] ?? []) if (k.use === record.use) k.active = k.kid === kid;
+}
+
+/** Records Wise's acceptance of a key's registration. */
+export function markJoseKeyRegistered(
+  config: ConfigData,
+  env: WiseEnv,
+  kid: string,
+  registered: NonNullable<JoseKeyRecord['registered']>,
+): void {
+  const mine = (config.jose?.[env] ?? []).find((k) => k.kid === kid);
+  if (mine) mine.registered = registered;
+}
+
+/** Removes a key's record; the environment's list, and the JOSE section, go when they are left empty. */
+export function removeJoseKey(config: ConfigData, env: WiseEnv, kid: string): void {
+  const keys = (config.jose?.[env] ?? []).filter((k) => k.kid !== kid);
+  config.jose = { ...config.jose, [env]: keys };
+  if (!keys.length) delete config.jose[env];
+  if (!Object.keys(config.jose).length) delete config.jose;
+}
+
 /** The key with that id, or the active key of the use when no id is given; a usage error names what is missing. */
 export function findKey(
   config: ConfigData,
