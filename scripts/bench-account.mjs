@@ -5,39 +5,17 @@
 // `wise api --paginate` walk of 100,000 items by cursor (peak memory beside a walk of 10,000: flat means equal).
 // Peak memory is the process's VmHWM from /proc, read every 20 ms while it runs (Linux).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { benchEnv, startEmulator, wise } from './emulator.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wise = join(root, 'bin/wise');
 const ROWS = Number(process.env.BENCH_BATCH_ROWS) || 1000;
 const TRANSACTIONS = Number(process.env.BENCH_STATEMENT_ROWS) || 100_000;
 const LATENCY_MS = 50;
 
-const dir = mkdtempSync(join(tmpdir(), 'wise-bench-account-'));
-const env = { ...process.env, NO_COLOR: '1' };
-for (const k of Object.keys(env)) if (k.startsWith('WISE_')) delete env[k];
-Object.assign(env, {
-  WISE_CONFIG_DIR: join(dir, 'config'),
-  WISE_STORE: 'file',
-  WISE_STORE_PASSPHRASE: 'bench-passphrase',
-});
-
-const mock = spawn(process.execPath, [wise, 'mock', '--port', '0', '--latency-ms', String(LATENCY_MS)], {
-  env,
-  stdio: ['ignore', 'pipe', 'ignore'],
-});
-const [url, token] = await new Promise((resolve) => {
-  let buf = '';
-  mock.stdout.on('data', (c) => {
-    buf += c;
-    const lines = buf.split('\n');
-    if (lines.length >= 3) resolve([lines[0], lines[1].split(' ')[1]]);
-  });
-});
+const { dir, env } = benchEnv('wise-bench-account-');
+const { mock, url, token } = await startEmulator(env, ['--latency-ms', String(LATENCY_MS)]);
 env.WISE_API_URL = url;
 const control = (path, body) => fetch(`${url}${path}`, { method: body === undefined ? 'GET' : 'POST', body });
 const must = (args, input = '') => {

@@ -4,37 +4,19 @@
 // calls: V8 grows its heap lazily while memory is plentiful, so the resident set says little; what the server keeps
 // is its heap after a full garbage collection, asked of it (a preloaded hook, on SIGUSR2) after the first 100 calls
 // and after all 1,000 (flat: within 10% and 2 MB). The client is the MCP SDK's own.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { benchEnv, startEmulator, wise } from './emulator.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wise = join(root, 'bin/wise');
 const RUNS = 50;
 const CALLS = 1000;
 
-const dir = mkdtempSync(join(tmpdir(), 'wise-bench-mcp-'));
-const env = { ...process.env, NO_COLOR: '1' };
-for (const k of Object.keys(env)) if (k.startsWith('WISE_')) delete env[k];
-Object.assign(env, {
-  WISE_CONFIG_DIR: join(dir, 'config'),
-  WISE_STORE: 'file',
-  WISE_STORE_PASSPHRASE: 'bench-passphrase',
-  XDG_CACHE_HOME: join(dir, 'cache'),
-});
-const mock = spawn(process.execPath, [wise, 'mock', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-const [url, token] = await new Promise((resolve) => {
-  let buf = '';
-  mock.stdout.on('data', (c) => {
-    buf += c;
-    const lines = buf.split('\n');
-    if (lines.length >= 3) resolve([lines[0], lines[1].split(' ')[1]]);
-  });
-});
+const { dir, env } = benchEnv('wise-bench-mcp-');
+env.XDG_CACHE_HOME = join(dir, 'cache');
+const { mock, url, token } = await startEmulator(env);
 env.WISE_API_URL = url;
 const added = spawnSync(process.execPath, [wise, 'token', 'add', '--stdin'], { env, input: token });
 if (added.status !== 0) throw new Error(String(added.stderr));

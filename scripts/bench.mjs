@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmulator } from './emulator.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wise = join(root, 'bin/wise');
@@ -57,18 +58,7 @@ for (const k of Object.keys(baseEnv)) if (k.startsWith('WISE_') && k !== 'WISE_C
 if (process.env.WISE_BENCH_INNER === 'file')
   Object.assign(baseEnv, { WISE_STORE: 'file', WISE_STORE_PASSPHRASE: 'bench-passphrase' });
 
-const mock = spawn(process.execPath, [wise, 'mock', '--port', '0'], {
-  env: baseEnv,
-  stdio: ['ignore', 'pipe', 'ignore'],
-});
-const [url, token, clientId, clientSecret] = await new Promise((resolve) => {
-  let buf = '';
-  mock.stdout.on('data', (c) => {
-    buf += c;
-    const lines = buf.split('\n');
-    if (lines.length >= 5) resolve([lines[0], ...lines.slice(1, 4).map((l) => l.split(' ')[1])]);
-  });
-});
+const { mock, url, token, clientId, clientSecret } = await startEmulator(baseEnv);
 const env = { ...baseEnv, WISE_API_URL: url };
 const add = spawnSync(process.execPath, [wise, 'token', 'add'], { env, input: token, encoding: 'utf8' });
 if (add.status !== 0) throw new Error(`token add failed: ${add.stderr}`);

@@ -76,13 +76,46 @@ export interface Recipient {
   account: string;
 }
 
-interface RecipientV2 {
+/** A recipient as `GET /v2/accounts` answers it. */
+export interface RecipientV2 {
   id: number;
   name?: { fullName?: string };
   accountHolderName?: string;
   currency: string;
   type: string;
   accountSummary?: string;
+}
+
+/** What a payment needs of a recipient: its name and the masked account as Wise shows them. */
+export function recipientOf(r: RecipientV2): Recipient {
+  return {
+    id: r.id,
+    name: r.name?.fullName ?? r.accountHolderName ?? '',
+    currency: r.currency,
+    type: String(r.type).toLowerCase(),
+    account: r.accountSummary ?? '',
+  };
+}
+
+/** A balance as `GET /v4/profiles/{id}/balances` answers it. */
+export interface Balance {
+  id: number;
+  currency: string;
+  type?: string;
+  name?: string | null;
+  amount: { value: number; currency: string };
+  reservedAmount?: { value: number; currency: string };
+}
+
+/** An entry of the activity feed (`GET /v1/profiles/{id}/activities`). */
+export interface Activity {
+  id: string;
+  type: string;
+  title?: string;
+  description?: string;
+  primaryAmount?: string;
+  status?: string;
+  createdOn?: string;
 }
 
 /** Every recipient of the profile (optionally in one currency), page by page. */
@@ -94,15 +127,7 @@ export async function listRecipients(client: WiseClient, profileId: number, curr
   const first = `${endpoint('recipients', client.apiVersion)}?${query}`;
   const get = (path: string) => client.getJson<{ content?: RecipientV2[]; seekPositionForNext?: number }>(path);
   for await (const answer of walkPages(first, get)) {
-    for (const r of answer.content ?? []) {
-      out.push({
-        id: r.id,
-        name: r.name?.fullName ?? r.accountHolderName ?? '',
-        currency: r.currency,
-        type: String(r.type).toLowerCase(),
-        account: r.accountSummary ?? '',
-      });
-    }
+    for (const r of answer.content ?? []) out.push(recipientOf(r));
   }
   return out;
 }

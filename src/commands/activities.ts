@@ -1,3 +1,4 @@
+import type { Activity } from '../account/money.js';
 import { profileClient } from '../account/session.js';
 import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
@@ -7,16 +8,6 @@ import { csvWriter } from '../util/csv.js';
 import { formatTable } from '../util/output.js';
 import { stripControl } from '../util/redact.js';
 import type { ActivitiesOptions } from './account-specs.js';
-
-interface Activity {
-  id: string;
-  type: string;
-  title?: string;
-  description?: string;
-  primaryAmount?: string;
-  status?: string;
-  createdOn?: string;
-}
 
 /** Wise's activity titles carry a little HTML (`<strong>…</strong>`): text only on the terminal. */
 const plain = (html: string | undefined) => stripControl((html ?? '').replace(/<[^>]*>/g, '')).trim();

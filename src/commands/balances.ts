@@ -1,3 +1,4 @@
+import type { Balance } from '../account/money.js';
 import { chooseProfileId } from '../account/profiles.js';
 import { accountClient } from '../account/session.js';
 import { fetchProfiles } from '../auth/profiles.js';
@@ -5,15 +6,6 @@ import type { Context } from '../context.js';
 import { endpoint } from '../http/endpoints.js';
 import { formatTable, printJson } from '../util/output.js';
 import type { BalancesListOptions } from './account-specs.js';
-
-interface Balance {
-  id: number;
-  currency: string;
-  type?: string;
-  name?: string | null;
-  amount: { value: number; currency: string };
-  reservedAmount?: { value: number; currency: string };
-}
 
 export async function balancesList(ctx: Context, opts: BalancesListOptions): Promise<void> {
   const { target, client } = await accountClient(ctx);

@@ -4,7 +4,16 @@
  * result, given back as `cursor`. A statement answers with a summary and the rows asked for, never the whole file.
  */
 import { z } from 'zod';
-import { createQuote, describeState, paymentOption, type Transfer } from '../account/money.js';
+import {
+  type Activity,
+  type Balance,
+  createQuote,
+  describeState,
+  paymentOption,
+  type RecipientV2,
+  recipientOf,
+  type Transfer,
+} from '../account/money.js';
 import { MAX_WINDOW_DAYS } from '../account/statements.js';
 import { parseCurrency, parseDate } from '../account/validate.js';
 import { UsageError } from '../errors.js';
@@ -44,34 +53,6 @@ const toNumber = (cursorText: string | undefined, what: string): number => {
   if (!/^\d{1,9}$/.test(cursorText)) throw new UsageError(`${what}: not a cursor this tool gave.`);
   return Number(cursorText);
 };
-
-interface Balance {
-  id: number;
-  currency: string;
-  type?: string;
-  name?: string | null;
-  amount: { value: number; currency: string };
-  reservedAmount?: { value: number; currency: string };
-}
-
-interface RecipientV2 {
-  id: number;
-  name?: { fullName?: string };
-  accountHolderName?: string;
-  currency: string;
-  type: string;
-  accountSummary?: string;
-}
-
-interface Activity {
-  id: string;
-  type: string;
-  title?: string;
-  description?: string;
-  primaryAmount?: string;
-  status?: string;
-  createdOn?: string;
-}
 
 const plain = (html: string | undefined) =>
   (html ?? '')
@@ -216,13 +197,7 @@ export function registerReadTools(tools: ToolSet): void {
         const page = await a.client.getJson<{ content?: RecipientV2[]; seekPositionForNext?: number | null }>(
           `${endpoint('recipients', a.client.apiVersion)}?${query}`,
         );
-        const recipients = (page.content ?? []).map((r) => ({
-          id: r.id,
-          name: r.name?.fullName ?? r.accountHolderName ?? '',
-          currency: r.currency,
-          type: String(r.type).toLowerCase(),
-          account: r.accountSummary ?? '',
-        }));
+        const recipients = (page.content ?? []).map(recipientOf);
         const next = page.seekPositionForNext;
         return ok({ recipients, nextCursor: typeof next === 'number' && recipients.length ? String(next) : null });
       }),
