@@ -369,6 +369,22 @@ describe('wise mcp: money, inside the policy, with a person confirming', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('an EU customer with a personal token is told before anything is made (PSD2)', async () => {
+    await writePolicy();
+    await fetch(`${env.mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"DE"}' });
+    try {
+      const s = await connect({ allowMoney: true });
+      const before = await requestCount();
+      const r = await s.call('prepare_payment', { recipientId: 7002, amount: '5.00', currency: 'EUR' });
+      expect(r.structuredContent).toMatchObject({ error: { code: 'WISE_ERROR' } });
+      expect(JSON.stringify(r.structuredContent)).toContain('PSD2');
+      expect(await moneyCalls(before)).toEqual({ quotes: 0, transfers: 0, fundings: 0 });
+      await s.close();
+    } finally {
+      await fetch(`${env.mock.url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+    }
+  });
+
   it('POLICY_DENIED names the rule and sends nothing', async () => {
     await writePolicy();
     const s = await connect({ allowMoney: true, elicit: () => ({ action: 'accept', content: { amount: '250.00' } }) });
