@@ -104,3 +104,11 @@ export function capture(child: ChildProcess): { stdout(): string; stderr(): stri
   });
   return { stdout: () => stdout, stderr: () => stderr };
 }
+
+/**
+ * Whether `text` shows `code` (a PIN, a one-time code) as a value of its own: not inside a longer run of digits, hex
+ * or base64 (a correlation id, a key), where any four digits turn up by chance now and then.
+ */
+export function showsCode(text: string, code: string): boolean {
+  return new RegExp(`(^|[^0-9A-Za-z+/-])${code}([^0-9A-Za-z+/=-]|$)`).test(text);
+}

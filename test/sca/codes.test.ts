@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '../helpers/cli.js';
+import { STACK_TRACE, showsCode } from '../helpers/cli.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
 import { haveScript, onTerminal } from '../helpers/terminal.js';
@@ -94,7 +94,7 @@ describe("setting up a partner user's factors", () => {
     const set = await world.sb.run(['--debug', 'sca', 'pin', 'set'], { input: '4826\n' });
     expect(set.code, set.stderr).toBe(0);
     expect(set.stderr).toContain('> accept-encoding: identity');
-    expect(set.stderr).not.toContain('4826');
+    expect(showsCode(set.stderr, '4826')).toBe(false);
     const ok = await world.sb.run(['api', STATEMENT], { env: { WISE_SCA_PIN: '4826' } });
     expect(ok.code, ok.stderr).toBe(0);
     const again = await world.sb.run(['sca', 'pin', 'set'], { input: '1111\n' });
@@ -145,7 +145,7 @@ describe('SCA sessions', () => {
     const session = await world.sb.run(['--debug', '--json', 'sca', 'session'], { env: { WISE_SCA_PIN: '4826' } });
     expect(session.code, session.stderr).toBe(0);
     expect(session.stderr).toContain('approve IDENTITY__AUTHORISE_SESSION: PIN, PARTNER_DEVICE_FINGERPRINT');
-    expect(session.stderr).not.toContain('4826');
+    expect(showsCode(session.stderr, '4826')).toBe(false);
     const out = JSON.parse(session.stdout);
     expect(out).toMatchObject({ profileId: 2001, challenges: ['PIN', 'PARTNER_DEVICE_FINGERPRINT'] });
     expect(Date.parse(out.until) - Date.now()).toBeGreaterThan(4 * 60_000);

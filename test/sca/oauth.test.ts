@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '../helpers/cli.js';
+import { STACK_TRACE, showsCode } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { draftTransferFunding, recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
@@ -38,7 +38,7 @@ describe('SCA for OAuth users (challenge flow)', () => {
     // The PIN travels encrypted and never shows: not in the trace, not in the JWE's place.
     expect(r.stderr).toContain('> content-type: application/jose+json');
     expect(r.stderr).toContain('(compact JOSE, ');
-    expect(r.stderr).not.toContain('2468');
+    expect(showsCode(r.stderr, '2468')).toBe(false);
     expect(r.stderr).toContain('> one-time-token: [REDACTED]');
   });
 
