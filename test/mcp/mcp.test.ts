@@ -12,6 +12,7 @@ import { useAccount } from '../account/helpers.js';
 import { cleanEnv, STACK_TRACE, WISE_BIN } from '../helpers/cli.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { haveScript, onTerminal } from '../helpers/terminal.js';
+import { waitFor } from '../helpers/wait.js';
 
 const env = useAccount();
 
@@ -434,7 +435,7 @@ describe('wise mcp: the stream stays JSON-RPC', () => {
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     child.stdin.write('this is not json\n');
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_profiles', arguments: {} } });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitFor(() => stdout.includes('"id":2'), 'the answer to the tool call');
     // 2 MB in one message: more than a tool's arguments can be.
     send({
       jsonrpc: '2.0',
