@@ -13,7 +13,7 @@ export interface MoneyCall {
 }
 
 import { UsageError } from '../errors.js';
-import { MONEY_ROUTES } from '../http/endpoints.js';
+import { moneyRoutes } from '../http/endpoints.js';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -76,7 +76,7 @@ export function nonCanonicalWriteError(method: string, path: string): UsageError
 export function classifyMoneyCall(method: string, path: string): MoneyCall | undefined {
   if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return undefined;
   const p = canonicalApiPath(path);
-  for (const route of MONEY_ROUTES) {
+  for (const route of moneyRoutes()) {
     const m = route.method === method ? route.pattern.exec(p) : null;
     if (!m) continue;
     const call: MoneyCall = { kind: route.kind };

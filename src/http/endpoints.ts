@@ -200,35 +200,48 @@ export interface MoneyRoute {
   names: string[];
 }
 
-/** The money calls of the table, each as a pattern of its classic path and one of its versioned path. */
-export const MONEY_ROUTES: readonly MoneyRoute[] = Object.values(ENDPOINTS).flatMap((entry) => {
-  const e = entry as {
-    classic: { template?: string };
-    versioned?: { template?: string };
-    money?: { method: string; kind: MoneyKind };
-  };
-  const money = e.money;
-  if (!money) return [];
-  // The guard errs on the side of checking: a profile path's calendar-versioned form is guarded like the classic
-  // one even where the table names none (Wise may accept it, and a policy must not be bypassed by a prefix).
-  const guessed = e.classic.template?.replace(/^\/v3\/profiles\//, '/{version}/profiles/');
-  const templates = new Set([e.classic.template, e.versioned?.template, guessed]);
-  return [...templates].flatMap((template) => {
-    if (!template) return [];
-    const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).filter((n) => n !== 'version');
-    const source = template
-      .split(/(\{\w+\})/)
-      .map((part) => {
-        const name = /^\{(\w+)\}$/.exec(part)?.[1];
-        if (name === 'version') return API_VERSION.source.slice(1, -1);
-        // Numeric ids (profile, transfer) are digits; a batch group's id is a UUID.
-        if (name) return name === 'profileId' || name === 'transferId' ? '(\\d+)' : '([^/]+)';
-        return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-      })
-      .join('');
-    return [{ method: money.method, kind: money.kind, pattern: new RegExp(`^${source}$`), names }];
+let moneyRoutes_: readonly MoneyRoute[] | undefined;
+
+/**
+ * The money calls of the table, each as a pattern of its classic path and one of its versioned path. Built on first
+ * use: only a write asks (a GET never does), and building the patterns at every start would cost `wise auth token`
+ * and every read a few tenths of a millisecond for nothing.
+ */
+export function moneyRoutes(): readonly MoneyRoute[] {
+  moneyRoutes_ ??= buildMoneyRoutes();
+  return moneyRoutes_;
+}
+
+function buildMoneyRoutes(): readonly MoneyRoute[] {
+  return Object.values(ENDPOINTS).flatMap((entry) => {
+    const e = entry as {
+      classic: { template?: string };
+      versioned?: { template?: string };
+      money?: { method: string; kind: MoneyKind };
+    };
+    const money = e.money;
+    if (!money) return [];
+    // The guard errs on the side of checking: a profile path's calendar-versioned form is guarded like the classic
+    // one even where the table names none (Wise may accept it, and a policy must not be bypassed by a prefix).
+    const guessed = e.classic.template?.replace(/^\/v3\/profiles\//, '/{version}/profiles/');
+    const templates = new Set([e.classic.template, e.versioned?.template, guessed]);
+    return [...templates].flatMap((template) => {
+      if (!template) return [];
+      const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string).filter((n) => n !== 'version');
+      const source = template
+        .split(/(\{\w+\})/)
+        .map((part) => {
+          const name = /^\{(\w+)\}$/.exec(part)?.[1];
+          if (name === 'version') return API_VERSION.source.slice(1, -1);
+          // Numeric ids (profile, transfer) are digits; a batch group's id is a UUID.
+          if (name) return name === 'profileId' || name === 'transferId' ? '(\\d+)' : '([^/]+)';
+          return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+        })
+        .join('');
+      return [{ method: money.method, kind: money.kind, pattern: new RegExp(`^${source}$`), names }];
+    });
   });
-});
+}
 
 /**
  * The API base for an environment: --api-url, else WISE_API_URL, else Wise's host: the `api-mtls` host once a
