@@ -77,6 +77,7 @@ export const activitiesSpec = () =>
     .option('--until <date>', 'up to this day (included) or time')
     .option('--limit <n>', 'how many to show without --all', '20')
     .option('--all', 'every activity in the range (pages are fetched as they are printed)')
+    .option('--jq <expression>', 'filter the JSON list with a jq expression (built in; strings print raw)')
     .addOption(
       new Option('--format <format>', 'table, csv (for a spreadsheet) or json (as --json)').choices([
         'table',
@@ -129,7 +130,8 @@ export const recipientsListSpec = () =>
       'after',
       examples('wise recipients list', 'wise recipients list --currency GBP', 'wise --json recipients list'),
     )
-    .option('--currency <code>', 'only recipients in this currency');
+    .option('--currency <code>', 'only recipients in this currency')
+    .option('--jq <expression>', 'filter the JSON list with a jq expression (built in; strings print raw)');
 export type RecipientsListOptions = OptionsOf<typeof recipientsListSpec>;
 
 export const recipientsAddSpec = () =>
@@ -212,6 +214,7 @@ export const transferListSpec = () =>
         'wise transfer list',
         'wise transfer list --status outgoing_payment_sent --limit 50',
         'wise transfer list --since 2026-11-01 --until 2026-11-30 --all --format csv > november.csv',
+        'wise transfer list --all --jq \'.[] | select(.status == "outgoing_payment_sent") | .id\'',
       ),
     )
     .option('--status <status>', 'only transfers in this state (comma-separated)')
@@ -219,6 +222,7 @@ export const transferListSpec = () =>
     .option('--until <date>', 'only transfers created on or before this date (the whole day) or time')
     .option('--limit <n>', 'how many (at most 1000)', '20')
     .option('--all', 'every transfer that matches, page by page (--limit is ignored)')
+    .option('--jq <expression>', 'filter the JSON list with a jq expression (built in; strings print raw)')
     .addOption(
       new Option('--format <format>', 'table, csv (for a spreadsheet) or json (as --json)').choices([
         'table',

@@ -29,9 +29,15 @@ export async function activities(ctx: Context, opts: ActivitiesOptions): Promise
   const until = opts.until ? parseDate(opts.until, '--until', { end: true }) : undefined;
   if (since !== undefined && until !== undefined && until < since) throw new UsageError('--until is before --since.');
   const limit = opts.all ? Number.POSITIVE_INFINITY : parseCount(opts.limit, '--limit', 10_000);
+  const jq =
+    opts.jq !== undefined
+      ? await (await import('../util/jq.js')).listJq(opts.jq, opts.format, ctx.io.stdoutIsTTY)
+      : undefined;
   const { client, profileId } = await profileClient(ctx);
-  const format = opts.format ?? (ctx.options.json ? 'json' : 'table');
-  const json = format === 'json';
+  const format = opts.format ?? (ctx.options.json || jq ? 'json' : 'table');
+  // With --jq the list is gathered and filtered whole (as `jq` would read it); without, JSON streams page by page.
+  const gathered: Activity[] | undefined = jq ? [] : undefined;
+  const json = format === 'json' && !gathered;
   const rows: string[][] = [];
   const write = format === 'csv' ? await csvWriter(ctx, CSV_HEADER) : undefined;
   let shown = 0;
@@ -49,7 +55,8 @@ export async function activities(ctx: Context, opts: ActivitiesOptions): Promise
     const list = page.activities ?? [];
     const taken = list.slice(0, limit - shown);
     for (const a of taken) {
-      if (json) ctx.io.out(`${shown ? ',' : ''}\n  ${JSON.stringify(a)}`);
+      if (gathered) gathered.push(a);
+      else if (json) ctx.io.out(`${shown ? ',' : ''}\n  ${JSON.stringify(a)}`);
       else if (write) {
         const created = a.createdOn ?? '';
         const text = [a.type, a.status ?? '', plain(a.title), plain(a.description)];
@@ -61,6 +68,7 @@ export async function activities(ctx: Context, opts: ActivitiesOptions): Promise
     more = list.length > taken.length || Boolean(page.cursor);
     if (shown >= limit) break;
   }
+  if (jq && gathered) return ctx.io.out(await jq(JSON.stringify(gathered)));
   if (json) {
     ctx.io.out(`${shown ? '\n' : ''}]\n`);
     return;

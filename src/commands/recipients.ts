@@ -10,8 +10,13 @@ import type { RecipientsAddOptions, RecipientsListOptions } from './account-spec
 
 export async function recipientsList(ctx: Context, opts: RecipientsListOptions): Promise<void> {
   const currency = opts.currency ? parseCurrency(opts.currency, '--currency') : undefined;
+  const jq =
+    opts.jq !== undefined
+      ? await (await import('../util/jq.js')).listJq(opts.jq, undefined, ctx.io.stdoutIsTTY)
+      : undefined;
   const { client, profileId } = await profileClient(ctx);
   const list = await listRecipients(client, profileId, currency);
+  if (jq) return ctx.io.out(await jq(JSON.stringify(list)));
   if (ctx.options.json) return printJson(ctx, list);
   if (!list.length) {
     ctx.io.err(

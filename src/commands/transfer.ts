@@ -42,7 +42,11 @@ async function* transferPages(
 }
 
 export async function transferList(ctx: Context, opts: TransferListOptions): Promise<void> {
-  const format = opts.format ?? (ctx.options.json ? 'json' : 'table');
+  const jq =
+    opts.jq !== undefined
+      ? await (await import('../util/jq.js')).listJq(opts.jq, opts.format, ctx.io.stdoutIsTTY)
+      : undefined;
+  const format = opts.format ?? (ctx.options.json || jq ? 'json' : 'table');
   const all = opts.all === true;
   const limit = parseCount(opts.limit, '--limit', 1000);
   const since = opts.since !== undefined ? parseDate(opts.since, '--since') : undefined;
@@ -98,6 +102,7 @@ export async function transferList(ctx: Context, opts: TransferListOptions): Pro
   for await (const page of transferPages(client, query, all)) {
     for (const t of page) list.push({ ...t, recipientName: names.get(t.targetAccount) ?? null });
   }
+  if (jq) return ctx.io.out(await jq(JSON.stringify(list)));
   if (format === 'json') return printJson(ctx, list);
   if (!list.length) {
     ctx.io.err('No transfers.');

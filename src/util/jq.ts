@@ -65,3 +65,14 @@ function jqMessage(error: unknown): string {
     .join(' ')
     .slice(0, 500);
 }
+
+/**
+ * `--jq` of a list command (`transfer list`, `activities`, `recipients list`): the filter, compiled before anything
+ * is sent, for the list's JSON; a table or CSV asked for beside it is a usage error.
+ */
+export async function listJq(expression: string, format: string | undefined, pretty: boolean): Promise<JqFilter> {
+  if (format !== undefined && format !== 'json') {
+    throw new UsageError(`--jq filters the JSON list: leave out --format ${format}.`);
+  }
+  return compileJq(expression, pretty);
+}

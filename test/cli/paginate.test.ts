@@ -197,6 +197,33 @@ describe('wise api --jq: jq built in', () => {
   });
 });
 
+describe('--jq on the list commands', () => {
+  it('transfer list, recipients list and activities filter their JSON list; a bad expression or a table is exit 2 with nothing sent', async () => {
+    const env2 = { WISE_PROFILE_ID: '2001' };
+    const names = await run(['recipients', 'list', '--jq', '.[] | select(.currency == "EUR") | .name'], env2);
+    expect(names.code, names.stderr).toBe(0);
+    expect(names.stdout.split('\n')).toContain('Max Mustermann');
+    const transfers = await run(['transfer', 'list', '--all', '--jq', '[.[] | .recipientName] | length'], env2);
+    expect(transfers.code, transfers.stderr).toBe(0);
+    const all = JSON.parse((await run(['--json', 'transfer', 'list', '--all'], env2)).stdout) as unknown[];
+    expect(all.length).toBeGreaterThan(0);
+    expect(Number(transfers.stdout)).toBe(all.length);
+    const three = await run(['activities', '--limit', '3', '--jq', 'map(.type) | length'], env2);
+    expect(three.stdout).toBe('3\n');
+    const before = (await recordedRequests(env.mock)).length;
+    for (const args of [
+      ['transfer', 'list', '--jq', '.['],
+      ['activities', '--jq', '.[0]', '--format', 'csv'],
+      ['recipients', 'list', '--jq', '{'],
+    ]) {
+      const r = await run(args, env2);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+    }
+    expect((await recordedRequests(env.mock)).length).toBe(before);
+  });
+});
+
 describe('--paginate --jq over a long walk', () => {
   it('filters 400 pages (jq keeps working past its first instance), each id once', { timeout: 60_000 }, async () => {
     const pages = 400;
