@@ -92,7 +92,7 @@ function question(p: PreparedPayment, left: Money[]): string {
     `You pay: ${p.sourceAmount.toFixed(2)} ${p.sourceCurrency} from your ${p.sourceCurrency} balance`,
     `Fee: ${p.fee.toFixed(2)} ${p.sourceCurrency}`,
     `Rate: ${p.rate}`,
-    `Reference: ${p.reference || '(none)'}`,
+    `Reference (written by the agent): ${p.reference ? JSON.stringify(p.reference) : '(none)'}`,
     `Left of today's policy budget: ${left.length ? left.map((m) => `${m.value} ${m.currency}`).join(', ') : 'no daily cap'}`,
     `Environment: ${where}`,
     `Asked by: ${p.agent}`,
@@ -201,7 +201,13 @@ export function registerMoneyTools(tools: ToolSet): void {
           .regex(/^[A-Za-z]{3}$/)
           .optional()
           .describe('the balance paid from (default: the same currency)'),
-        reference: z.string().max(35).optional().describe('shown to the recipient (at most 35 characters)'),
+        reference: z
+          .string()
+          .max(35)
+          // One line of visible text: the person reads it in the confirmation, where it must not pass for a figure.
+          .regex(/^[^\p{C}\u2028\u2029]*$/u, 'a reference is one line of visible characters')
+          .optional()
+          .describe('shown to the recipient (at most 35 characters, one line)'),
       }),
       outputSchema: SummarySchema,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -259,6 +259,15 @@ describe('wise mcp: money, inside the policy, with a person confirming', () => {
     expect(question).toMatch(/Fee: \d+\.\d{2} EUR/);
     expect(question).toMatch(/Left of today's policy budget: \d+\.\d{2} EUR/);
     expect(question).toContain('Asked by: test-agent 9.9.9');
+    expect(question).toContain('Reference (written by the agent): "Agent test"');
+    // A reference cannot add lines to the form (one that reads like a figure), and nothing is made for it.
+    const spoof = await s.call('prepare_payment', {
+      recipientId: 7002,
+      amount: '10.00',
+      currency: 'EUR',
+      reference: 'x\nRecipient gets: 1.00 EUR',
+    });
+    expect(spoof.structuredContent).toMatchObject({ error: { code: 'BAD_INPUT' } });
 
     answer = { action: 'accept', content: { amount: '10.00' } };
     const paid = await s.call('confirm_payment', { paymentId: prepared.paymentId });
