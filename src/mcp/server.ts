@@ -139,13 +139,6 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
   const transport = new StdioServerTransport(ctx.io.inStream() as never, ctx.io.outStream() as never, {
     maxBufferSize: MAX_MESSAGE_BYTES,
   });
-  const closed = new Promise<void>((resolve) => {
-    const previous = transport.onclose;
-    transport.onclose = () => {
-      previous?.();
-      resolve();
-    };
-  });
   const handle = serveStdio(
     () => {
       const { server, tools } = build();
@@ -161,10 +154,19 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
       },
     },
   );
+  // serveStdio has set the transport's close handler (synchronously, before starting it): ours goes around it.
+  const closed = new Promise<void>((resolve) => {
+    const previous = transport.onclose;
+    transport.onclose = () => {
+      previous?.();
+      resolve();
+    };
+  });
   ctx.io.err(
     `wise mcp: serving Wise tools on stdio (${money ? 'money tools on, inside the spending policy' : 'read-only'}); stop with Ctrl-D or by closing stdin.\n`,
   );
   await closed;
+  ctx.debug('mcp: the client closed the connection');
 }
 
 /** Money tools need a spending policy with rules for this account and environment (a file that exists and parses). */

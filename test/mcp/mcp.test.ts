@@ -422,6 +422,18 @@ describe('wise mcp: loaded only when it runs', () => {
 });
 
 describe('wise mcp: the stream stays JSON-RPC', () => {
+  it('a client that closes stdin ends the server: exit 0, having seen the connection close', async () => {
+    const child = spawn(process.execPath, [WISE_BIN, '--debug', 'mcp'], { env: cleanEnv(env.sb.env) });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c;
+    });
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(stderr).toContain('mcp: the client closed the connection');
+  });
+
   it('a line that is not JSON, a huge message and a closed stdin: no crash, no stack, nothing but JSON-RPC on stdout', async () => {
     const child = spawn(process.execPath, [WISE_BIN, 'mcp'], { env: cleanEnv(env.sb.env) });
     let stdout = '';
