@@ -12,6 +12,7 @@ import {
   paymentOption,
   type RecipientV2,
   recipientOf,
+  TRANSFER_STATES,
   type Transfer,
 } from '../account/money.js';
 import { MAX_WINDOW_DAYS } from '../account/statements.js';
@@ -229,7 +230,16 @@ export function registerReadTools(tools: ToolSet): void {
         const limit = args.limit ?? 20;
         const offset = toNumber(args.cursor, 'cursor');
         const query = new URLSearchParams({ profile: String(id), limit: String(limit), offset: String(offset) });
-        if (args.status) query.set('status', args.status);
+        if (args.status) {
+          const states = args.status.split(',').map((x) => x.trim());
+          const unknown = states.filter((x) => !(x in TRANSFER_STATES));
+          if (unknown.length) {
+            throw new UsageError(`Unknown transfer state ${unknown.join(', ')}.`, {
+              hint: `States: ${Object.keys(TRANSFER_STATES).join(', ')}.`,
+            });
+          }
+          query.set('status', states.join(','));
+        }
         if (args.since) query.set('createdDateStart', new Date(parseDate(args.since, 'since')).toISOString());
         if (args.until)
           query.set('createdDateEnd', new Date(parseDate(args.until, 'until', { end: true })).toISOString());

@@ -204,6 +204,10 @@ describe('wise mcp: the tools an agent sees', () => {
     expect(wrong.structuredContent).toMatchObject({ error: { code: 'BAD_INPUT' } });
     const date = await s.call('list_transfers', { since: 'last tuesday' });
     expect(date.structuredContent).toMatchObject({ error: { code: 'BAD_INPUT' } });
+    const state = await s.call('list_transfers', { status: 'paid' });
+    expect(state.structuredContent).toMatchObject({
+      error: { code: 'BAD_INPUT', hint: expect.stringContaining('processing') },
+    });
     await expect(s.client.callTool({ name: 'no_such_tool', arguments: {} })).rejects.toThrow(/not found/i);
     const missing = await s.call('get_transfer', { transferId: 123456789 });
     expect(missing.structuredContent).toMatchObject({ error: { code: 'WISE_ERROR' } });
