@@ -1,134 +1,18 @@
 /**
- * Declares the command tree and maps errors to exit codes; nothing more. Each command's module is imported only
- * when that command runs, so `wise --version` and `wise auth token` start almost as fast as bare node.
+ * Builds the command tree from the registries that live beside the commands' flags (commands/specs.ts,
+ * commands/account-specs.ts) and maps errors to exit codes; nothing more. Each command's module is imported only when
+ * that command runs, so `wise --version` and `wise auth token` start almost as fast as bare node.
  */
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import {
-  activitiesSpec,
-  approveSpec,
-  balancesListSpec,
-  batchPaySpec,
-  execSpec,
-  journalHeadSpec,
-  journalShowSpec,
-  journalVerifySpec,
-  mcpSpec,
-  paySpec,
-  policyCheckSpec,
-  policyShowSpec,
-  profilesListSpec,
-  profilesUseSpec,
-  quoteSpec,
-  ratesSpec,
-  recipientsAddSpec,
-  recipientsListSpec,
-  simulateTopupSpec,
-  simulateTransferSpec,
-  statementSpec,
-  transferCancelSpec,
-  transferGetSpec,
-  transferListSpec,
-  transferWatchSpec,
-  webhookDeleteSpec,
-  webhookListSpec,
-  webhookSubscribeSpec,
-} from './commands/account-specs.js';
+import { accountCommands } from './commands/account-specs.js';
 import type { Shell } from './commands/completion.js';
-import {
-  apiSpec,
-  authStatusSpec,
-  authSwitchSpec,
-  completionSpec,
-  configGetSpec,
-  configListSpec,
-  configSetSpec,
-  configUnsetSpec,
-  doctorSpec,
-  examples,
-  joseDecryptSpec,
-  joseEncryptSpec,
-  joseSignSpec,
-  joseVerifySpec,
-  keysActivateSpec,
-  keysGenerateSpec,
-  keysImportSpec,
-  keysListSpec,
-  keysPublicSpec,
-  keysRegisterSpec,
-  keysRemoveSpec,
-  keysWiseSpec,
-  logoutSpec,
-  mockSpec,
-  mtlsCheckSpec,
-  mtlsCsrSpec,
-  mtlsSetupSpec,
-  oauthAuthorizeSpec,
-  oauthCreateUserSpec,
-  oauthExportLoginSpec,
-  oauthSetupSpec,
-  scaFingerprintDeleteSpec,
-  scaFingerprintRegisterSpec,
-  scaFingerprintSetSpec,
-  scaPinDeleteSpec,
-  scaPinSetSpec,
-  scaSessionSpec,
-  scaSignSpec,
-  scaStatusSpec,
-  tokenAddSpec,
-  webhookListenSpec,
-  webhookVerifySpec,
-} from './commands/specs.js';
-import type { Context, GlobalOptions } from './context.js';
+import { type AnyCommand, activeContext, attach, lazy } from './commands/registry.js';
+import { completionSpec, examples, sessionCommands, toolCommands } from './commands/specs.js';
+import type { Context } from './context.js';
 import { isWiseError } from './errors.js';
 import { stripControl } from './util/redact.js';
 import { pendingStdStreams, writeStd } from './util/stdio.js';
 import { VERSION } from './version.js';
-
-/** A command's function: the context, then its positional arguments and options as commander parsed them. */
-type Run<Args extends unknown[]> = (ctx: Context, ...args: Args) => Promise<void>;
-
-/** Any command, for the parts that do not care about its options. */
-type AnyCommand = Command<unknown[], Record<string, unknown>, Record<string, unknown>>;
-
-let activeCtx: Context | undefined;
-
-/**
- * Wraps a lazily imported command function as a commander action. Its type ties the command's function to the flags
- * declared for it: the options commander infers from the spec must be what the function takes.
- */
-function lazy<Args extends unknown[]>(load: () => Promise<Run<Args>>) {
-  return async (...args: [...Args, ...unknown[]]) => {
-    const command = args[args.length - 1] as AnyCommand;
-    const globals = command.optsWithGlobals() as Record<string, unknown>;
-    const options: GlobalOptions = {
-      json: globals.json === true,
-      debug: globals.debug === true,
-      color: globals.color !== false,
-      ...(typeof globals.account === 'string' ? { account: globals.account } : {}),
-      ...(typeof globals.env === 'string' ? { env: globals.env } : {}),
-      ...(typeof globals.profileId === 'string' ? { profileId: globals.profileId } : {}),
-      ...(typeof globals.apiUrl === 'string' ? { apiUrl: globals.apiUrl } : {}),
-      ...(typeof globals.apiVersion === 'string' ? { apiVersion: globals.apiVersion } : {}),
-    };
-    // The composition root: the context, and the client builder every command and domain module gets from it.
-    const [{ createContext }, { createClient }] = await Promise.all([
-      import('./context.js'),
-      import('./wiring/clients.js'),
-    ]);
-    const ctx = createContext(options, createClient);
-    activeCtx = ctx;
-    const run = await load();
-    // Positional arguments, then this command's own options.
-    await run(ctx, ...(args.slice(0, -1) as Args));
-  };
-}
-
-/** Adds a command built from its spec, with the settings a `.command()` child inherits (help, suggestions). */
-function attach<C extends AnyCommand>(parent: AnyCommand, child: C): C {
-  child.copyInheritedSettings(parent as never);
-  parent.addCommand(child as never);
-  return child;
-}
 
 /** Options of the program that take a value: the word after them is not a command name. */
 const GLOBAL_OPTIONS_WITH_VALUES = new Set(['--account', '--env', '--profile-id', '--api-url', '--api-version']);
@@ -181,293 +65,11 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
 
   // Each top-level command is registered by its own function, so that a run builds only the command it runs:
   // commander's options are event listeners, and building all of them costs milliseconds on every start.
-  const commands: Record<string, () => void> = {
-    login: () => {
-      program
-        .command('login')
-        .description('log in interactively: a personal API token, or OAuth in the browser')
-        .addHelpText('after', examples('wise login', 'wise --env production login'))
-        .action(lazy(async () => (await import('./commands/login.js')).login));
-    },
-    token: () => {
-      const token = program
-        .command('token')
-        .description('personal API tokens')
-        .addHelpText('after', examples('wise token add'));
-      attach(token, tokenAddSpec()).action(lazy(async () => (await import('./commands/token/add.js')).tokenAdd));
-    },
-    oauth: () => {
-      const oauth = program
-        .command('oauth')
-        .description('OAuth 2.0 for partners: clients, browser login, tokens')
-        .addHelpText(
-          'after',
-          examples(
-            'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback',
-            'wise oauth authorize',
-          ),
-        );
-      attach(oauth, oauthSetupSpec()).action(lazy(async () => (await import('./commands/oauth/setup.js')).oauthSetup));
-      attach(oauth, oauthAuthorizeSpec()).action(
-        lazy(async () => (await import('./commands/oauth/authorize.js')).oauthAuthorize),
-      );
-      oauth
-        .command('client-token')
-        .description('print a client_credentials access token (never stored)')
-        .addHelpText('after', examples('wise oauth client-token', 'export TOKEN=$(wise oauth client-token)'))
-        .action(lazy(async () => (await import('./commands/oauth/client-token.js')).oauthClientToken));
-      oauth
-        .command('refresh')
-        .description('refresh the stored access token now')
-        .addHelpText('after', examples('wise oauth refresh', 'wise --account acme --json oauth refresh'))
-        .action(lazy(async () => (await import('./commands/oauth/refresh.js')).oauthRefresh));
-      attach(oauth, oauthExportLoginSpec()).action(
-        lazy(async () => (await import('./commands/oauth/export-login.js')).oauthExportLogin),
-      );
-      attach(oauth, oauthCreateUserSpec()).action(
-        lazy(async () => (await import('./commands/oauth/create-user.js')).oauthCreateUser),
-      );
-    },
-    auth: () => {
-      const auth = program
-        .command('auth')
-        .description('inspect and manage stored credentials')
-        .addHelpText('after', examples('wise auth status'));
-      attach(auth, authStatusSpec()).action(lazy(async () => (await import('./commands/auth/status.js')).authStatus));
-      auth
-        .command('token')
-        .description('print a valid access token and a newline, for $(wise auth token)')
-        .addHelpText('after', examples('wise --json auth token', 'export WISE_TOKEN=$(wise auth token)'))
-        .action(lazy(async () => (await import('./commands/auth/token.js')).authToken));
-      attach(auth, authSwitchSpec()).action(lazy(async () => (await import('./commands/auth/switch.js')).authSwitch));
-    },
-    logout: () => {
-      attach(program, logoutSpec()).action(lazy(async () => (await import('./commands/logout.js')).logout));
-    },
-    api: () => {
-      attach(program, apiSpec()).action(lazy(async () => (await import('./commands/api.js')).api));
-    },
-    profiles: () => {
-      const profiles = program
-        .command('profiles')
-        .description('your Wise profiles')
-        .addHelpText('after', examples('wise profiles list', 'wise profiles use <id>'));
-      attach(profiles, profilesListSpec()).action(
-        lazy(async () => (await import('./commands/profiles.js')).profilesList),
-      );
-      attach(profiles, profilesUseSpec()).action(
-        lazy(async () => (await import('./commands/profiles.js')).profilesUse),
-      );
-    },
-    balances: () => {
-      const balances = program
-        .command('balances')
-        .description('multi-currency balances and jars')
-        .addHelpText('after', examples('wise balances list'));
-      attach(balances, balancesListSpec()).action(
-        lazy(async () => (await import('./commands/balances.js')).balancesList),
-      );
-    },
-    statement: () => {
-      attach(program, statementSpec()).action(lazy(async () => (await import('./commands/statement.js')).statement));
-    },
-    activities: () => {
-      attach(program, activitiesSpec()).action(lazy(async () => (await import('./commands/activities.js')).activities));
-    },
-    rates: () => {
-      attach(program, ratesSpec()).action(lazy(async () => (await import('./commands/rates.js')).rates));
-    },
-    quote: () => {
-      attach(program, quoteSpec()).action(lazy(async () => (await import('./commands/quote.js')).quote));
-    },
-    recipients: () => {
-      const recipients = program
-        .command('recipients')
-        .description('the bank accounts you pay')
-        .addHelpText('after', examples('wise recipients list', 'wise recipients add --currency GBP'));
-      attach(recipients, recipientsListSpec()).action(
-        lazy(async () => (await import('./commands/recipients.js')).recipientsList),
-      );
-      attach(recipients, recipientsAddSpec()).action(
-        lazy(async () => (await import('./commands/recipients.js')).recipientsAdd),
-      );
-    },
-    pay: () => {
-      attach(program, paySpec()).action(lazy(async () => (await import('./commands/pay.js')).pay));
-    },
-    batch: () => {
-      const batch = program
-        .command('batch')
-        .description('batch payments from a CSV file')
-        .addHelpText('after', examples('wise batch pay payments.csv --dry-run'));
-      attach(batch, batchPaySpec()).action(lazy(async () => (await import('./commands/batch.js')).batchPay));
-    },
-    transfer: () => {
-      const transfer = program
-        .command('transfer')
-        .description('transfers: list, look at, follow and cancel them')
-        .addHelpText('after', examples('wise transfer list', 'wise transfer watch <id>'));
-      attach(transfer, transferListSpec()).action(
-        lazy(async () => (await import('./commands/transfer.js')).transferList),
-      );
-      attach(transfer, transferGetSpec()).action(
-        lazy(async () => (await import('./commands/transfer.js')).transferGet),
-      );
-      attach(transfer, transferWatchSpec()).action(
-        lazy(async () => (await import('./commands/transfer.js')).transferWatch),
-      );
-      attach(transfer, transferCancelSpec()).action(
-        lazy(async () => (await import('./commands/transfer.js')).transferCancel),
-      );
-    },
-    simulate: () => {
-      const simulate = program
-        .command('simulate')
-        .description("Wise's sandbox simulations: move a transfer on, top up a balance (never on production)")
-        .addHelpText(
-          'after',
-          examples(
-            'wise simulate transfer <id> processing',
-            'wise simulate topup --balance-id 3001 --amount 500 --currency EUR',
-          ),
-        );
-      attach(simulate, simulateTransferSpec()).action(
-        lazy(async () => (await import('./commands/simulate.js')).simulateTransfer),
-      );
-      attach(simulate, simulateTopupSpec()).action(
-        lazy(async () => (await import('./commands/simulate.js')).simulateTopup),
-      );
-    },
-    exec: () => {
-      attach(program, execSpec()).action(lazy(async () => (await import('./commands/exec.js')).exec));
-    },
-    policy: () => {
-      const policy = program
-        .command('policy')
-        .description('the spending policy checked before money moves')
-        .addHelpText('after', examples('wise policy show', 'wise policy check payments.csv'));
-      attach(policy, policyShowSpec()).action(lazy(async () => (await import('./commands/guard.js')).policyShow));
-      attach(policy, policyCheckSpec()).action(lazy(async () => (await import('./commands/guard.js')).policyCheck));
-    },
-    journal: () => {
-      const journal = program
-        .command('journal')
-        .description('the hash-chained record of every money-moving call')
-        .addHelpText('after', examples('wise journal show', 'wise journal verify'));
-      attach(journal, journalShowSpec()).action(lazy(async () => (await import('./commands/guard.js')).journalShow));
-      attach(journal, journalHeadSpec()).action(lazy(async () => (await import('./commands/guard.js')).journalHead));
-      attach(journal, journalVerifySpec()).action(
-        lazy(async () => (await import('./commands/guard.js')).journalVerify),
-      );
-    },
-    keys: () => {
-      const keys = program
-        .command('keys')
-        .description('keys for Strong Customer Authentication and JOSE (signed and encrypted calls)')
-        .addHelpText(
-          'after',
-          examples('wise keys generate --use sca', 'wise keys generate --use signing', 'wise keys list'),
-        );
-      attach(keys, keysGenerateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysGenerate));
-      attach(keys, keysImportSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysImport));
-      attach(keys, keysListSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysList));
-      attach(keys, keysPublicSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysPublic));
-      attach(keys, keysRegisterSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysRegister));
-      attach(keys, keysActivateSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysActivate));
-      attach(keys, keysRemoveSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysRemove));
-      attach(keys, keysWiseSpec()).action(lazy(async () => (await import('./commands/keys.js')).keysWise));
-    },
-    sca: () => {
-      const sca = program
-        .command('sca')
-        .description('Strong Customer Authentication: sign one-time tokens')
-        .addHelpText('after', examples('wise sca sign <one-time-token>'));
-      attach(sca, scaSignSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaSign));
-      attach(sca, scaStatusSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaStatus));
-      const fingerprint = sca
-        .command('device-fingerprint')
-        .description('the device fingerprint for device-fingerprint challenges')
-        .addHelpText('after', examples('wise sca device-fingerprint set < fingerprint.txt'));
-      attach(fingerprint, scaFingerprintSetSpec()).action(
-        lazy(async () => (await import('./commands/sca.js')).scaFingerprintSet),
-      );
-      attach(fingerprint, scaFingerprintRegisterSpec()).action(
-        lazy(async () => (await import('./commands/sca.js')).scaFingerprintRegister),
-      );
-      attach(fingerprint, scaFingerprintDeleteSpec()).action(
-        lazy(async () => (await import('./commands/sca.js')).scaFingerprintDelete),
-      );
-      attach(sca, scaSessionSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaSession));
-      const pin = sca
-        .command('pin')
-        .description("the user's PIN at Wise, for PIN challenges (OAuth users)")
-        .addHelpText('after', examples('wise sca pin set', 'wise sca pin delete'));
-      attach(pin, scaPinSetSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaPinSet));
-      attach(pin, scaPinDeleteSpec()).action(lazy(async () => (await import('./commands/sca.js')).scaPinDelete));
-    },
-    config: () => {
-      const config = program
-        .command('config')
-        .description('per-account settings (API version)')
-        .addHelpText('after', examples('wise config list', 'wise config set api-version 2026Q4'));
-      attach(config, configGetSpec()).action(lazy(async () => (await import('./commands/config.js')).configGet));
-      attach(config, configSetSpec()).action(lazy(async () => (await import('./commands/config.js')).configSet));
-      attach(config, configUnsetSpec()).action(lazy(async () => (await import('./commands/config.js')).configUnset));
-      attach(config, configListSpec()).action(lazy(async () => (await import('./commands/config.js')).configList));
-    },
-    jose: () => {
-      const jose = program
-        .command('jose')
-        .description('offline JOSE with the environment keys: sign, verify, encrypt, decrypt')
-        .addHelpText('after', examples('wise jose sign --url /v1/auth/jose/playground/jws < body.json'));
-      attach(jose, joseSignSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseSign));
-      attach(jose, joseVerifySpec()).action(lazy(async () => (await import('./commands/jose.js')).joseVerify));
-      attach(jose, joseEncryptSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseEncrypt));
-      attach(jose, joseDecryptSpec()).action(lazy(async () => (await import('./commands/jose.js')).joseDecrypt));
-    },
-    webhook: () => {
-      const webhook = program
-        .command('webhook')
-        .description("Wise's webhooks: subscribe, verify signatures, receive deliveries")
-        .addHelpText('after', examples('wise webhook verify --signature "$SIGNATURE" body.json'));
-      attach(webhook, webhookVerifySpec()).action(
-        lazy(async () => (await import('./commands/webhook.js')).webhookVerify),
-      );
-      attach(webhook, webhookListenSpec()).action(
-        lazy(async () => (await import('./commands/webhook.js')).webhookListen),
-      );
-      attach(webhook, webhookSubscribeSpec()).action(
-        lazy(async () => (await import('./commands/webhook-subscriptions.js')).webhookSubscribe),
-      );
-      attach(webhook, webhookListSpec()).action(
-        lazy(async () => (await import('./commands/webhook-subscriptions.js')).webhookList),
-      );
-      attach(webhook, webhookDeleteSpec()).action(
-        lazy(async () => (await import('./commands/webhook-subscriptions.js')).webhookDelete),
-      );
-    },
-    mtls: () => {
-      const mtls = program
-        .command('mtls')
-        .description('mutual TLS with Wise: key and CSR, the client certificate, a handshake check')
-        .addHelpText('after', examples('wise mtls csr --org "Doe Trading GmbH" --country DE'));
-      attach(mtls, mtlsCsrSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsCsr));
-      attach(mtls, mtlsSetupSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsSetup));
-      attach(mtls, mtlsCheckSpec()).action(lazy(async () => (await import('./commands/mtls.js')).mtlsCheck));
-    },
-    mock: () => {
-      attach(program, mockSpec()).action(lazy(async () => (await import('./commands/mock.js')).mock));
-    },
-    mcp: () => {
-      attach(program, mcpSpec()).action(lazy(async () => (await import('./commands/mcp.js')).mcp));
-    },
-    approve: () => {
-      attach(program, approveSpec()).action(lazy(async () => (await import('./commands/mcp.js')).approve));
-    },
-    doctor: () => {
-      attach(program, doctorSpec()).action(lazy(async () => (await import('./commands/doctor.js')).doctor));
-    },
-    completion: () => {
+  const commands: Record<string, (program: AnyCommand) => void> = {
+    ...sessionCommands,
+    ...accountCommands,
+    ...toolCommands,
+    completion: (program) => {
       attach(program, completionSpec()).action(
         lazy(async () => {
           const { completion } = await import('./commands/completion.js');
@@ -475,7 +77,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
         }),
       );
     },
-    __complete: () => {
+    __complete: (program) => {
       // Called by the completion scripts for values that only the config knows (account names).
       program
         .command('__complete', { hidden: true })
@@ -486,7 +88,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
   const needed = commandsNeeded(argv);
   // A word that is no command of ours: everything, so that commander can suggest the nearest one.
   const all = needed === 'all' || (needed !== 'none' && !(needed in commands));
-  for (const [name, register] of Object.entries(commands)) if (all || name === needed) register();
+  for (const [name, register] of Object.entries(commands)) if (all || name === needed) register(program);
 
   return program;
 }
@@ -510,7 +112,7 @@ async function errorStyle(argv: string[]): Promise<ErrorStyle> {
 function reportError(error: unknown, json: boolean, debug: boolean, style: ErrorStyle = plain): number {
   const write = (text: string) => writeStd(2, text.endsWith('\n') ? text : `${text}\n`);
   // Messages may quote the network (Wise's errors, a browser's callback): no escape sequence reaches the terminal.
-  const redact = (text: string) => stripControl(activeCtx ? activeCtx.redactor.text(text) : text);
+  const redact = (text: string) => stripControl(activeContext()?.redactor.text(text) ?? text);
   const redactStack = (stack: string) => stack.split('\n').map(redact).join('\n');
   if (isWiseError(error)) {
     if (json) {

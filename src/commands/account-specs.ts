@@ -3,7 +3,8 @@
  * payments, batches, transfers, webhook subscriptions), with the options types the command functions take.
  */
 import { Command, Option } from '@commander-js/extra-typings';
-import { collect, examples, type OptionsOf } from './specs.js';
+import { attach, lazy, type Registry } from './registry.js';
+import { collect, examples, type OptionsOf, webhookListenSpec, webhookVerifySpec } from './specs.js';
 
 export const profilesListSpec = () =>
   new Command('list')
@@ -380,3 +381,119 @@ export const approveSpec = () =>
     .argument('[payment-id]', 'the paymentId the agent shows')
     .option('--list', 'list the payments waiting for a person');
 export type ApproveOptions = OptionsOf<typeof approveSpec>;
+
+/** The account commands declared here, each registered with its loader. */
+export const accountCommands: Registry = {
+  profiles: (program) => {
+    const profiles = program
+      .command('profiles')
+      .description('your Wise profiles')
+      .addHelpText('after', examples('wise profiles list', 'wise profiles use <id>'));
+    attach(profiles, profilesListSpec()).action(lazy(async () => (await import('./profiles.js')).profilesList));
+    attach(profiles, profilesUseSpec()).action(lazy(async () => (await import('./profiles.js')).profilesUse));
+  },
+  balances: (program) => {
+    const balances = program
+      .command('balances')
+      .description('multi-currency balances and jars')
+      .addHelpText('after', examples('wise balances list'));
+    attach(balances, balancesListSpec()).action(lazy(async () => (await import('./balances.js')).balancesList));
+  },
+  statement: (program) => {
+    attach(program, statementSpec()).action(lazy(async () => (await import('./statement.js')).statement));
+  },
+  activities: (program) => {
+    attach(program, activitiesSpec()).action(lazy(async () => (await import('./activities.js')).activities));
+  },
+  rates: (program) => {
+    attach(program, ratesSpec()).action(lazy(async () => (await import('./rates.js')).rates));
+  },
+  quote: (program) => {
+    attach(program, quoteSpec()).action(lazy(async () => (await import('./quote.js')).quote));
+  },
+  recipients: (program) => {
+    const recipients = program
+      .command('recipients')
+      .description('the bank accounts you pay')
+      .addHelpText('after', examples('wise recipients list', 'wise recipients add --currency GBP'));
+    attach(recipients, recipientsListSpec()).action(lazy(async () => (await import('./recipients.js')).recipientsList));
+    attach(recipients, recipientsAddSpec()).action(lazy(async () => (await import('./recipients.js')).recipientsAdd));
+  },
+  pay: (program) => {
+    attach(program, paySpec()).action(lazy(async () => (await import('./pay.js')).pay));
+  },
+  batch: (program) => {
+    const batch = program
+      .command('batch')
+      .description('batch payments from a CSV file')
+      .addHelpText('after', examples('wise batch pay payments.csv --dry-run'));
+    attach(batch, batchPaySpec()).action(lazy(async () => (await import('./batch.js')).batchPay));
+  },
+  transfer: (program) => {
+    const transfer = program
+      .command('transfer')
+      .description('transfers: list, look at, follow and cancel them')
+      .addHelpText('after', examples('wise transfer list', 'wise transfer watch <id>'));
+    attach(transfer, transferListSpec()).action(lazy(async () => (await import('./transfer.js')).transferList));
+    attach(transfer, transferGetSpec()).action(lazy(async () => (await import('./transfer.js')).transferGet));
+    attach(transfer, transferWatchSpec()).action(lazy(async () => (await import('./transfer.js')).transferWatch));
+    attach(transfer, transferCancelSpec()).action(lazy(async () => (await import('./transfer.js')).transferCancel));
+  },
+  simulate: (program) => {
+    const simulate = program
+      .command('simulate')
+      .description("Wise's sandbox simulations: move a transfer on, top up a balance (never on production)")
+      .addHelpText(
+        'after',
+        examples(
+          'wise simulate transfer <id> processing',
+          'wise simulate topup --balance-id 3001 --amount 500 --currency EUR',
+        ),
+      );
+    attach(simulate, simulateTransferSpec()).action(lazy(async () => (await import('./simulate.js')).simulateTransfer));
+    attach(simulate, simulateTopupSpec()).action(lazy(async () => (await import('./simulate.js')).simulateTopup));
+  },
+  exec: (program) => {
+    attach(program, execSpec()).action(lazy(async () => (await import('./exec.js')).exec));
+  },
+  policy: (program) => {
+    const policy = program
+      .command('policy')
+      .description('the spending policy checked before money moves')
+      .addHelpText('after', examples('wise policy show', 'wise policy check payments.csv'));
+    attach(policy, policyShowSpec()).action(lazy(async () => (await import('./guard.js')).policyShow));
+    attach(policy, policyCheckSpec()).action(lazy(async () => (await import('./guard.js')).policyCheck));
+  },
+  journal: (program) => {
+    const journal = program
+      .command('journal')
+      .description('the hash-chained record of every money-moving call')
+      .addHelpText('after', examples('wise journal show', 'wise journal verify'));
+    attach(journal, journalShowSpec()).action(lazy(async () => (await import('./guard.js')).journalShow));
+    attach(journal, journalHeadSpec()).action(lazy(async () => (await import('./guard.js')).journalHead));
+    attach(journal, journalVerifySpec()).action(lazy(async () => (await import('./guard.js')).journalVerify));
+  },
+  mcp: (program) => {
+    attach(program, mcpSpec()).action(lazy(async () => (await import('./mcp.js')).mcp));
+  },
+  approve: (program) => {
+    attach(program, approveSpec()).action(lazy(async () => (await import('./mcp.js')).approve));
+  },
+  webhook: (program) => {
+    const webhook = program
+      .command('webhook')
+      .description("Wise's webhooks: subscribe, verify signatures, receive deliveries")
+      .addHelpText('after', examples('wise webhook verify --signature "$SIGNATURE" body.json'));
+    attach(webhook, webhookVerifySpec()).action(lazy(async () => (await import('./webhook.js')).webhookVerify));
+    attach(webhook, webhookListenSpec()).action(lazy(async () => (await import('./webhook.js')).webhookListen));
+    attach(webhook, webhookSubscribeSpec()).action(
+      lazy(async () => (await import('./webhook-subscriptions.js')).webhookSubscribe),
+    );
+    attach(webhook, webhookListSpec()).action(
+      lazy(async () => (await import('./webhook-subscriptions.js')).webhookList),
+    );
+    attach(webhook, webhookDeleteSpec()).action(
+      lazy(async () => (await import('./webhook-subscriptions.js')).webhookDelete),
+    );
+  },
+};

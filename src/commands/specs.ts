@@ -1,9 +1,11 @@
 /**
  * Each command's flags and arguments, and the options type derived from them (commander's extra typings infer it),
  * side by side like gh's Options struct: a command module takes `XOptions` from here, so renaming or retyping a flag
- * is a type error in the code that reads it. Loaded at every start, so nothing here does more than declare.
+ * is a type error in the code that reads it. Each command's registration and loader are here too, in the registries
+ * at the end. Loaded at every start, so nothing here does more than declare.
  */
 import { Argument, Command, Option } from '@commander-js/extra-typings';
+import { attach, lazy, type Registry } from './registry.js';
 
 /** The options a command's action receives, as commander parses them. */
 export type OptionsOf<B extends () => { opts(): unknown }> = ReturnType<ReturnType<B>['opts']>;
@@ -495,3 +497,155 @@ export const scaFingerprintSetSpec = () =>
   new Command('set')
     .description('store the device fingerprint your app registered with Wise, for device-fingerprint challenges')
     .addHelpText('after', examples('wise sca device-fingerprint set < fingerprint.txt'));
+
+/**
+ * The commands declared here, each registered with its loader: logging in, tokens, OAuth, credentials, `wise api`
+ * (sessionCommands); keys, SCA, settings, JOSE, mTLS, the emulator, doctor (toolCommands). The account commands,
+ * webhooks and agents are in account-specs.ts.
+ */
+export const sessionCommands: Registry = {
+  login: (program) => {
+    program
+      .command('login')
+      .description('log in interactively: a personal API token, or OAuth in the browser')
+      .addHelpText('after', examples('wise login', 'wise --env production login'))
+      .action(lazy(async () => (await import('./login.js')).login));
+  },
+  token: (program) => {
+    const token = program
+      .command('token')
+      .description('personal API tokens')
+      .addHelpText('after', examples('wise token add'));
+    attach(token, tokenAddSpec()).action(lazy(async () => (await import('./token/add.js')).tokenAdd));
+  },
+  oauth: (program) => {
+    const oauth = program
+      .command('oauth')
+      .description('OAuth 2.0 for partners: clients, browser login, tokens')
+      .addHelpText(
+        'after',
+        examples(
+          'wise oauth setup --client-id <id> --redirect-uri http://127.0.0.1:8765/callback',
+          'wise oauth authorize',
+        ),
+      );
+    attach(oauth, oauthSetupSpec()).action(lazy(async () => (await import('./oauth/setup.js')).oauthSetup));
+    attach(oauth, oauthAuthorizeSpec()).action(lazy(async () => (await import('./oauth/authorize.js')).oauthAuthorize));
+    oauth
+      .command('client-token')
+      .description('print a client_credentials access token (never stored)')
+      .addHelpText('after', examples('wise oauth client-token', 'export TOKEN=$(wise oauth client-token)'))
+      .action(lazy(async () => (await import('./oauth/client-token.js')).oauthClientToken));
+    oauth
+      .command('refresh')
+      .description('refresh the stored access token now')
+      .addHelpText('after', examples('wise oauth refresh', 'wise --account acme --json oauth refresh'))
+      .action(lazy(async () => (await import('./oauth/refresh.js')).oauthRefresh));
+    attach(oauth, oauthExportLoginSpec()).action(
+      lazy(async () => (await import('./oauth/export-login.js')).oauthExportLogin),
+    );
+    attach(oauth, oauthCreateUserSpec()).action(
+      lazy(async () => (await import('./oauth/create-user.js')).oauthCreateUser),
+    );
+  },
+  auth: (program) => {
+    const auth = program
+      .command('auth')
+      .description('inspect and manage stored credentials')
+      .addHelpText('after', examples('wise auth status'));
+    attach(auth, authStatusSpec()).action(lazy(async () => (await import('./auth/status.js')).authStatus));
+    auth
+      .command('token')
+      .description('print a valid access token and a newline, for $(wise auth token)')
+      .addHelpText('after', examples('wise --json auth token', 'export WISE_TOKEN=$(wise auth token)'))
+      .action(lazy(async () => (await import('./auth/token.js')).authToken));
+    attach(auth, authSwitchSpec()).action(lazy(async () => (await import('./auth/switch.js')).authSwitch));
+  },
+  logout: (program) => {
+    attach(program, logoutSpec()).action(lazy(async () => (await import('./logout.js')).logout));
+  },
+  api: (program) => {
+    attach(program, apiSpec()).action(lazy(async () => (await import('./api.js')).api));
+  },
+};
+
+export const toolCommands: Registry = {
+  keys: (program) => {
+    const keys = program
+      .command('keys')
+      .description('keys for Strong Customer Authentication and JOSE (signed and encrypted calls)')
+      .addHelpText(
+        'after',
+        examples('wise keys generate --use sca', 'wise keys generate --use signing', 'wise keys list'),
+      );
+    attach(keys, keysGenerateSpec()).action(lazy(async () => (await import('./keys.js')).keysGenerate));
+    attach(keys, keysImportSpec()).action(lazy(async () => (await import('./keys.js')).keysImport));
+    attach(keys, keysListSpec()).action(lazy(async () => (await import('./keys.js')).keysList));
+    attach(keys, keysPublicSpec()).action(lazy(async () => (await import('./keys.js')).keysPublic));
+    attach(keys, keysRegisterSpec()).action(lazy(async () => (await import('./keys.js')).keysRegister));
+    attach(keys, keysActivateSpec()).action(lazy(async () => (await import('./keys.js')).keysActivate));
+    attach(keys, keysRemoveSpec()).action(lazy(async () => (await import('./keys.js')).keysRemove));
+    attach(keys, keysWiseSpec()).action(lazy(async () => (await import('./keys.js')).keysWise));
+  },
+  sca: (program) => {
+    const sca = program
+      .command('sca')
+      .description('Strong Customer Authentication: sign one-time tokens')
+      .addHelpText('after', examples('wise sca sign <one-time-token>'));
+    attach(sca, scaSignSpec()).action(lazy(async () => (await import('./sca.js')).scaSign));
+    attach(sca, scaStatusSpec()).action(lazy(async () => (await import('./sca.js')).scaStatus));
+    const fingerprint = sca
+      .command('device-fingerprint')
+      .description('the device fingerprint for device-fingerprint challenges')
+      .addHelpText('after', examples('wise sca device-fingerprint set < fingerprint.txt'));
+    attach(fingerprint, scaFingerprintSetSpec()).action(lazy(async () => (await import('./sca.js')).scaFingerprintSet));
+    attach(fingerprint, scaFingerprintRegisterSpec()).action(
+      lazy(async () => (await import('./sca.js')).scaFingerprintRegister),
+    );
+    attach(fingerprint, scaFingerprintDeleteSpec()).action(
+      lazy(async () => (await import('./sca.js')).scaFingerprintDelete),
+    );
+    attach(sca, scaSessionSpec()).action(lazy(async () => (await import('./sca.js')).scaSession));
+    const pin = sca
+      .command('pin')
+      .description("the user's PIN at Wise, for PIN challenges (OAuth users)")
+      .addHelpText('after', examples('wise sca pin set', 'wise sca pin delete'));
+    attach(pin, scaPinSetSpec()).action(lazy(async () => (await import('./sca.js')).scaPinSet));
+    attach(pin, scaPinDeleteSpec()).action(lazy(async () => (await import('./sca.js')).scaPinDelete));
+  },
+  config: (program) => {
+    const config = program
+      .command('config')
+      .description('per-account settings (API version)')
+      .addHelpText('after', examples('wise config list', 'wise config set api-version 2026Q4'));
+    attach(config, configGetSpec()).action(lazy(async () => (await import('./config.js')).configGet));
+    attach(config, configSetSpec()).action(lazy(async () => (await import('./config.js')).configSet));
+    attach(config, configUnsetSpec()).action(lazy(async () => (await import('./config.js')).configUnset));
+    attach(config, configListSpec()).action(lazy(async () => (await import('./config.js')).configList));
+  },
+  jose: (program) => {
+    const jose = program
+      .command('jose')
+      .description('offline JOSE with the environment keys: sign, verify, encrypt, decrypt')
+      .addHelpText('after', examples('wise jose sign --url /v1/auth/jose/playground/jws < body.json'));
+    attach(jose, joseSignSpec()).action(lazy(async () => (await import('./jose.js')).joseSign));
+    attach(jose, joseVerifySpec()).action(lazy(async () => (await import('./jose.js')).joseVerify));
+    attach(jose, joseEncryptSpec()).action(lazy(async () => (await import('./jose.js')).joseEncrypt));
+    attach(jose, joseDecryptSpec()).action(lazy(async () => (await import('./jose.js')).joseDecrypt));
+  },
+  mtls: (program) => {
+    const mtls = program
+      .command('mtls')
+      .description('mutual TLS with Wise: key and CSR, the client certificate, a handshake check')
+      .addHelpText('after', examples('wise mtls csr --org "Doe Trading GmbH" --country DE'));
+    attach(mtls, mtlsCsrSpec()).action(lazy(async () => (await import('./mtls.js')).mtlsCsr));
+    attach(mtls, mtlsSetupSpec()).action(lazy(async () => (await import('./mtls.js')).mtlsSetup));
+    attach(mtls, mtlsCheckSpec()).action(lazy(async () => (await import('./mtls.js')).mtlsCheck));
+  },
+  mock: (program) => {
+    attach(program, mockSpec()).action(lazy(async () => (await import('./mock.js')).mock));
+  },
+  doctor: (program) => {
+    attach(program, doctorSpec()).action(lazy(async () => (await import('./doctor.js')).doctor));
+  },
+};

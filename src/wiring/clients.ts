@@ -1,7 +1,8 @@
 /**
  * The composition root of the API clients: a WiseClient for an environment and credential, with the layers the
  * account's settings ask for (the guard, JOSE, SCA answers, mTLS). It sits above the domain folders and imports them;
- * they never import it: commands and domain code get a client from `ctx.client(...)`, which main.ts wires to
+ * they never import it: commands and domain code get a client from `ctx.client(...)`, which commands/registry.ts (where a
+ * command's context is made) wires to
  * createClient.
  */
 import { givenProfileId } from '../account/profile-id.js';
