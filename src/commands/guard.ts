@@ -167,6 +167,8 @@ export async function journalShow(ctx: Context, opts: { since?: string; refresh?
     );
     return;
   }
+  // Calls an AI agent made through `wise mcp` say so, and how a person approved the payment.
+  const agents = list.some((e) => e.line.agent);
   const rows = list.map((e) => {
     const l = e.line;
     const now = l.transferId !== undefined ? current.get(l.transferId) : undefined;
@@ -178,11 +180,21 @@ export async function journalShow(ctx: Context, opts: { since?: string; refresh?
       l.transferId !== undefined ? String(l.transferId) : (l.batchGroupId ?? l.quoteId ?? ''),
       `${e.status}${l.wiseStatus ? ` (${l.wiseStatus})` : ''}${l.errorCode ? ` ${l.errorCode}` : ''}`,
       ...(opts.refresh ? [now === undefined ? '' : now === l.wiseStatus ? now : `now ${now}`] : []),
+      ...(agents ? [l.agent ? `${l.agent}${l.approvedVia ? ` (approved: ${l.approvedVia})` : ''}` : ''] : []),
     ];
   });
   ctx.io.out(
     formatTable(
-      ['TIME (UTC)', 'CALL', 'AMOUNT', 'RECIPIENT', 'WISE ID', 'RESULT', ...(opts.refresh ? ['AT WISE NOW'] : [])],
+      [
+        'TIME (UTC)',
+        'CALL',
+        'AMOUNT',
+        'RECIPIENT',
+        'WISE ID',
+        'RESULT',
+        ...(opts.refresh ? ['AT WISE NOW'] : []),
+        ...(agents ? ['AGENT'] : []),
+      ],
       rows,
     ),
   );

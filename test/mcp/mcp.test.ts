@@ -295,6 +295,8 @@ describe('wise mcp: money, inside the policy, with a person confirming', () => {
     const made = lines.filter((l) => l.kind === 'transfer.create' && l.phase === 'outcome').at(-1);
     expect(made).toMatchObject({ agent: 'test-agent 9.9.9', approvedVia: 'elicitation', status: 'ok' });
     expect(lines.filter((l) => l.kind === 'quote.create').at(-1)).toMatchObject({ agent: 'test-agent 9.9.9' });
+    const shown = await env.sb.run(['journal', 'show']);
+    expect(shown.stdout).toMatch(/transfer\.create .* test-agent 9\.9\.9 \(approved: elicitation\)/);
     const verified = await s.call('verify_journal');
     expect(verified.structuredContent).toMatchObject({ ok: true });
 
