@@ -6,6 +6,7 @@ import { ApiError, UsageError } from '../errors.js';
 import type { WiseClient } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
 import { walkPages } from '../http/paging.js';
+import { stripControl } from '../util/redact.js';
 
 export interface PaymentOption {
   payIn: string;
@@ -116,6 +117,11 @@ export interface Activity {
   primaryAmount?: string;
   status?: string;
   createdOn?: string;
+}
+
+/** Wise's activity titles carry a little HTML (`<strong>…</strong>`): their text, safe on a terminal. */
+export function activityText(html: string | undefined): string {
+  return stripControl((html ?? '').replace(/<[^>]*>/g, '')).trim();
 }
 
 /** Every recipient of the profile (optionally in one currency), page by page. */
@@ -267,6 +273,22 @@ export const TRANSFER_STATES: Record<string, { meaning: string; final: boolean }
   charged_back: { meaning: 'charged back', final: true },
   unknown: { meaning: 'Wise does not know the state yet', final: false },
 };
+
+/** Transfer states from a comma-separated list, each one of Wise's (a usage error names the unknown ones). */
+export function parseTransferStates(raw: string | undefined): string[] {
+  const states =
+    raw
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
+  const unknown = states.filter((s) => !(s in TRANSFER_STATES));
+  if (unknown.length) {
+    throw new UsageError(`Unknown transfer state ${unknown.join(', ')}.`, {
+      hint: `States: ${Object.keys(TRANSFER_STATES).join(', ')}.`,
+    });
+  }
+  return states;
+}
 
 export function describeState(status: string): string {
   return TRANSFER_STATES[status]?.meaning ?? 'a state this version of wise does not know';

@@ -71,6 +71,11 @@ export function parseIdempotencyKey(raw: string, what: string): string {
   return raw.trim().toLowerCase();
 }
 
+/** The environment as a person must read it before money moves. */
+export function environmentLabel(env: string): string {
+  return env === 'production' ? 'PRODUCTION: this moves real money' : 'sandbox (test money)';
+}
+
 /** Money as people read it: two decimals and the currency. */
 export function formatMoney(value: number, currency: string): string {
   return `${value.toFixed(2)} ${currency}`;

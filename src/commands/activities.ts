@@ -1,16 +1,13 @@
-import type { Activity } from '../account/money.js';
+import { type Activity, activityText } from '../account/money.js';
 import { profileClient } from '../account/session.js';
 import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
 import { csvWriter } from '../util/csv.js';
+import { listJq } from '../util/jq.js';
 import { formatTable } from '../util/output.js';
-import { stripControl } from '../util/redact.js';
 import type { ActivitiesOptions } from './account-specs.js';
-
-/** Wise's activity titles carry a little HTML (`<strong>…</strong>`): text only on the terminal. */
-const plain = (html: string | undefined) => stripControl((html ?? '').replace(/<[^>]*>/g, '')).trim();
 
 const CSV_HEADER = ['id', 'created', 'type', 'status', 'title', 'description', 'direction', 'amount', 'currency'];
 
@@ -29,10 +26,7 @@ export async function activities(ctx: Context, opts: ActivitiesOptions): Promise
   const until = opts.until ? parseDate(opts.until, '--until', { end: true }) : undefined;
   if (since !== undefined && until !== undefined && until < since) throw new UsageError('--until is before --since.');
   const limit = opts.all ? Number.POSITIVE_INFINITY : parseCount(opts.limit, '--limit', 10_000);
-  const jq =
-    opts.jq !== undefined
-      ? await (await import('../util/jq.js')).listJq(opts.jq, opts.format, ctx.io.stdoutIsTTY)
-      : undefined;
+  const jq = await listJq(opts.jq, opts.format, ctx.io.stdoutIsTTY);
   const { client, profileId } = await profileClient(ctx);
   const format = opts.format ?? (ctx.options.json || jq ? 'json' : 'table');
   // With --jq the list is gathered and filtered whole (as `jq` would read it); without, JSON streams page by page.
@@ -59,10 +53,16 @@ export async function activities(ctx: Context, opts: ActivitiesOptions): Promise
       else if (json) ctx.io.out(`${shown ? ',' : ''}\n  ${JSON.stringify(a)}`);
       else if (write) {
         const created = a.createdOn ?? '';
-        const text = [a.type, a.status ?? '', plain(a.title), plain(a.description)];
-        write([[a.id, created, ...text, ...amountCells(plain(a.primaryAmount))]]);
+        const text = [a.type, a.status ?? '', activityText(a.title), activityText(a.description)];
+        write([[a.id, created, ...text, ...amountCells(activityText(a.primaryAmount))]]);
       } else
-        rows.push([(a.createdOn ?? '').slice(0, 10), a.type, plain(a.title), plain(a.primaryAmount), a.status ?? '']);
+        rows.push([
+          (a.createdOn ?? '').slice(0, 10),
+          a.type,
+          activityText(a.title),
+          activityText(a.primaryAmount),
+          a.status ?? '',
+        ]);
       shown++;
     }
     more = list.length > taken.length || Boolean(page.cursor);

@@ -1,3 +1,4 @@
+import { formatMoney } from '../account/validate.js';
 import { resolveTarget } from '../auth/target.js';
 import type { Context } from '../context.js';
 import { CancelledError, UsageError } from '../errors.js';
@@ -15,7 +16,9 @@ export async function mcp(ctx: Context, opts: McpOptions): Promise<void> {
  * the agent's next confirm_payment then pays it. `--list` shows the payments waiting.
  */
 export async function approve(ctx: Context, id: string | undefined, opts: ApproveOptions): Promise<void> {
-  const { listPayments, loadPayment, savePayment, sameAmount } = await import('../mcp/prepared.js');
+  const { checkPaymentAccount, listPayments, loadPayment, paymentFacts, savePayment, sameAmount } = await import(
+    '../mcp/prepared.js'
+  );
   const now = ctx.clock.now();
   if (opts.list) {
     if (id) throw new UsageError('Give a payment id or --list, not both.');
@@ -31,7 +34,7 @@ export async function approve(ctx: Context, id: string | undefined, opts: Approv
         list.map((p) => [
           p.id,
           `${p.recipient.name} (${p.recipient.id})`,
-          `${p.amount.toFixed(2)} ${p.currency}`,
+          formatMoney(p.amount, p.currency),
           p.expiresAt,
           p.paid ? `paid: transfer ${p.paid.transferId}` : p.approval ? 'approved' : 'waiting',
           p.agent,
@@ -48,12 +51,7 @@ export async function approve(ctx: Context, id: string | undefined, opts: Approv
   }
   const p = await loadPayment(ctx.configDir, id, now);
   const target = await resolveTarget(ctx);
-  if (p.account !== target.account || p.env !== target.env) {
-    throw new UsageError(
-      `Payment ${p.id} was prepared for account "${p.account}" in ${p.env}; this is "${target.account}" in ${target.env}.`,
-      { hint: `Run it with --account ${p.account} --env ${p.env}.` },
-    );
-  }
+  checkPaymentAccount(p, target);
   if (p.paid) {
     ctx.io.err(`Payment ${p.id} was paid already: transfer ${p.paid.transferId}.`);
     return;
@@ -62,40 +60,12 @@ export async function approve(ctx: Context, id: string | undefined, opts: Approv
     ctx.io.err(`Payment ${p.id} is approved already; the agent's confirm_payment pays it.`);
     return;
   }
-  const [{ Journal }, { rulesFor }, { policyInForce }, { leftToday }] = await Promise.all([
-    import('../guard/journal.js'),
-    import('../guard/policy.js'),
-    import('../guard/precheck.js'),
-    import('../mcp/read-tools.js'),
-  ]);
-  const left = leftToday(
-    rulesFor(policyInForce(ctx), target.account, target.env),
-    await new Journal(ctx.configDir, ctx.clock).spentTodaySnapshot(target.account, target.env),
-  );
-  const where = p.env === 'production' ? 'PRODUCTION: this moves real money' : 'sandbox (test money)';
-  ctx.io.err(
-    formatTable(
-      ['', ''],
-      [
-        [
-          'Recipient',
-          `${p.recipient.name} (${p.recipient.id}${p.recipient.account ? `, ${p.recipient.account}` : ''})`,
-        ],
-        ['Recipient gets', `${p.amount.toFixed(2)} ${p.currency}`],
-        ['You pay', `${p.sourceAmount.toFixed(2)} ${p.sourceCurrency} from your ${p.sourceCurrency} balance`],
-        ['Fee', `${p.fee.toFixed(2)} ${p.sourceCurrency}`],
-        ['Rate', String(p.rate)],
-        ['Reference', p.reference || '(none)'],
-        ['Left today', left.length ? left.map((m) => `${m.value} ${m.currency}`).join(', ') : 'no daily cap'],
-        ['Asked by', p.agent],
-        ['Expires', p.expiresAt],
-        ['Environment', where],
-      ],
-    ).replace(/^\s*\n/, ''),
-  );
+  const { todayUnderPolicy } = await import('../guard/precheck.js');
+  const { left } = await todayUnderPolicy(ctx, target);
+  ctx.io.err(formatTable(['', ''], paymentFacts(p, left)).replace(/^\s*\n/, ''));
   const typed = await ctx.io.input(`Type the amount the recipient gets (${p.amount.toFixed(2)}) to approve`);
   if (!sameAmount(typed, p.amount, p.currency)) {
-    throw new CancelledError(`The amount typed does not match ${p.amount.toFixed(2)} ${p.currency}; not approved.`);
+    throw new CancelledError(`The amount typed does not match ${formatMoney(p.amount, p.currency)}; not approved.`);
   }
   await savePayment(ctx.configDir, {
     ...p,

@@ -5,15 +5,13 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { parseJson } from '../http/client.js';
 import { endpoint } from '../http/endpoints.js';
+import { listJq } from '../util/jq.js';
 import { formatTable, printJson } from '../util/output.js';
 import type { RecipientsAddOptions, RecipientsListOptions } from './account-specs.js';
 
 export async function recipientsList(ctx: Context, opts: RecipientsListOptions): Promise<void> {
   const currency = opts.currency ? parseCurrency(opts.currency, '--currency') : undefined;
-  const jq =
-    opts.jq !== undefined
-      ? await (await import('../util/jq.js')).listJq(opts.jq, undefined, ctx.io.stdoutIsTTY)
-      : undefined;
+  const jq = await listJq(opts.jq, undefined, ctx.io.stdoutIsTTY);
   const { client, profileId } = await profileClient(ctx);
   const list = await listRecipients(client, profileId, currency);
   if (jq) return ctx.io.out(await jq(JSON.stringify(list)));

@@ -1,10 +1,17 @@
-import { describeState, listRecipients, TRANSFER_STATES, type Transfer } from '../account/money.js';
+import {
+  describeState,
+  listRecipients,
+  parseTransferStates,
+  TRANSFER_STATES,
+  type Transfer,
+} from '../account/money.js';
 import { accountClient, profileClient } from '../account/session.js';
 import { parseCount, parseDate } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError, WiseError } from '../errors.js';
 import { endpoint } from '../http/endpoints.js';
 import { csvWriter } from '../util/csv.js';
+import { listJq } from '../util/jq.js';
 import { formatTable, printJson } from '../util/output.js';
 import type { TransferListOptions, TransferWatchOptions } from './account-specs.js';
 
@@ -42,10 +49,7 @@ async function* transferPages(
 }
 
 export async function transferList(ctx: Context, opts: TransferListOptions): Promise<void> {
-  const jq =
-    opts.jq !== undefined
-      ? await (await import('../util/jq.js')).listJq(opts.jq, opts.format, ctx.io.stdoutIsTTY)
-      : undefined;
+  const jq = await listJq(opts.jq, opts.format, ctx.io.stdoutIsTTY);
   const format = opts.format ?? (ctx.options.json || jq ? 'json' : 'table');
   const all = opts.all === true;
   const limit = parseCount(opts.limit, '--limit', 1000);
@@ -54,17 +58,7 @@ export async function transferList(ctx: Context, opts: TransferListOptions): Pro
   if (since !== undefined && until !== undefined && since > until) {
     throw new UsageError('--since is after --until: no transfer can match.');
   }
-  const statuses =
-    opts.status
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean) ?? [];
-  const unknown = statuses.filter((s) => !(s in TRANSFER_STATES));
-  if (unknown.length) {
-    throw new UsageError(`Unknown transfer state ${unknown.join(', ')}.`, {
-      hint: `States: ${Object.keys(TRANSFER_STATES).join(', ')}.`,
-    });
-  }
+  const statuses = parseTransferStates(opts.status);
   const { client, profileId } = await profileClient(ctx);
   // With --all, pages of 100 until a shorter one; else one page of --limit.
   const query = new URLSearchParams({ profile: String(profileId), limit: String(all ? 100 : limit), offset: '0' });

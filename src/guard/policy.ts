@@ -176,6 +176,18 @@ export function rulesFor(policy: Policy | undefined, account: string, env: strin
   return (policy?.rules ?? []).filter((r) => (r.account ?? account) === account && (r.env ?? env) === env);
 }
 
+/** What the day's caps leave, per capped currency: the smallest cap less what is paid or in flight today. */
+export function leftToday(rules: readonly PolicyRule[], spent: ReadonlyMap<string, number>): Map<string, number> {
+  const left = new Map<string, number>();
+  for (const r of rules) {
+    for (const [c, cap] of Object.entries(r.maxPerDay ?? {})) {
+      const rest = Math.max(0, cap - (spent.get(c) ?? 0));
+      left.set(c, Math.min(left.get(c) ?? Number.POSITIVE_INFINITY, rest));
+    }
+  }
+  return left;
+}
+
 /** A payment about to be made, in the currency it names. */
 export interface PlannedPayment {
   amount: number;

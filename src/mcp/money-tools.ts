@@ -22,25 +22,25 @@ import {
   paymentOption,
   transferRequirements,
 } from '../account/money.js';
-import { parseCurrency } from '../account/validate.js';
+import { formatMoney, parseCurrency } from '../account/validate.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { Journal } from '../guard/journal.js';
-import { rulesFor } from '../guard/policy.js';
-import { policyInForce, precheckPayments } from '../guard/precheck.js';
+import { precheckPayments, todayUnderPolicy } from '../guard/precheck.js';
 import { endpoint } from '../http/endpoints.js';
 import {
+  checkPaymentAccount,
   idempotencyKeyOf,
   listPayments,
   loadPayment,
   lockPathOf,
   newPaymentId,
   type PreparedPayment,
+  paymentFacts,
   sameAmount,
   savePayment,
 } from './prepared.js';
-import { amountSchema, leftToday } from './read-tools.js';
-import { type Money, money, ok, ToolError } from './results.js';
+import { amountSchema } from './read-tools.js';
+import { money, moneyList, ok, ToolError } from './results.js';
 import type { ToolSet } from './server.js';
 import type { Account } from './session.js';
 
@@ -58,7 +58,7 @@ const SummarySchema = z.object({
   leftToday: z.array(MoneySchema),
 });
 
-function summary(p: PreparedPayment, left: Money[]) {
+function summary(p: PreparedPayment, left: ReadonlyMap<string, number>) {
   return {
     paymentId: p.id,
     recipient: { id: p.recipient.id, name: p.recipient.name, account: p.recipient.account },
@@ -69,44 +69,17 @@ function summary(p: PreparedPayment, left: Money[]) {
     reference: p.reference,
     environment: p.env,
     expiresAt: p.expiresAt,
-    leftToday: left,
+    leftToday: moneyList(left),
   };
 }
 
-/** What the day's caps leave for the account, from the journal (payments in flight included). */
-async function budgetLeft(ctx: Context, account: Account): Promise<Money[]> {
-  const rules = rulesFor(policyInForce(ctx), account.target.account, account.target.env);
-  const spent = await new Journal(ctx.configDir, ctx.clock).spentTodaySnapshot(
-    account.target.account,
-    account.target.env,
-  );
-  return leftToday(rules, spent);
-}
-
-/** The form a person sees: every figure from Wise's answers, none written by the agent but the reference. */
-function question(p: PreparedPayment, left: Money[]): string {
-  const where = p.env === 'production' ? 'PRODUCTION: this moves real money' : 'sandbox (test money)';
-  const lines = [
+/** The form a person sees: the payment's facts, then what to do. */
+function question(p: PreparedPayment, left: ReadonlyMap<string, number>): string {
+  return [
     `Pay ${p.recipient.name} (${p.recipient.account || `recipient ${p.recipient.id}`})?`,
-    `Recipient gets: ${p.amount.toFixed(2)} ${p.currency}`,
-    `You pay: ${p.sourceAmount.toFixed(2)} ${p.sourceCurrency} from your ${p.sourceCurrency} balance`,
-    `Fee: ${p.fee.toFixed(2)} ${p.sourceCurrency}`,
-    `Rate: ${p.rate}`,
-    `Reference (written by the agent): ${p.reference ? JSON.stringify(p.reference) : '(none)'}`,
-    `Left of today's policy budget: ${left.length ? left.map((m) => `${m.value} ${m.currency}`).join(', ') : 'no daily cap'}`,
-    `Environment: ${where}`,
-    `Asked by: ${p.agent}`,
+    ...paymentFacts(p, left).map(([label, value]) => `${label}: ${value}`),
     `To pay, type the amount the recipient gets (${p.amount.toFixed(2)}); to refuse, decline.`,
-  ];
-  return lines.join('\n');
-}
-
-function sameAccount(p: PreparedPayment, account: Account): void {
-  if (p.account !== account.target.account || p.env !== account.target.env) {
-    throw new UsageError(
-      `Payment ${p.id} was prepared for account "${p.account}" in ${p.env}, not "${account.target.account}" in ${account.target.env}; nothing was paid.`,
-    );
-  }
+  ].join('\n');
 }
 
 /** Makes and funds the transfer once per payment id (a lock, and the id's idempotency key at Wise). */
@@ -273,7 +246,7 @@ export function registerMoneyTools(tools: ToolSet): void {
         };
         await listPayments(ctx.configDir, ctx.clock.now()); // removes those that expired
         await savePayment(ctx.configDir, payment);
-        return ok(summary(payment, await budgetLeft(ctx, a)));
+        return ok(summary(payment, (await todayUnderPolicy(ctx, a.target)).left));
       }),
   );
 
@@ -298,7 +271,7 @@ export function registerMoneyTools(tools: ToolSet): void {
     async (args, c) =>
       session.with(async (a) => {
         const p = await loadPayment(ctx.configDir, args.paymentId, ctx.clock.now());
-        sameAccount(p, a);
+        checkPaymentAccount(p, a.target);
         let via: 'elicitation' | 'terminal' | undefined = p.paid?.approvedVia;
         if (!p.paid && p.approval?.via === 'terminal') via = 'terminal';
         if (!via) {
@@ -314,7 +287,7 @@ export function registerMoneyTools(tools: ToolSet): void {
                 { paymentId: p.id, command: `wise approve ${p.id}` },
               );
             }
-            const left = await budgetLeft(ctx, a);
+            const { left } = await todayUnderPolicy(ctx, a.target);
             return inputRequired({
               inputRequests: {
                 confirm: inputRequired.elicit({
@@ -350,7 +323,7 @@ export function registerMoneyTools(tools: ToolSet): void {
           if (!sameAmount(answer.content?.amount, p.amount, p.currency)) {
             throw new ToolError(
               'DECLINED',
-              `The amount typed does not match the payment (${p.amount.toFixed(2)} ${p.currency}); nothing was paid.`,
+              `The amount typed does not match the payment (${formatMoney(p.amount, p.currency)}); nothing was paid.`,
               'Call confirm_payment again to ask once more.',
               { paymentId: p.id },
             );

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { environmentLabel, formatMoney } from '../account/validate.js';
 import { UsageError } from '../errors.js';
 
 export interface PreparedPayment {
@@ -127,4 +128,34 @@ export function sameAmount(typed: unknown, amount: number, currency: string): bo
   if (typeof typed !== 'string' && typeof typed !== 'number') return false;
   const m = new RegExp(`^\\s*(\\d{1,12}(?:\\.\\d{1,2})?)\\s*(?:${currency})?\\s*$`, 'i').exec(String(typed));
   return m !== null && Math.round(Number(m[1]) * 100) === Math.round(amount * 100);
+}
+
+/** A payment is approved and paid with the account and environment it was prepared for, nothing else. */
+export function checkPaymentAccount(p: PreparedPayment, target: { account: string; env: string }): void {
+  if (p.account !== target.account || p.env !== target.env) {
+    throw new UsageError(
+      `Payment ${p.id} was prepared for account "${p.account}" in ${p.env}, not "${target.account}" in ${target.env}; nothing was paid.`,
+      { hint: `Use the account it was made for: --account ${p.account} --env ${p.env}.` },
+    );
+  }
+}
+
+/**
+ * What a person is shown before approving, in the agent's app or with `wise approve`: every figure from Wise's
+ * answers, and the reference, the one thing the agent wrote, quoted as the agent's.
+ */
+export function paymentFacts(p: PreparedPayment, left: ReadonlyMap<string, number>): [string, string][] {
+  const budget = [...left].map(([c, v]) => formatMoney(v, c)).join(', ') || 'no daily cap';
+  return [
+    ['Recipient', `${p.recipient.name} (${p.recipient.id}${p.recipient.account ? `, ${p.recipient.account}` : ''})`],
+    ['Recipient gets', formatMoney(p.amount, p.currency)],
+    ['You pay', `${formatMoney(p.sourceAmount, p.sourceCurrency)} from your ${p.sourceCurrency} balance`],
+    ['Fee', formatMoney(p.fee, p.sourceCurrency)],
+    ['Rate', String(p.rate)],
+    ['Reference (written by the agent)', p.reference ? JSON.stringify(p.reference) : '(none)'],
+    ["Left of today's policy budget", budget],
+    ['Environment', environmentLabel(p.env)],
+    ['Asked by', p.agent],
+    ['Expires', p.expiresAt],
+  ];
 }

@@ -6,23 +6,24 @@
 import { z } from 'zod';
 import {
   type Activity,
+  activityText,
   type Balance,
   createQuote,
   describeState,
+  parseTransferStates,
   paymentOption,
   type RecipientV2,
   recipientOf,
-  TRANSFER_STATES,
   type Transfer,
 } from '../account/money.js';
 import { MAX_WINDOW_DAYS } from '../account/statements.js';
 import { parseCurrency, parseDate } from '../account/validate.js';
 import { UsageError } from '../errors.js';
 import { Journal, verifyJournal } from '../guard/journal.js';
-import { policyPath, rulesFor } from '../guard/policy.js';
-import { policyInForce } from '../guard/precheck.js';
+import { policyPath } from '../guard/policy.js';
+import { todayUnderPolicy } from '../guard/precheck.js';
 import { endpoint } from '../http/endpoints.js';
-import { type Money, money, ok } from './results.js';
+import { money, moneyList, ok } from './results.js';
 import type { ToolSet } from './server.js';
 
 const MoneySchema = z.object({
@@ -54,13 +55,6 @@ const toNumber = (cursorText: string | undefined, what: string): number => {
   if (!/^\d{1,9}$/.test(cursorText)) throw new UsageError(`${what}: not a cursor this tool gave.`);
   return Number(cursorText);
 };
-
-const plain = (html: string | undefined) =>
-  (html ?? '')
-    .replace(/<[^>]*>/g, '')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-    .replace(/[\u0000-\u001f\u007f]/g, ' ')
-    .trim();
 
 function transferOut(t: Transfer) {
   return {
@@ -230,16 +224,8 @@ export function registerReadTools(tools: ToolSet): void {
         const limit = args.limit ?? 20;
         const offset = toNumber(args.cursor, 'cursor');
         const query = new URLSearchParams({ profile: String(id), limit: String(limit), offset: String(offset) });
-        if (args.status) {
-          const states = args.status.split(',').map((x) => x.trim());
-          const unknown = states.filter((x) => !(x in TRANSFER_STATES));
-          if (unknown.length) {
-            throw new UsageError(`Unknown transfer state ${unknown.join(', ')}.`, {
-              hint: `States: ${Object.keys(TRANSFER_STATES).join(', ')}.`,
-            });
-          }
-          query.set('status', states.join(','));
-        }
+        const states = parseTransferStates(args.status);
+        if (states.length) query.set('status', states.join(','));
         if (args.since) query.set('createdDateStart', new Date(parseDate(args.since, 'since')).toISOString());
         if (args.until)
           query.set('createdDateEnd', new Date(parseDate(args.until, 'until', { end: true })).toISOString());
@@ -309,9 +295,9 @@ export function registerReadTools(tools: ToolSet): void {
             id: x.id,
             type: x.type,
             status: x.status ?? '',
-            title: plain(x.title),
-            description: plain(x.description),
-            amount: plain(x.primaryAmount),
+            title: activityText(x.title),
+            description: activityText(x.description),
+            amount: activityText(x.primaryAmount),
             createdOn: x.createdOn ?? null,
           })),
           nextCursor: page.cursor && page.cursor !== args.cursor ? page.cursor : null,
@@ -409,7 +395,7 @@ export function registerReadTools(tools: ToolSet): void {
           transactions: page.map((t) => ({
             date: t.date,
             type: t.type,
-            description: plain(t.details?.description),
+            description: activityText(t.details?.description),
             reference: t.details?.paymentReference ?? t.referenceNumber ?? '',
             amount: money(t.amount.value, t.amount.currency),
             balance: money(t.runningBalance?.value ?? 0, cur),
@@ -449,24 +435,21 @@ export function registerReadTools(tools: ToolSet): void {
       const { ctx } = session;
       const { resolveTarget } = await import('../auth/target.js');
       const target = await resolveTarget(ctx);
-      const rules = rulesFor(policyInForce(ctx), target.account, target.env);
-      const spent = await new Journal(ctx.configDir, ctx.clock).spentTodaySnapshot(target.account, target.env);
-      const list = (m: Record<string, number> | undefined): Money[] =>
-        Object.entries(m ?? {}).map(([c, v]) => money(v, c));
+      const { rules, spent, left } = await todayUnderPolicy(ctx, target);
       return ok({
         file: policyPath(ctx.configDir, ctx.env),
         inForce: rules.length > 0,
         account: target.account,
         env: target.env,
         rules: rules.map((r) => ({
-          maxPerTransfer: list(r.maxPerTransfer),
-          maxPerDay: list(r.maxPerDay),
+          maxPerTransfer: moneyList(r.maxPerTransfer ?? {}),
+          maxPerDay: moneyList(r.maxPerDay ?? {}),
           allowedRecipients: r.allowedRecipients ?? null,
           allowedTargetCurrencies: r.allowedTargetCurrencies ?? null,
           unattendedProduction: r.unattendedProduction ?? null,
         })),
-        spentToday: [...spent].map(([c, v]) => money(v, c)),
-        leftToday: leftToday(rules, spent),
+        spentToday: moneyList(spent),
+        leftToday: moneyList(left),
       });
     },
   );
@@ -566,19 +549,4 @@ interface Statement {
   }[];
   endOfStatementBalance?: { value: number; currency: string };
   startOfStatementBalance?: { value: number; currency: string };
-}
-
-/** What the day's caps leave, per capped currency: the smallest cap less what is paid or in flight today. */
-export function leftToday(
-  rules: readonly { maxPerDay?: Record<string, number> }[],
-  spent: ReadonlyMap<string, number>,
-): Money[] {
-  const left = new Map<string, number>();
-  for (const r of rules) {
-    for (const [c, cap] of Object.entries(r.maxPerDay ?? {})) {
-      const rest = Math.max(0, cap - (spent.get(c) ?? 0));
-      left.set(c, Math.min(left.get(c) ?? Number.POSITIVE_INFINITY, rest));
-    }
-  }
-  return [...left].map(([c, v]) => money(v, c));
 }

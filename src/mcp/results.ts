@@ -34,6 +34,12 @@ export function money(value: number, currency: string): Money {
   return { value: value.toFixed(2), currency };
 }
 
+/** Amounts by currency, as a list of Money. */
+export function moneyList(amounts: ReadonlyMap<string, number> | Readonly<Record<string, number>>): Money[] {
+  const entries = amounts instanceof Map ? [...amounts] : Object.entries(amounts);
+  return entries.map(([c, v]) => money(v, c));
+}
+
 export interface ToolResult {
   [key: string]: unknown;
   content: { type: 'text'; text: string }[];

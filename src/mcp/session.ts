@@ -4,6 +4,7 @@
  * goes with each call that moves money into the journal.
  */
 import { chooseProfileId } from '../account/profiles.js';
+import { accountClient } from '../account/session.js';
 import type { ActiveCredential } from '../auth/credentials.js';
 import type { Target } from '../auth/target.js';
 import type { Context } from '../context.js';
@@ -53,19 +54,16 @@ export class Session {
 
   async #resolve(): Promise<Account> {
     const { ctx } = this;
-    const [{ resolveTarget }, { resolveCredential }] = await Promise.all([
-      import('../auth/target.js'),
-      import('../auth/credentials.js'),
-    ]);
-    const target = await resolveTarget(ctx);
-    const credential = await resolveCredential(ctx, target);
-    const clientFor = (onBehalfOf: OnBehalfOf) => ctx.client(target.env, credential, target, { onBehalfOf });
-    const client = clientFor({
-      get agent() {
-        return agentName();
+    const agentName = this.agent;
+    // The agent is read as each money call goes out: the client's name is known from its first request on.
+    const { target, credential, client } = await accountClient(ctx, {
+      onBehalfOf: {
+        get agent() {
+          return agentName();
+        },
       },
     });
-    const agentName = this.agent;
+    const clientFor = (onBehalfOf: OnBehalfOf) => ctx.client(target.env, credential, target, { onBehalfOf });
     let chosen: Promise<number> | undefined;
     return {
       target,

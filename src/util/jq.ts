@@ -68,9 +68,15 @@ function jqMessage(error: unknown): string {
 
 /**
  * `--jq` of a list command (`transfer list`, `activities`, `recipients list`): the filter, compiled before anything
- * is sent, for the list's JSON; a table or CSV asked for beside it is a usage error.
+ * is sent, for the list's JSON (undefined without the flag); a table or CSV asked for beside it is a usage error.
+ * jq itself loads only when there is an expression.
  */
-export async function listJq(expression: string, format: string | undefined, pretty: boolean): Promise<JqFilter> {
+export async function listJq(
+  expression: string | undefined,
+  format: string | undefined,
+  pretty: boolean,
+): Promise<JqFilter | undefined> {
+  if (expression === undefined) return undefined;
   if (format !== undefined && format !== 'json') {
     throw new UsageError(`--jq filters the JSON list: leave out --format ${format}.`);
   }

@@ -1,3 +1,4 @@
+import { environmentLabel } from '../../account/validate.js';
 import type { Target } from '../../auth/target.js';
 import type { Context } from '../../context.js';
 import { CancelledError, UsageError } from '../../errors.js';
@@ -23,7 +24,7 @@ export async function confirmMoney(
   yes: boolean | undefined,
   lines: string[],
 ): Promise<void> {
-  const where = target.env === 'production' ? 'PRODUCTION: this moves real money' : 'sandbox (test money)';
+  const where = environmentLabel(target.env);
   if (yes) {
     if (target.env === 'production') ctx.io.err(`Environment: ${where}.`);
     return;
