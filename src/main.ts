@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { accountCommands } from './commands/account-specs.js';
 import type { Shell } from './commands/completion.js';
-import { type AnyCommand, activeContext, attach, lazy } from './commands/registry.js';
+import { type AnyCommand, activeContext, attach, lazy, type Registry } from './commands/registry.js';
 import { completionSpec, examples, sessionCommands, toolCommands } from './commands/specs.js';
 import type { Context } from './context.js';
 import { isWiseError } from './errors.js';
@@ -65,7 +65,7 @@ export function buildProgram(argv?: readonly string[]): AnyCommand {
 
   // Each top-level command is registered by its own function, so that a run builds only the command it runs:
   // commander's options are event listeners, and building all of them costs milliseconds on every start.
-  const commands: Record<string, (program: AnyCommand) => void> = {
+  const commands: Registry = {
     ...sessionCommands,
     ...accountCommands,
     ...toolCommands,

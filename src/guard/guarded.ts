@@ -168,7 +168,7 @@ const makesTransfer: Spec = {
   },
 };
 
-export const SPECS: Record<EntryKind, Spec> = {
+const SPECS: Record<EntryKind, Spec> = {
   'quote.create': {
     pays: false,
     request(g, body) {

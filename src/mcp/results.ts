@@ -4,7 +4,6 @@
  * fixes. Amounts are decimal strings with their currency, never floats.
  */
 import {
-  ApiError,
   AuthError,
   CancelledError,
   NetworkError,
@@ -71,18 +70,18 @@ function codeOf(error: unknown): ErrorCode {
   if (error instanceof NetworkError) return 'NETWORK';
   if (error instanceof CancelledError) return 'DECLINED';
   if (error instanceof UsageError) return 'BAD_INPUT';
-  if (error instanceof ApiError) return 'WISE_ERROR';
+  // Wise's own refusals (ApiError) and everything else.
   return 'WISE_ERROR';
 }
 
 /** The error result for `error`, its text passed through `redact` (no token or key ever reaches the agent). */
 export function failure(error: unknown, redact: (text: string) => string): ToolResult {
   const code = codeOf(error);
-  const known = error instanceof WiseError || error instanceof ToolError;
+  const known = error instanceof WiseError || error instanceof ToolError ? error : undefined;
   const message = redact(
-    known ? (error as Error).message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+    known ? known.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
   );
-  const hint = error instanceof WiseError || error instanceof ToolError ? error.hint : undefined;
+  const hint = known?.hint;
   const extra = error instanceof ToolError ? error.extra : {};
   const body = { code, message, ...(hint ? { hint: redact(hint) } : {}), ...extra };
   return {
