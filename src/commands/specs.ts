@@ -170,6 +170,7 @@ export const mockSpec = () =>
       'after',
       examples(
         'wise mock --port 8700',
+        'wise mock --port 8700 --detach > mock.txt',
         'wise mock --port 8700 --auto-approve --redirect-uri http://127.0.0.1:8765/callback',
       ),
     )
@@ -182,7 +183,8 @@ export const mockSpec = () =>
     .option('--sca-public-key <file>', 'a PEM public key the demo user uploaded for SCA signing (repeatable)', collect)
     .option('--tls', 'serve HTTPS (a throwaway CA and certificates are made unless --tls-dir holds them)')
     .option('--mtls', 'serve HTTPS and demand a client certificate of that CA (implies --tls)')
-    .option('--tls-dir <dir>', 'folder for the CA, server and client certificates (default: a new temporary folder)');
+    .option('--tls-dir <dir>', 'folder for the CA, server and client certificates (default: a new temporary folder)')
+    .option('--detach', 'run in the background: return once it listens, printing its lines, its pid and its log file');
 export type MockCommandOptions = OptionsOf<typeof mockSpec>;
 
 export const doctorSpec = () =>

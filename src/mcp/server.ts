@@ -8,6 +8,7 @@
  * tools only with --allow-money and a spending policy in force for the account.
  */
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { createRequestStateCodec, McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { z } from 'zod';
@@ -136,7 +137,8 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
 
   const { registerReadTools } = await import('./read-tools.js');
   const { registerMoneyTools } = money ? await import('./money-tools.js') : { registerMoneyTools: undefined };
-  const transport = new StdioServerTransport(ctx.io.inStream() as never, ctx.io.outStream() as never, {
+  const input = new PassThrough();
+  const transport = new StdioServerTransport(input, ctx.io.outStream() as never, {
     maxBufferSize: MAX_MESSAGE_BYTES,
   });
   const handle = serveStdio(
@@ -154,6 +156,7 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
       },
     },
   );
+  answerBeforeClosing(ctx.io.inStream() as NodeJS.ReadableStream, input, transport);
   // serveStdio has set the transport's close handler (synchronously, before starting it): ours goes around it.
   const closed = new Promise<void>((resolve) => {
     const previous = transport.onclose;
@@ -167,6 +170,48 @@ export async function serveMcp(ctx: Context, options: McpOptions): Promise<void>
   );
   await closed;
   ctx.debug('mcp: the client closed the connection');
+}
+
+type Message = { id?: string | number; method?: string };
+const isRequest = (m: Message) => m.id !== undefined && m.method !== undefined;
+const isReply = (m: Message) => m.id !== undefined && m.method === undefined;
+
+/**
+ * stdin's end reaches the transport (which then closes) only once every request the client sent is answered, so
+ * `printf '<requests>' | wise mcp` gets its answers. A request that waits on the client (a confirmation asked by
+ * elicitation) can never be answered after the client's end: then the connection closes at once.
+ */
+function answerBeforeClosing(stdin: NodeJS.ReadableStream, input: PassThrough, transport: StdioServerTransport): void {
+  const open = new Set<string | number>();
+  const askedOfClient = new Set<string | number>();
+  let ended = false;
+  const settle = () => {
+    if (ended && (open.size === 0 || askedOfClient.size > 0)) input.end();
+  };
+  const received = transport.onmessage;
+  transport.onmessage = (message) => {
+    const m = message as Message;
+    if (isRequest(m)) open.add(m.id as string | number);
+    if (isReply(m)) askedOfClient.delete(m.id as string | number);
+    received?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message) => {
+    const m = message as Message;
+    if (isRequest(m)) askedOfClient.add(m.id as string | number);
+    try {
+      await send(message);
+    } finally {
+      if (isReply(m)) open.delete(m.id as string | number);
+      settle();
+    }
+  };
+  stdin.on('data', (chunk) => input.write(chunk));
+  stdin.on('error', (error) => input.destroy(error));
+  stdin.on('end', () => {
+    ended = true;
+    settle();
+  });
 }
 
 /** Money tools need a spending policy with rules for this account and environment (a file that exists and parses). */

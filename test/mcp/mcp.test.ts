@@ -440,6 +440,69 @@ describe('wise mcp: the stream stays JSON-RPC', () => {
     expect(stderr).toContain('mcp: the client closed the connection');
   });
 
+  /** `wise mcp` spawned by hand, with what it printed so far. */
+  function raw(args: string[] = []) {
+    const child = spawn(process.execPath, [WISE_BIN, 'mcp', ...args], { env: cleanEnv(env.sb.env) });
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (c: Buffer) => {
+      out.stdout += c;
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out.stderr += c;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const send = (message: unknown) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    const open = (capabilities: Record<string, unknown> = {}) => {
+      send({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'raw', version: '1' } },
+      });
+      send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    };
+    return { child, out, exited, send, open };
+  }
+  const call = (id: number, name: string, args: Record<string, unknown> = {}) => ({
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: { name, arguments: args },
+  });
+
+  it('requests piped in and stdin closed at once: every one is answered before the server exits', async () => {
+    const s = raw();
+    s.open();
+    s.send(call(2, 'list_balances'));
+    s.send(call(3, 'list_profiles'));
+    s.child.stdin.end();
+    expect(await s.exited).toBe(0);
+    const answers = s.out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(answers.map((a) => a.id)).toEqual([1, 2, 3]);
+    expect(answers[1].result.structuredContent.balances.length).toBeGreaterThan(0);
+    expect(JSON.stringify(answers[2])).toContain('Jane Doe');
+  });
+
+  it('a confirmation still waiting on the client when stdin closes ends the server, and pays nothing', async () => {
+    await writePolicy();
+    const before = await requestCount();
+    const s = raw(['--allow-money']);
+    s.open({ elicitation: { form: {} } });
+    s.send(call(2, 'prepare_payment', { recipientId: 7002, amount: '10.00', currency: 'EUR', reference: 'EOF' }));
+    await waitFor(() => s.out.stdout.includes('"id":2'), 'the prepared payment');
+    const paymentId = /"paymentId":"(pay_[0-9a-f]+)"/.exec(s.out.stdout)?.[1];
+    expect(paymentId).toBeDefined();
+    s.send(call(3, 'confirm_payment', { paymentId }));
+    await waitFor(() => s.out.stdout.includes('elicitation/create'), 'the question to the person');
+    s.child.stdin.end();
+    expect(await s.exited).toBe(0);
+    expect(await moneyCalls(before)).toEqual({ quotes: 1, transfers: 0, fundings: 0 });
+    expect(s.out.stdout + s.out.stderr).not.toMatch(STACK_TRACE);
+  });
+
   it('a line that is not JSON, a huge message and a closed stdin: no crash, no stack, nothing but JSON-RPC on stdout', async () => {
     const child = spawn(process.execPath, [WISE_BIN, 'mcp'], { env: cleanEnv(env.sb.env) });
     let stdout = '';
