@@ -4,6 +4,7 @@
 // than a graph of ES modules. Modules reached through import() stay lazy inside the bundle: a command's code runs
 // only when that command does.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,7 +118,7 @@ await build({
 // dynamic imports go through __wiseImport: an import of a module of dist/commands.cjs (see below) is answered from
 // that bundle, any other by Node's import().
 const COMMANDS_BUNDLE = './commands.cjs?';
-const importBanner = `const __wiseLoaderLoad = (n) => require('./' + n);\nconst __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(${COMMANDS_BUNDLE.length})]()) : import(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
+const importBanner = `const __wiseLoaderLoad = (n) => require('./' + n);\nconst __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(${COMMANDS_BUNDLE.length})]()) : (typeof __wiseHostImport === 'function' ? __wiseHostImport : (u) => import(u))(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
 const banner = importBanner;
 const clientPlugins = [
   emulatorAsItsOwnBundle,
@@ -273,7 +274,8 @@ for (const path of inputsOf(commandsBuild)) {
 }
 
 // Every import("...") of dist/wise.cjs and dist/commands.cjs goes through __wiseImport (see the banner): an import
-// of a module of dist/commands.cjs is answered from that bundle, any other by Node.
+// of a module of dist/commands.cjs is answered from that bundle, any other by Node: through bin/wise's import
+// (__wiseHostImport) when bin/wise compiled the bundle with node:vm, where import() itself needs a flag on Node 20.
 function routeImports(name) {
   const path = join(root, 'dist', name);
   const text = readFileSync(path, 'utf8').replace(/\bimport\((?=["'])/g, '__wiseImport(');
@@ -284,3 +286,11 @@ function routeImports(name) {
 }
 routeImports('wise.cjs');
 routeImports('commands.cjs');
+
+// bin/wise keeps a V8 code cache of dist/wise.cjs per build: the build's id is the hash of the bundle, on its last line.
+{
+  const path = join(root, 'dist', 'wise.cjs');
+  const text = readFileSync(path, 'utf8');
+  const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  writeFileSync(path, `${text.endsWith('\n') ? text : `${text}\n`}//# wise-build=${id}\n`);
+}

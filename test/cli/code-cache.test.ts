@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,61 +49,117 @@ async function filesUnder(dir: string): Promise<string[]> {
   }
 }
 
-describe("Node's compile cache", () => {
+/** The trained code caches of dist/wise.cjs in a cache folder: file name -> modification time. */
+async function trainedCaches(cache: string): Promise<Map<string, number>> {
+  const dir = join(cache, 'wise', 'code-cache');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return new Map(
+    await Promise.all(names.map(async (n) => [n, (await stat(join(dir, n))).mtimeMs] as [string, number])),
+  );
+}
+
+const nodes = [...new Set([process.execPath, process.env.WISE_TEST_NODE_EXECVE].filter((n): n is string => !!n))];
+
+describe('the code cache of dist/wise.cjs, made on this machine', () => {
+  it.each(nodes)(
+    'with %s: the first run of a kind makes it, the next ones use it; one V8 refuses is made again',
+    async (node) => {
+      const root = await copyOfTheTool();
+      const cache = join(root, 'xdg-cache');
+      const env = { XDG_CACHE_HOME: cache };
+      const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+      const first = run(root, ['--version'], { node, env });
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/^\d+\.\d+\.\d+/);
+      const made = await trainedCaches(cache);
+      const [name] = [...made.keys()];
+      expect(name).toMatch(
+        new RegExp(`^wise-[0-9a-f]{16}-${version.replaceAll('.', '\\.')}-${process.arch}-other\\.bin$`),
+      );
+      // Used as it is: V8 accepted it, so nothing is written again.
+      expect(run(root, ['--version'], { node, env }).status).toBe(0);
+      expect(await trainedCaches(cache)).toEqual(made);
+      // `auth token` and `api` have caches of their own, trained on what they run.
+      expect(run(root, ['auth', 'token'], { node, env }).stdout).toBe('not-a-token\n');
+      expect([...(await trainedCaches(cache)).keys()].sort()).toEqual(
+        [name as string, (name as string).replace(/-other\.bin$/, '-auth.bin')].sort(),
+      );
+      // A damaged cache is refused by V8: the run goes on as usual, and the cache is made again.
+      const file = join(cache, 'wise', 'code-cache', name as string);
+      await writeFile(file, Buffer.alloc(4096, 7));
+      const damaged = run(root, ['--version'], { node, env });
+      expect(damaged.status).toBe(0);
+      expect(damaged.stderr).toBe('');
+      expect((await stat(file)).size).toBeGreaterThan(4096);
+      // A new build (another id on the bundle's last line): its cache replaces the old build's.
+      const bundle = join(root, 'dist', 'wise.cjs');
+      const text = await readFile(bundle, 'utf8');
+      await writeFile(bundle, text.replace(/wise-build=[0-9a-f]+/, 'wise-build=00000000000000aa'));
+      expect(run(root, ['--version'], { node, env }).status).toBe(0);
+      const after = [...(await trainedCaches(cache)).keys()];
+      expect(after.every((n) => n.startsWith('wise-00000000000000aa-'))).toBe(true);
+    },
+  );
+
+  it('parallel first runs all succeed and leave one cache, with no temporary file', async () => {
+    const root = await copyOfTheTool();
+    const cache = join(root, 'xdg-cache');
+    const runs = Array.from(
+      { length: 8 },
+      () =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, [join(root, 'bin/wise'), 'auth', 'token'], {
+            env: { PATH: process.env.PATH, HOME: root, WISE_TOKEN: 'not-a-token', XDG_CACHE_HOME: cache },
+            stdio: 'ignore',
+          });
+          child.on('exit', resolve);
+        }),
+    );
+    expect(await Promise.all(runs)).toEqual(Array(8).fill(0));
+    expect([...(await trainedCaches(cache)).keys()]).toEqual([expect.stringMatching(/-auth\.bin$/)]);
+  });
+});
+
+describe("Node's compile cache, for the other bundles", () => {
   it.skipIf(!nodeWithCache)(
-    'the first run leaves the compiled bundles in the user cache folder; the next runs use them',
+    'the first run of a command off the start-up path leaves dist/commands.cjs compiled; the next runs use it',
     async () => {
       const root = await copyOfTheTool();
       const cache = join(root, 'xdg-cache');
       const env = { XDG_CACHE_HOME: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
-      const first = run(root, ['--version'], { node: nodeWithCache, env });
-      expect(first.status, first.stderr).toBe(0);
-      expect(first.stdout).toMatch(/^\d+\.\d+\.\d+/);
-      expect((await filesUnder(join(cache, 'wise', 'compile-cache'))).length).toBeGreaterThan(0);
-      const second = run(root, ['--version'], { node: nodeWithCache, env });
-      expect(second.status).toBe(0);
-      expect(second.stderr).toMatch(/V8 code cache for CommonJS \S+dist\/wise\.cjs was accepted/);
-      // The commands off the start-up path (dist/commands.cjs) are cached when first run, and used after.
       const profiles = ['profiles', 'list', '--api-url', 'http://127.0.0.1:1'];
       run(root, profiles, { node: nodeWithCache, env });
+      expect((await filesUnder(join(cache, 'wise', 'compile-cache'))).length).toBeGreaterThan(0);
       const commands = run(root, profiles, { node: nodeWithCache, env });
       expect(commands.status).toBe(6);
       expect(commands.stderr).toMatch(/V8 code cache for CommonJS \S+dist\/commands\.cjs was accepted/);
     },
   );
 
-  it.skipIf(!nodeWithCache)(
-    'a cache folder that cannot be written, or NODE_DISABLE_COMPILE_CACHE, costs nothing',
-    async () => {
+  it.each(nodes)(
+    'with %s: a cache folder that cannot be written, or NODE_DISABLE_COMPILE_CACHE, costs nothing',
+    async (node) => {
       const root = await copyOfTheTool();
       // XDG_CACHE_HOME is a file: no folder can be made under it.
       const blocked = join(root, 'not-a-folder');
       await writeFile(blocked, 'x');
       const r = run(root, ['api', '/v2/profiles', '--api-url', 'http://127.0.0.1:1'], {
-        node: nodeWithCache,
+        node,
         env: { XDG_CACHE_HOME: blocked },
       });
       expect(r.status, r.stderr).toBe(6);
       expect(r.stderr).toContain('Cannot reach');
-      expect(r.stderr).not.toMatch(/compile cache|ENOTDIR|EACCES/i);
+      expect(r.stderr).not.toMatch(/compile cache|code cache|ENOTDIR|EACCES/i);
       expect(r.stderr).not.toMatch(STACK_TRACE);
       const off = join(root, 'off');
       const disabled = run(root, ['--version'], {
-        node: nodeWithCache,
+        node,
         env: { XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: '1' },
       });
       expect(disabled.status).toBe(0);
       expect(await filesUnder(off)).toEqual([]);
     },
   );
-
-  it('on a Node without it (20), the tool runs as usual and writes no cache', async () => {
-    const root = await copyOfTheTool();
-    const cache = join(root, 'xdg-cache');
-    const r = run(root, ['--version'], { env: { XDG_CACHE_HOME: cache } });
-    expect(r.status).toBe(0);
-    if (!nodeWithCache || nodeWithCache !== process.execPath) expect(await filesUnder(cache)).toEqual([]);
-  });
 });
 
 describe('the two bundles of the client', () => {
