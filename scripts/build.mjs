@@ -171,7 +171,7 @@ const graph = (
 const isFile = (path) => !path.includes(':') && path !== '<stdin>';
 // The commands' loaders live in the registries beside their flags (and main.ts's own few): their dynamic imports of
 // command modules are the cold bundle's entries.
-const REGISTRIES = ['src/main.ts', 'src/commands/specs.ts', 'src/commands/account-specs.ts'];
+const REGISTRIES = ['src/cli.ts', 'src/commands/specs.ts', 'src/commands/account-specs.ts'];
 const coldEntries = new Set(
   REGISTRIES.flatMap((registry) => graph[registry].imports)
     .filter((i) => i.kind === 'dynamic-import' && i.path.startsWith('src/commands/') && !HOT_COMMANDS.has(i.path))

@@ -380,19 +380,34 @@ const KEYRING_BINARIES: Record<string, string> = {
   'win32-x64': '@napi-rs/keyring-win32-x64-msvc',
 };
 
-/** Builds the real Context for this process. */
-export function createContext(options: GlobalOptions, clients: typeof createClient): Context {
+/**
+ * What a context may take from elsewhere than the process: the in-process tests run commands with their own
+ * environment, standard streams and clock (the rest, the transport and the secret stores included, is real).
+ */
+export interface ContextHost {
+  env?: Readonly<Record<string, string | undefined>>;
+  io?: IO;
+  clock?: Clock;
+  /**
+   * false: the OS keychain is refused (SecretStoreError). The keychain library reads the process's own environment,
+   * so a run in a test process with another environment could otherwise reach the keychain of the session it runs in.
+   */
+  keychain?: false;
+}
+
+/** Builds the real Context for this process (or for a host's environment, streams and clock). */
+export function createContext(options: GlobalOptions, clients: typeof createClient, host: ContextHost = {}): Context {
   // A view, not a copy: copying process.env costs milliseconds on every start.
-  const env: Readonly<Record<string, string | undefined>> = process.env;
+  const env: Readonly<Record<string, string | undefined>> = host.env ?? process.env;
   const configDir = configDirFrom(env);
   const redactor = new Redactor();
   const debugEnabled = options.debug || env.WISE_DEBUG === '1';
-  const io = createIO(options, env);
+  const io = host.io ?? createIO(options, env);
   const stores = new Map<string, Promise<SecretStore>>();
   const ctx: Context = {
     io,
     env,
-    clock: systemClock,
+    clock: host.clock ?? systemClock,
     options,
     configDir,
     config: new ConfigFile(configDir, (line) => io.err(line)),
@@ -401,6 +416,11 @@ export function createContext(options: GlobalOptions, clients: typeof createClie
     debugEnabled,
     secrets(remembered) {
       const choice = storeChoice(env, remembered);
+      if (choice === 'keychain' && host.keychain === false) {
+        return Promise.reject(
+          new SecretStoreError('This run has no OS keychain (it does not run as a process of its own).'),
+        );
+      }
       let store = stores.get(choice);
       if (!store) {
         store = createSecretStore(ctx, choice);
@@ -441,7 +461,7 @@ export function createContext(options: GlobalOptions, clients: typeof createClie
       }
     },
     debug(line) {
-      if (debugEnabled) writeStd(2, `${stripControl(redactor.text(line))}\n`);
+      if (debugEnabled) io.err(`${stripControl(redactor.text(line))}\n`);
     },
     client: (...args) => clients(ctx, ...args),
   };

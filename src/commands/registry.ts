@@ -6,6 +6,7 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import type { Context, GlobalOptions } from '../context.js';
+import type { createClient } from '../wiring/clients.js';
 
 /** A command's function: the context, then its positional arguments and options as commander parsed them. */
 type Run<Args extends unknown[]> = (ctx: Context, ...args: Args) => Promise<void>;
@@ -16,11 +17,27 @@ export type AnyCommand = Command<unknown[], Record<string, unknown>, Record<stri
 /** Top-level commands by name, each adding itself (and its subcommands) to the program. */
 export type Registry = Record<string, (program: AnyCommand) => void>;
 
-let active: Context | undefined;
+/** Builds a command's context from the global options and the client builder (context.ts's createContext). */
+export type ContextFactory = (options: GlobalOptions, clients: typeof createClient) => Context;
 
-/** The context of the command that runs, once it has one (error reports redact with it). */
-export function activeContext(): Context | undefined {
-  return active;
+/** Per command tree (one per run): the factory its runner was given, and the context its command runs with. */
+const factories = new WeakMap<AnyCommand, ContextFactory>();
+const contexts = new WeakMap<AnyCommand, Context>();
+
+const rootOf = (command: AnyCommand): AnyCommand => {
+  let root = command;
+  while (root.parent) root = root.parent as AnyCommand;
+  return root;
+};
+
+/** The context factory of a run's command tree; the real context (context.ts) when none is given. */
+export function useContextFactory(program: AnyCommand, factory: ContextFactory | undefined): void {
+  if (factory) factories.set(program, factory);
+}
+
+/** The context of the command that runs in `program`, once it has one (error reports redact with it). */
+export function activeContext(program: AnyCommand): Context | undefined {
+  return contexts.get(program);
 }
 
 /**
@@ -46,8 +63,9 @@ export function lazy<Args extends unknown[]>(load: () => Promise<Run<Args>>) {
       import('../context.js'),
       import('../wiring/clients.js'),
     ]);
-    const ctx = createContext(options, createClient);
-    active = ctx;
+    const root = rootOf(command);
+    const ctx = (factories.get(root) ?? createContext)(options, createClient);
+    contexts.set(root, ctx);
     const run = await load();
     // Positional arguments, then this command's own options.
     await run(ctx, ...(args.slice(0, -1) as Args));

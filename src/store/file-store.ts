@@ -30,16 +30,30 @@ interface Envelope {
   ciphertext: string;
 }
 
+/**
+ * Keys derived in this process, by passphrase, salt and parameters. A CLI run derives one key once; a process that
+ * builds many contexts (the in-process runs of the test suite, hundreds of commands against the same store) would
+ * otherwise spend a quarter of a second of CPU on each. The key is in this process's memory while it is used anyway.
+ */
+const derived = new Map<string, Promise<Buffer>>();
+
 function deriveKey(passphrase: string, kdf: Envelope['kdf']): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(
-      passphrase,
-      Buffer.from(kdf.salt, 'base64'),
-      32,
-      { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r * kdf.p },
-      (error, key) => (error ? reject(error) : resolve(key)),
-    );
-  });
+  const id = JSON.stringify([passphrase, kdf.salt, kdf.N, kdf.r, kdf.p]);
+  let key = derived.get(id);
+  if (!key) {
+    key = new Promise((resolve, reject) => {
+      scrypt(
+        passphrase,
+        Buffer.from(kdf.salt, 'base64'),
+        32,
+        { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * kdf.N * kdf.r * kdf.p },
+        (error, derivedKey) => (error ? reject(error) : resolve(derivedKey)),
+      );
+    });
+    derived.set(id, key);
+    key.catch(() => derived.delete(id));
+  }
+  return key;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

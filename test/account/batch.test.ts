@@ -4,9 +4,12 @@ import { chmod, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type PlannedRow, parsePaymentsCsv, planGroups } from '../../src/account/batch.js';
-import { cleanEnv, WISE_BIN } from '../helpers/cli.js';
+import { cleanEnv, runInProcessByDefault, WISE_BIN } from '../helpers/cli.js';
 import { queueFault, recordedRequests } from '../helpers/mock.js';
+import { waitFor } from '../helpers/wait.js';
 import { requestCount, useAccount } from './helpers.js';
+
+runInProcessByDefault();
 
 const env = useAccount({ latencyMs: 5 });
 /** A wise run with room to finish when other test files load the machine (CI runs files side by side). */
@@ -272,8 +275,7 @@ describe('wise batch pay against the emulator', { timeout: 120_000 }, () => {
       },
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    for (let i = 0; i < 400 && transfersOf('crash.csv').length < rows / 2; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => transfersOf('crash.csv').length >= rows / 2, 'half the batch made');
     child.kill('SIGKILL');
     await exited;
     const halfway = transfersOf('crash.csv').length;

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '../helpers/cli.js';
+import { runInProcessByDefault, STACK_TRACE } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
 import { requestCount, useAccount } from './helpers.js';
+
+runInProcessByDefault();
 
 const env = useAccount();
 

@@ -1,12 +1,16 @@
-import type { Sandbox } from '../helpers/cli.js';
+import type { RunMode, Sandbox } from '../helpers/cli.js';
 import { type MockServer, recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
 
 /**
  * An emulator and a sandbox with the demo user's personal token stored, the user moved to the US (where Wise lets
  * personal tokens read statements and fund transfers, with SCA) and an SCA key uploaded. Live getters.
  */
-export function useAccount(options: { latencyMs?: number } = {}): { readonly mock: MockServer; readonly sb: Sandbox } {
+export function useAccount(options: { latencyMs?: number; mode?: RunMode } = {}): {
+  readonly mock: MockServer;
+  readonly sb: Sandbox;
+} {
   return useEmulatorAndSandbox({
+    ...(options.mode ? { mode: options.mode } : {}),
     mock: options.latencyMs ? { latencyMs: options.latencyMs } : {},
     setUp: async (mock, sb) => {
       const add = await sb.run(['token', 'add'], { input: mock.personalToken });

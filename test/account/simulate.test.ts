@@ -1,12 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '../helpers/cli.js';
+import { runInProcessByDefault, STACK_TRACE } from '../helpers/cli.js';
 import { ContractChecker } from '../helpers/contract.js';
 import { draftTransferFunding } from '../helpers/mock.js';
 import { startWise } from '../helpers/oauth.js';
 import { waitFor } from '../helpers/wait.js';
 import { requestCount, useAccount } from './helpers.js';
+
+runInProcessByDefault();
 
 const env = useAccount();
 

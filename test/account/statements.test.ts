@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { MAX_WINDOW_DAYS, statementWindows } from '../../src/account/statements.js';
+import { runInProcessByDefault } from '../helpers/cli.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { useAccount } from './helpers.js';
+
+runInProcessByDefault();
 
 const env = useAccount();
 const RANGE = ['--from', '2026-06-01', '--to', '2026-11-30'];

@@ -1,7 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import { runInProcessByDefault } from '../helpers/cli.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { useAccount } from './helpers.js';
+
+runInProcessByDefault();
 
 const env = useAccount();
 

@@ -2,8 +2,10 @@ import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMockServer } from '../../src/mock/server.js';
-import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 import type { MockServer } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 interface Row {
   check: string;
@@ -29,8 +31,8 @@ async function healthy(skew = 0): Promise<{ mock: MockServer; sb: Sandbox }> {
   return { mock, sb };
 }
 
-async function doctor(s: Sandbox, args: string[] = [], env: Record<string, string | undefined> = {}) {
-  const r = await s.run(['--json', 'doctor', ...args], { env });
+async function doctor(s: Sandbox, args: string[] = [], env: Record<string, string | undefined> = {}, spawn = false) {
+  const r = await s.run(['--json', 'doctor', ...args], { env, spawn });
   const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Row[] };
   const row = (name: string) => doc.checks.find((c) => c.check === name);
   return { ...r, doc, row };
@@ -87,10 +89,17 @@ describe('wise doctor', () => {
   it('no session bus: the keychain row fails and names the file store with its variables (exit 1)', async () => {
     sb = await createSandbox();
     // An empty WISE_STORE counts as unset: the keychain.
-    const { code, row, stderr } = await doctor(sb, ['--offline'], {
-      WISE_STORE: '',
-      DBUS_SESSION_BUS_ADDRESS: undefined,
-    });
+    // Spawned: the keychain library reads the process's own environment for the bus, and a test run in-process
+    // must never reach the keychain of the session it runs in.
+    const { code, row, stderr } = await doctor(
+      sb,
+      ['--offline'],
+      {
+        WISE_STORE: '',
+        DBUS_SESSION_BUS_ADDRESS: undefined,
+      },
+      true,
+    );
     expect(code).toBe(1);
     expect(row('session bus')).toMatchObject({ status: 'fail' });
     expect(row('session bus')?.fix).toContain('export WISE_STORE=file WISE_STORE_PASSPHRASE=');

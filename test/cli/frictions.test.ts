@@ -2,10 +2,12 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { type MockServer, startMock } from '../helpers/mock.js';
 import { freePort, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
+
+runInProcessByDefault();
 
 /** What a newcomer met in the first hour; each is pinned here. */
 let mock: MockServer | undefined;

@@ -3,7 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runInProcessByDefault } from '../helpers/cli.js';
 import { draftTransferFunding, recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 const env = useEmulatorAndSandbox();
 const run = (args: string[], extra: Record<string, string> = {}) =>

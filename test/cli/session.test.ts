@@ -1,9 +1,11 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { type MockServer, queueFault, recordedRequests, startMock } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 let mock: MockServer;
 let sb: Sandbox;

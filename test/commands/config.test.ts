@@ -1,8 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '../helpers/cli.js';
+import { runInProcessByDefault, STACK_TRACE } from '../helpers/cli.js';
 import { recordedRequests, useEmulatorAndSandbox } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 describe('wise config: per-account settings', () => {
   const world = useEmulatorAndSandbox();

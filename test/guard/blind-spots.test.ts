@@ -1,8 +1,10 @@
 import { chmod, chown, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { runInProcessByDefault, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 import { type MockServer, personalTokenUser, recordedRequests, startMock } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 let mock: MockServer;
 let sb: Sandbox;

@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, type Sandbox, STACK_TRACE, WISE_BIN } from '../helpers/cli.js';
+import { cleanEnv, runInProcessByDefault, type Sandbox, STACK_TRACE, WISE_BIN } from '../helpers/cli.js';
 import { type MockServer, personalTokenUser, recordedRequests, startMock } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 let mock: MockServer;
 let sb: Sandbox;
@@ -45,10 +47,11 @@ const moneyCalls = async () =>
 
 describe('wise exec', () => {
   it('hands the child WISE_TOKEN, WISE_ENV, WISE_API_URL and WISE_PROFILE_ID, and no other WISE_* secret', async () => {
-    const r = await sb.run(['exec', '--', 'env'], { env: { WISE_DEBUG: '0', WISE_SCA_PIN: '8412' } });
+    const r = await sb.run(['exec', '--', 'env'], { env: { WISE_DEBUG: '0', WISE_SCA_PIN: '8412' }, spawn: true });
     // Without a profile named anywhere, the personal one is chosen, silently.
     const quiet = await sb.run(['exec', '--', 'sh', '-c', 'echo "$WISE_PROFILE_ID"'], {
       env: { WISE_PROFILE_ID: undefined },
+      spawn: true,
     });
     expect(quiet.stdout).toBe('2001\n');
     expect(quiet.stderr).toBe('');
@@ -71,18 +74,18 @@ describe('wise exec', () => {
     // The store's passphrase stayed behind.
     expect(r.stdout).not.toContain(sb.env.WISE_STORE_PASSPHRASE);
     // The child can call Wise with what it got, and nothing else.
-    const api = await sb.run(['exec', '--', process.execPath, WISE_BIN, 'api', '/v1/me']);
+    const api = await sb.run(['exec', '--', process.execPath, WISE_BIN, 'api', '/v1/me'], { spawn: true });
     expect(api.code, api.stderr).toBe(0);
     expect(JSON.parse(api.stdout).id).toBe(1001);
   });
 
   it("the child's exit code becomes ours; a command that cannot start is exit 2 naming it", async () => {
-    expect((await sb.run(['exec', '--', 'sh', '-c', 'exit 7'])).code).toBe(7);
-    const missing = await sb.run(['exec', '--', 'no-such-command-here', '--flag']);
+    expect((await sb.run(['exec', '--', 'sh', '-c', 'exit 7'], { spawn: true })).code).toBe(7);
+    const missing = await sb.run(['exec', '--', 'no-such-command-here', '--flag'], { spawn: true });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('Cannot run "no-such-command-here": no such command');
     expect(missing.stderr).not.toMatch(STACK_TRACE);
-    expect((await sb.run(['exec'])).code).toBe(2);
+    expect((await sb.run(['exec'], { spawn: true })).code).toBe(2);
   });
 
   it('SIGTERM reaches the child, even one sent as soon as the child is running (five times)', async () => {
@@ -209,7 +212,10 @@ describe('the spending policy', () => {
     await writePolicy({ version: 1, rules: [{ maxPerDay: { EUR: '100' } }] });
     const runs = await Promise.all(
       Array.from({ length: 20 }, () =>
-        sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--yes'], { timeoutMs: 60_000 }),
+        sb.run(['pay', '--to', '7002', '--amount', '10', '--currency', 'EUR', '--yes'], {
+          timeoutMs: 60_000,
+          spawn: true,
+        }),
       ),
     );
     const codes = runs.map((r) => r.code).sort();

@@ -16,6 +16,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** Spawn `bin/wise` even in an in-process sandbox (what only a real process shows). */
+  spawn?: boolean;
 }
 
 /** The environment of a user with nothing set: no WISE_* from the developer's shell leaks into a test. */
@@ -64,8 +66,24 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-/** A private home and config folder with the encrypted file store, so tests never touch the user's keychain. */
-export async function createSandbox(extra: Record<string, string> = {}): Promise<Sandbox> {
+/** How a sandbox runs `wise`: a spawned `bin/wise`, or the runner in this process (test/helpers/in-process.ts). */
+export type RunMode = 'process' | 'in-process';
+
+let defaultMode: RunMode = 'process';
+
+/**
+ * The sandboxes of this test file run `wise` in-process unless a run asks to spawn (each test file has its own
+ * module state, so this holds for the file that calls it).
+ */
+export function runInProcessByDefault(): void {
+  defaultMode = 'in-process';
+}
+
+/**
+ * A private home and config folder with the encrypted file store, so tests never touch the user's keychain. Its
+ * `run` spawns `bin/wise`, or with `mode` 'in-process' runs the CLI's runner here (unless a run asks to spawn).
+ */
+export async function createSandbox(extra: Record<string, string> = {}, mode: RunMode = defaultMode): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), 'wise-test-'));
   const configDir = join(dir, 'config');
   const env = {
@@ -82,7 +100,12 @@ export async function createSandbox(extra: Record<string, string> = {}): Promise
     dir,
     configDir,
     env,
-    run: (args, options = {}) => runWise(args, { ...options, env: { ...env, ...options.env } }),
+    run: async (args, options = {}) => {
+      const merged = { ...options, env: { ...env, ...options.env } };
+      if (mode === 'process' || options.spawn) return runWise(args, merged);
+      const { runInProcess } = await import('./in-process.js');
+      return runInProcess(args, cleanEnv(merged.env), options.input);
+    },
     cleanup: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }),
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { type MockOptions, type MockServer, type RecordedRequest, startMockServer } from '../../src/mock/server.js';
-import { createSandbox, type Sandbox } from './cli.js';
+import { createSandbox, type RunMode, type Sandbox } from './cli.js';
 
 export type { MockServer };
 
@@ -34,13 +34,13 @@ export async function recordedRequests(server: MockServer): Promise<RecordedRequ
  * run once both are there. Returns live getters, so test bodies read the values the hooks set.
  */
 export function useEmulatorAndSandbox(
-  options: { mock?: MockOptions; setUp?: (mock: MockServer, sb: Sandbox) => Promise<void> } = {},
+  options: { mock?: MockOptions; setUp?: (mock: MockServer, sb: Sandbox) => Promise<void>; mode?: RunMode } = {},
 ): { readonly mock: MockServer; readonly sb: Sandbox } {
   let mock: MockServer | undefined;
   let sb: Sandbox | undefined;
   beforeAll(async () => {
     mock = await startMockServer({ port: 0, ...options.mock });
-    sb = await createSandbox({ WISE_API_URL: mock.url });
+    sb = await createSandbox({ WISE_API_URL: mock.url }, options.mode);
     await options.setUp?.(mock, sb);
   });
   afterAll(async () => {

@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './oauth.js';
+import { waitFor } from './wait.js';
 
 export const haveTinyproxy = (() => {
   try {
@@ -100,17 +101,17 @@ export async function startTinyproxy(dir: string, options: { connectPorts?: numb
   const child: ChildProcess = spawn('tinyproxy', ['-d', '-c', confFile], { stdio: 'ignore' });
   // Ready once it accepts connections.
   const { connect } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    'tinyproxy to accept connections',
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { endpoint } from '../../src/http/endpoints.js';
+import { runInProcessByDefault } from '../helpers/cli.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
+
+runInProcessByDefault();
 
 describe('the endpoint table', () => {
   it('uses the versioned path only where Wise documents one', () => {

@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CompactEncrypt, CompactSign, compactDecrypt, decodeProtectedHeader, generateKeyPair, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STACK_TRACE, showsCode } from '../helpers/cli.js';
+import { runInProcessByDefault, STACK_TRACE, showsCode } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
+
+runInProcessByDefault();
 
 const PLAY_JWS = '/v1/auth/jose/playground/jws';
 const PLAY_JWE = '/v1/auth/jose/playground/jwe';

@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox } from '../helpers/cli.js';
+
+runInProcessByDefault();
 
 const PYTHON = '/usr/bin/python3';
 const haveJwcrypto = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import jwcrypto']).status === 0;

@@ -3,10 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CompactEncrypt, CompactSign, compactDecrypt, importSPKI } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STACK_TRACE } from '../helpers/cli.js';
+import { runInProcessByDefault, STACK_TRACE } from '../helpers/cli.js';
 import { type Mitm, startMitm } from '../helpers/mitm.js';
 import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
 import { haveScript, onTerminal } from '../helpers/terminal.js';
+
+runInProcessByDefault();
 
 const STATEMENT =
   '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';

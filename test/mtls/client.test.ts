@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 import { opensslCa, opensslCsr, opensslSign } from '../helpers/servers.js';
+
+runInProcessByDefault();
 
 describe('mTLS: a client certificate presented to a server that demands one', () => {
   let sb: Sandbox;
@@ -51,12 +53,13 @@ describe('mTLS: a client certificate presented to a server that demands one', ()
     await sb?.cleanup();
   });
 
-  const api = (extra: Record<string, string> = {}) =>
-    sb.run(['api', '/v2/profiles'], { env: { WISE_API_URL: url, WISE_TOKEN: 'token-x', ...extra } });
+  const api = (extra: Record<string, string> = {}, spawn = false) =>
+    sb.run(['api', '/v2/profiles'], { env: { WISE_API_URL: url, WISE_TOKEN: 'token-x', ...extra }, spawn });
 
   it('without a client certificate the server ends the handshake: exit 6 naming mTLS', async () => {
-    // The server itself is trusted here (its CA given to Node), so only the client certificate is missing.
-    const r = await api({ NODE_EXTRA_CA_CERTS: join(dir, 'wise-ca.pem') });
+    // The server itself is trusted here (its CA given to Node, which reads it when a process starts), so only the
+    // client certificate is missing.
+    const r = await api({ NODE_EXTRA_CA_CERTS: join(dir, 'wise-ca.pem') }, true);
     expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toContain('client certificate (mTLS)');
     expect(r.stderr).toContain('wise mtls setup');

@@ -3,8 +3,10 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capture, createSandbox, ROOT, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { capture, createSandbox, ROOT, runInProcessByDefault, type Sandbox, WISE_BIN } from '../helpers/cli.js';
 import { grantsSeen, loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
+
+runInProcessByDefault();
 
 let world: OAuthWorld;
 let ci: Sandbox | undefined;
@@ -142,7 +144,11 @@ describe('WISE_REFRESH_TOKEN_FILE', () => {
     await writeFile(file, exported, { mode: 0o600 });
     const runs = await Promise.all(
       Array.from({ length: 5 }, () =>
-        sb.run(['api', '/v1/me'], { env: { ...env, WISE_REFRESH_TOKEN_FILE: file }, timeoutMs: 60_000 }),
+        sb.run(['api', '/v1/me'], {
+          env: { ...env, WISE_REFRESH_TOKEN_FILE: file },
+          timeoutMs: 60_000,
+          spawn: true,
+        }),
       ),
     );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);

@@ -1,7 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runInProcessByDefault } from '../helpers/cli.js';
 import { grantsSeen, loggedIn, type OAuthWorld, oauthWorld } from '../helpers/oauth.js';
+
+runInProcessByDefault();
 
 let world: OAuthWorld;
 afterEach(async () => {
@@ -22,7 +25,7 @@ async function expireAccessToken(w: OAuthWorld): Promise<void> {
 /** Starts 10 `wise api /v1/me` at once; all must succeed with exactly one refresh between them. */
 async function tenAtOnce(w: OAuthWorld): Promise<void> {
   const results = await Promise.all(
-    Array.from({ length: 10 }, () => w.sb.run(['api', '/v1/me'], { timeoutMs: 60_000 })),
+    Array.from({ length: 10 }, () => w.sb.run(['api', '/v1/me'], { timeoutMs: 60_000, spawn: true })),
   );
   for (const r of results) {
     expect(r.code, r.stderr).toBe(0);

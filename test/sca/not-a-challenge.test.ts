@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WiseResponse } from '../../src/http/pipeline.js';
 import { scaRefusal } from '../../src/http/pipeline.js';
-import { type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { runInProcessByDefault, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 import { type Mitm, startMitm } from '../helpers/mitm.js';
 import { type MockServer, personalTokenUser, startMock } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 const STATEMENT =
   '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';

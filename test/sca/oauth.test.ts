@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STACK_TRACE, showsCode } from '../helpers/cli.js';
+import { runInProcessByDefault, STACK_TRACE, showsCode } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { draftTransferFunding, recordedRequests } from '../helpers/mock.js';
 import { loggedIn, type OAuthWorld } from '../helpers/oauth.js';
+
+runInProcessByDefault();
 
 const STATEMENT =
   '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';

@@ -4,8 +4,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/file-store.js';
-import { createSandbox, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox, STACK_TRACE } from '../helpers/cli.js';
 import { draftTransferFunding, type MockServer, recordedRequests, startMock } from '../helpers/mock.js';
+
+runInProcessByDefault();
 
 const STATEMENT =
   '/v1/profiles/2001/balance-statements/3001/statement.json?currency=EUR&intervalStart=2026-06-01T00:00:00.000Z&intervalEnd=2026-11-30T23:59:59.999Z';

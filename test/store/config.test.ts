@@ -6,7 +6,9 @@ import { ConfigError } from '../../src/errors.js';
 import { ConfigFile, parseConfig } from '../../src/store/config.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { bundleScript } from '../helpers/bundle.js';
-import { createSandbox, type Sandbox } from '../helpers/cli.js';
+import { createSandbox, runInProcessByDefault, type Sandbox } from '../helpers/cli.js';
+
+runInProcessByDefault();
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -41,7 +43,10 @@ describe('config file', () => {
   it('20 processes adding accounts at once lose none of them', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        sb.run(['--account', `acct-${i}`, 'token', 'add', '--no-verify'], { input: `token-${i}-abcdefgh` }),
+        sb.run(['--account', `acct-${i}`, 'token', 'add', '--no-verify'], {
+          input: `token-${i}-abcdefgh`,
+          spawn: true,
+        }),
       ),
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
@@ -49,7 +54,7 @@ describe('config file', () => {
     expect(Object.keys(config.accounts).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `acct-${i}`).sort());
     // Every secret survived the concurrent writes to the encrypted store too.
     const tokens = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => sb.run(['--account', `acct-${i}`, 'auth', 'token'])),
+      Array.from({ length: 20 }, (_, i) => sb.run(['--account', `acct-${i}`, 'auth', 'token'], { spawn: true })),
     );
     tokens.forEach((t, i) => {
       expect(t.stdout).toBe(`token-${i}-abcdefgh\n`);

@@ -6,6 +6,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { capture, cleanEnv, createSandbox, type Sandbox, WISE_BIN } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 function deliver(url: string, body: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,14 +92,14 @@ async function listen(args: string[]) {
   child.on('exit', (code) => {
     exited = code;
   });
-  for (let i = 0; i < 100 && !/Listening/.test(out.stderr()) && exited === null; i++)
-    await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => /Listening/.test(out.stderr()) || exited !== null, 'the listener to listen (or exit)');
   const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out.stderr())?.[1] as string;
   const printed = () => out.stdout().split('\n').filter(Boolean);
   return { url, out, printed, exited: () => exited };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** How often `pattern` is in the listener's stderr. */
+const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern, 'g'))?.length ?? 0;
 
 describe('webhook replays and unsigned headers', () => {
   it('the same signed body under four new delivery ids is printed and forwarded once', async () => {
@@ -107,7 +108,10 @@ describe('webhook replays and unsigned headers', () => {
     const body = event(1);
     for (const id of ['r-1', 'r-2', 'r-3', 'r-4'])
       expect(await deliver(l.url, body, { 'x-signature-sha256': signed(body), 'x-delivery-id': id })).toBe(200);
-    await settle();
+    await waitFor(
+      () => count(l.out.stderr(), /acknowledged a redelivery/) === 3 && received.length > before,
+      'three redeliveries acknowledged and the first forwarded',
+    );
     expect(l.printed()).toHaveLength(1);
     expect(received.length - before).toBe(1);
     expect(l.out.stderr().match(/acknowledged a redelivery/g)).toHaveLength(3);
@@ -123,7 +127,7 @@ describe('webhook replays and unsigned headers', () => {
     });
     expect(status).toBe(403);
     expect(await deliver(l.url, body.replace('"id":2', '"id":3'), { 'x-test-notification': 'true' })).toBe(401);
-    await settle();
+    await waitFor(() => count(l.out.stderr(), /refused /) === 2, 'both deliveries refused');
     expect(l.printed()).toEqual([]);
   });
 
@@ -134,7 +138,11 @@ describe('webhook replays and unsigned headers', () => {
     expect(await deliverRaw(l.url, body, { 'x-signature-sha256': signed(body), 'x-delivery-id': id })).toBe(200);
     expect(await deliverRaw(l.url, body, { 'x-signature-sha256': signed(body), 'x-delivery-id': id })).toBe(200);
     expect(await deliverRaw(l.url, event(6), { 'x-signature-sha256': 'AAAA', 'x-delivery-id': id })).toBe(403);
-    await settle();
+    await waitFor(
+      () =>
+        l.printed().length === 1 && /acknowledged a redelivery/.test(l.out.stderr()) && /refused /.test(l.out.stderr()),
+      'the delivery printed, its redelivery acknowledged, the forgery refused',
+    );
     const all = l.out.stdout() + l.out.stderr();
     expect(all).toContain('ab31mcd');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: what must not appear
@@ -147,20 +155,20 @@ describe('webhook replays and unsigned headers', () => {
     const headers = { 'x-signature-sha256': signed(body), 'x-delivery-id': 's-1' };
     const first = await listen(['--state', state]);
     expect(await deliver(first.url, body, headers)).toBe(200);
-    await settle();
-    expect(first.printed()).toHaveLength(1);
+    await waitFor(() => first.printed().length === 1, 'the delivery printed');
     expect((await stat(state)).mode & 0o777).toBe(0o600);
     for (const child of running.splice(0)) child.kill('SIGTERM');
     const second = await listen(['--state', state]);
     expect(await deliver(second.url, body, { ...headers, 'x-delivery-id': 's-2' })).toBe(200);
-    await settle();
+    await waitFor(
+      () => second.out.stderr().includes('acknowledged a redelivery of s-2'),
+      'the redelivery acknowledged',
+    );
     expect(second.printed()).toEqual([]);
-    expect(second.out.stderr()).toContain('acknowledged a redelivery of s-2');
     // Without --state a restart forgets.
     const forgetful = await listen([]);
     expect(await deliver(forgetful.url, body, headers)).toBe(200);
-    await settle();
-    expect(forgetful.printed()).toHaveLength(1);
+    await waitFor(() => forgetful.printed().length === 1, 'the delivery printed again');
 
     await chmod(state, 0o666);
     const shared = await listen(['--state', state]);
@@ -178,7 +186,7 @@ describe('webhook replays and unsigned headers', () => {
     const l = await listen(['--forward-to', withUser]);
     const body = event(8);
     expect(await deliver(l.url, body, { 'x-signature-sha256': signed(body), 'x-delivery-id': 'f-1' })).toBe(200);
-    await settle();
+    await waitFor(() => /forwarded f-1 /.test(l.out.stderr()), 'the delivery forwarded');
     expect(l.out.stderr()).toContain('forwarding to http://***@127.0.0.1:');
     expect(l.out.stderr()).toMatch(/forwarded f-1 to http:\/\/\*\*\*@127\.0\.0\.1:\d+\/hooks: 204/);
     expect(l.out.stderr()).not.toContain('Hook-S3cret');
