@@ -1,7 +1,7 @@
 /**
  * How a command is registered: its spec (flags and arguments), attached to its parent, with a loader that imports its
  * module only when it runs and hands it the context. The registries next to the specs (specs.ts, account-specs.ts)
- * use these; main.ts builds only the branch of the tree a run names. Loaded at every start: nothing here runs a
+ * use these; cli.ts builds only the branch of the tree a run names. Loaded at every start: nothing here runs a
  * command's code.
  */
 import type { Command } from '@commander-js/extra-typings';
