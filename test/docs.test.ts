@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { type MockServer, startMockServer } from '../src/mock/server.js';
 import { capture, ROOT, WISE_BIN } from './helpers/cli.js';
 import { CURL_BROWSER, freePort } from './helpers/oauth.js';
+import { waitFor } from './helpers/wait.js';
 
 interface Block {
   file: string;
@@ -62,7 +63,20 @@ function runBlock(script: string, env: Record<string, string>, cwd: string, inpu
     child.on('exit', (code) => {
       clearTimeout(timer);
       stopGroup('SIGTERM');
-      child.on('close', () => resolve({ code, stdout: out.stdout(), stderr: out.stderr() }));
+      const closed = new Promise((done) => child.on('close', done));
+      // Until the group is gone (an emulator started with --detach holds no pipe of ours): what is left of it writes
+      // no file in the folder removed after.
+      void waitFor(() => {
+        try {
+          process.kill(-(child.pid as number), 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 'what the block started to stop')
+        .catch(() => stopGroup('SIGKILL'))
+        .then(() => closed)
+        .then(() => resolve({ code, stdout: out.stdout(), stderr: out.stderr() }));
     });
     child.stdin.end(input);
   });
@@ -97,6 +111,8 @@ describe('the docs run as written', () => {
         const env: Record<string, string> = {
           PATH: `${bin}:${process.env.PATH}`,
           HOME: home,
+          // The start-up caches, shared with the sandboxes' and outside the folder removed after.
+          XDG_CACHE_HOME: join(tmpdir(), 'wise-test-cache'),
           TERM: 'dumb',
           NO_COLOR: '1',
           WISE_API_URL: mock.url,
@@ -169,7 +185,7 @@ describe('the docs run as written', () => {
         console.log(`${file}: ${ran} shell blocks run, ${blocks.length - ran} skipped`);
       } finally {
         await mock.close();
-        await rm(home, { recursive: true, force: true });
+        await rm(home, { recursive: true, force: true, maxRetries: 3 });
       }
     },
     120_000,

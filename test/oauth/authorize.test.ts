@@ -64,7 +64,12 @@ describe('wise oauth authorize, end to end', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`${world.mock.url}/oauth/authorize?client_id=${world.mock.clientId}`);
     expect(r.stderr).toMatch(/Logged in account "default" \(sandbox\) with OAuth, default profile 2001/);
-    // The browser ends on the plain result page: the code is not left in its address bar.
+    // The browser ends on the plain result page: the code is not left in its address bar. It may still be loading
+    // that page when the login has ended.
+    await waitFor(
+      async () => (await readFile(out, 'utf8')).includes('/wise-cli/done'),
+      'the browser on the result page',
+    );
     const browser = await readFile(out, 'utf8');
     expect(browser).toContain('You are logged in to wise');
     expect(browser.trim().split('\n').at(-1)).toBe(`http://127.0.0.1:${world.port}/wise-cli/done`);
