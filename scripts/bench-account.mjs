@@ -5,10 +5,10 @@
 // `wise api --paginate` walk of 100,000 items by cursor (peak memory beside a walk of 10,000: flat means equal).
 // Peak memory is the process's VmHWM from /proc, read every 20 ms while it runs (Linux).
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { benchEnv, startEmulator, wise } from './emulator.mjs';
+import { benchEnv, startEmulator, stopAndRemove, wise } from './emulator.mjs';
 
 const ROWS = Number(process.env.BENCH_BATCH_ROWS) || 1000;
 const TRANSACTIONS = Number(process.env.BENCH_STATEMENT_ROWS) || 100_000;
@@ -170,8 +170,7 @@ for (const items of [10_000, 100_000]) {
 }
 pager.close();
 
-mock.kill();
-rmSync(dir, { recursive: true, force: true });
+await stopAndRemove(mock, dir);
 const header = ['case', 'wall', 'peak RSS', 'result', 'budget'];
 const widths = header.map((h, i) => Math.max(h.length, ...results.map((r) => r[i].length)));
 console.log(header.map((h, i) => h.padEnd(widths[i])).join('  '));

@@ -5,11 +5,11 @@
 // is its heap after a full garbage collection, asked of it (a preloaded hook, on SIGUSR2) after the first 100 calls
 // and after all 1,000 (flat: within 10% and 2 MB). The client is the MCP SDK's own.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { benchEnv, startEmulator, wise } from './emulator.mjs';
+import { benchEnv, startEmulator, stopAndRemove, wise } from './emulator.mjs';
 
 const RUNS = 50;
 const CALLS = 1000;
@@ -99,8 +99,7 @@ for (let i = 1; i <= CALLS; i++) {
 const after1000 = await measured.heap();
 await measured.client.close();
 const flat = after1000.heap <= after100.heap * 1.1 + 2;
-mock.kill();
-rmSync(dir, { recursive: true, force: true });
+await stopAndRemove(mock, dir);
 
 const rows = [
   ['GET /v2/profiles made directly', `${median(d).toFixed(2)} ms`, ''],

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator } from './emulator.mjs';
+import { startEmulator, stopAndRemove } from './emulator.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wise = join(root, 'bin/wise');
@@ -205,8 +205,7 @@ for (let i = 0; i < runs; i++) {
     if (j >= PLAIN_JOSE_BASE && j < GH) serverMs[j].push(await lastServerMs());
   }
 }
-mock.kill();
-rmSync(dir, { recursive: true, force: true });
+await stopAndRemove(mock, dir);
 if (process.env.BENCH_SAMPLES) {
   // The raw figures, for a second look: wall ms per case and run, and the emulator's own ms for the JOSE rows.
   const names = cases.map((c) => c.name);

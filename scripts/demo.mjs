@@ -26,7 +26,7 @@ let mock;
 let failed = false;
 function cleanup() {
   mock?.kill();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));

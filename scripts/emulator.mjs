@@ -1,6 +1,6 @@
 // What the benchmark scripts share: a private environment for the tool, and `wise mock` started in it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,4 +37,14 @@ export function startEmulator(env, args = []) {
       }
     });
   });
+}
+
+/** Stops the emulator and waits for it to end (it writes its start-up cache as it exits), then removes `dir`. */
+export async function stopAndRemove(mock, dir) {
+  if (mock.exitCode === null && mock.signalCode === null) {
+    const ended = new Promise((resolve) => mock.once('exit', resolve));
+    mock.kill();
+    await ended;
+  }
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -91,13 +91,24 @@ describe('the code cache of dist/wise.cjs, made on this machine', () => {
       expect(damaged.status).toBe(0);
       expect(damaged.stderr).toBe('');
       expect((await stat(file)).size).toBeGreaterThan(4096);
-      // A new build (another id on the bundle's last line): its cache replaces the old build's.
+      // A new build (another id on the bundle's last line) writes its own cache beside the old build's: two
+      // installations used in turn keep theirs. Of the other builds, the three written last are kept.
+      const dir = join(cache, 'wise', 'code-cache');
+      const day = 24 * 3600;
+      for (const [n, id] of ['0000000000000001', '0000000000000002', '0000000000000003'].entries()) {
+        const old = join(dir, `wise-${id}-${version}-${process.arch}-other.bin`);
+        await writeFile(old, 'x');
+        await utimes(old, Date.now() / 1000 - (n + 1) * day, Date.now() / 1000 - (n + 1) * day);
+      }
       const bundle = join(root, 'dist', 'wise.cjs');
       const text = await readFile(bundle, 'utf8');
       await writeFile(bundle, text.replace(/wise-build=[0-9a-f]+/, 'wise-build=00000000000000aa'));
       expect(run(root, ['--version'], { node, env }).status).toBe(0);
-      const after = [...(await trainedCaches(cache)).keys()];
-      expect(after.every((n) => n.startsWith('wise-00000000000000aa-'))).toBe(true);
+      const builds = new Set([...(await trainedCaches(cache)).keys()].map((n) => n.split('-')[1]));
+      // The new build, the one before it, and the two written last of the three old ones.
+      expect([...builds].sort()).toEqual(
+        ['00000000000000aa', (name as string).split('-')[1] as string, '0000000000000001', '0000000000000002'].sort(),
+      );
     },
   );
 
