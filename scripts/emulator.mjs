@@ -26,6 +26,8 @@ export function startEmulator(env, args = []) {
     env,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  // A benchmark that fails half-way leaves no emulator running.
+  process.once('exit', () => mock.kill());
   return new Promise((resolve) => {
     let buf = '';
     mock.stdout.on('data', (c) => {
