@@ -175,7 +175,7 @@ export async function runCli(argv: string[], host: Host): Promise<number> {
   const program = buildProgram(argv);
   useContextFactory(program, host.context);
   program.exitOverride();
-  // Errors are reported by reportError; help and --version are written as all other output is (util/stdio).
+  // Errors are reported by reportError; help and --version go to the host's output, as all other output does.
   const output = {
     outputError: () => {},
     writeOut: (s: string) => host.write(1, s),
