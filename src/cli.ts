@@ -21,7 +21,7 @@ import {
 } from './commands/registry.js';
 import { completionSpec, examples, sessionCommands, toolCommands } from './commands/specs.js';
 import type { Context } from './context.js';
-import { isWiseError } from './errors.js';
+import { ExitWith, isWiseError, UsageError } from './errors.js';
 import { stripControl } from './util/redact.js';
 import { VERSION } from './version.js';
 
@@ -196,7 +196,6 @@ export async function runCli(argv: string[], host: Host): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return 0;
-      const { UsageError } = await import('./errors.js');
       const message = error.message.replace(/^error: /, '');
       return reportError(
         host,
@@ -209,7 +208,6 @@ export async function runCli(argv: string[], host: Host): Promise<number> {
         await errorStyle(argv, host),
       );
     }
-    const { ExitWith } = await import('./errors.js');
     if (error instanceof ExitWith) return error.exitCode;
     return reportError(host, program, error, json, debug, await errorStyle(argv, host));
   }

@@ -120,6 +120,13 @@ export function colorAllowedBy(
   return options.color && !env.NO_COLOR;
 }
 
+/** Standard input holds more than a command's input can be. */
+export function tooMuchInput(maxBytes: number): UsageError {
+  return new UsageError(`Standard input holds more than ${maxBytes} bytes, more than this input can be.`, {
+    hint: 'Check what is piped in.',
+  });
+}
+
 function isCancel(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
 }
@@ -174,9 +181,7 @@ function createIO(options: GlobalOptions, env: Readonly<Record<string, string | 
       for await (const chunk of process.stdin) {
         size += (chunk as Buffer).byteLength;
         if (size > maxBytes) {
-          throw new UsageError(`Standard input holds more than ${maxBytes} bytes, more than this input can be.`, {
-            hint: 'Check what is piped in.',
-          });
+          throw tooMuchInput(maxBytes);
         }
         chunks.push(chunk as Buffer);
       }

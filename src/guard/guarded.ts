@@ -13,16 +13,8 @@ import { endpoint } from '../http/endpoints.js';
 import type { Next, PipelineRequest, WiseResponse } from '../http/pipeline.js';
 import type { MoneyCall } from './classify.js';
 import { type EntryKind, Journal, type JournalFields, type JournalView, newEntryId } from './journal.js';
-import {
-  checkAttended,
-  checkPayments,
-  loadPolicy,
-  type PlannedPayment,
-  type Policy,
-  type PolicyRule,
-  policyPath,
-  rulesFor,
-} from './policy.js';
+import { checkAttended, checkPayments, type PlannedPayment, type Policy, type PolicyRule, rulesFor } from './policy.js';
+import { policyInForce } from './precheck.js';
 
 export interface GuardOptions {
   ctx: Pick<Context, 'configDir' | 'env' | 'clock'> & { io: Pick<Context['io'], 'stdinIsTTY'> };
@@ -270,7 +262,7 @@ export async function runGuarded(
 ): Promise<WiseResponse> {
   const { ctx } = o;
   if (!state.policyRead) {
-    state.policy = loadPolicy(policyPath(ctx.configDir, ctx.env), Boolean(ctx.env.WISE_POLICY_FILE));
+    state.policy = policyInForce(ctx);
     state.policyRead = true;
   }
   const rules = rulesFor(state.policy, o.account, o.env);

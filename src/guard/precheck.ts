@@ -13,7 +13,7 @@ import {
 } from './policy.js';
 
 /** The policy in force, read from policy.json or WISE_POLICY_FILE (undefined: no policy file). */
-export function policyInForce(ctx: Context): Policy | undefined {
+export function policyInForce(ctx: Pick<Context, 'configDir' | 'env'>): Policy | undefined {
   return loadPolicy(policyPath(ctx.configDir, ctx.env), Boolean(ctx.env.WISE_POLICY_FILE));
 }
 

@@ -8,8 +8,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { runCli } from '../../src/cli.js';
-import { createContext, type IO } from '../../src/context.js';
-import { UsageError } from '../../src/errors.js';
+import { createContext, type IO, tooMuchInput } from '../../src/context.js';
 import type { RunResult } from './cli.js';
 
 /** Standard streams with no terminal: what a spawned `bin/wise` with pipes has. */
@@ -39,9 +38,7 @@ function pipedIO(input: Buffer, out: (text: string) => void, err: (text: string)
     err: (line) => err(line.endsWith('\n') ? line : `${line}\n`),
     async readStdin(maxBytes = Number.POSITIVE_INFINITY) {
       if (input.byteLength > maxBytes) {
-        throw new UsageError(`Standard input holds more than ${maxBytes} bytes, more than this input can be.`, {
-          hint: 'Check what is piped in.',
-        });
+        throw tooMuchInput(maxBytes);
       }
       return input;
     },
