@@ -132,34 +132,50 @@ function time(args, extraEnv = {}, bin = process.execPath) {
 // The floor for an API call: a ten-line node:http client making the same request.
 const bareClient = `const u=new URL('/v2/profiles',process.env.WISE_API_URL);require('node:http').get(u,{headers:{authorization:'Bearer '+process.env.WISE_TOKEN,accept:'application/json'}},(r)=>{r.pipe(process.stdout)})`;
 
-// Budgets: a ratio to bare node (`of: 0`), or to the bare node:http client (`of: 1`).
+// The same client reading its token as `wise` does from the keychain, with the keychain library: the floor of the
+// keychain row.
+const keyringBinary = join(root, 'node_modules/@napi-rs/keyring-linux-x64-gnu/keyring.linux-x64-gnu.node');
+const bareKeychainClient = `const {Entry}=require(${JSON.stringify(existsSync(keyringBinary) ? keyringBinary : '@napi-rs/keyring')});const t=new Entry('wise-cli','default:sandbox:personal-token',{linux:{store:'secret-service'}}).getPassword();if(!t)process.exit(9);const u=new URL('/v2/profiles',process.env.WISE_API_URL);require('node:http').get(u,{headers:{authorization:'Bearer '+t,accept:'application/json'}},(r)=>{r.pipe(process.stdout)})`;
+
+// Budgets: a ratio to bare node (`of: 'node'`), or to the bare node:http client (`of: 'client'`).
 const cases = [
-  { name: 'node -e 0', args: ['-e', '0'] },
-  { name: 'bare node:http client, same call', args: ['-e', bareClient], env: { WISE_TOKEN: token } },
-  { name: 'wise --version', args: [wise, '--version'], budget: 1.2, of: 0 },
+  { key: 'node', name: 'node -e 0', args: ['-e', '0'] },
+  { key: 'client', name: 'bare node:http client, same call', args: ['-e', bareClient], env: { WISE_TOKEN: token } },
+  { name: 'wise --version', args: [wise, '--version'], budget: 1.2, of: 'node' },
   {
+    key: 'auth',
     name: 'wise auth token (WISE_TOKEN set)',
     args: [wise, 'auth', 'token'],
     env: { WISE_TOKEN: token },
     budget: 1.2,
-    of: 0,
+    of: 'node',
   },
   {
     name: 'wise api /v2/profiles (WISE_TOKEN, emulator)',
     args: [wise, 'api', '/v2/profiles'],
     env: { WISE_TOKEN: token },
     budget: 1.15,
-    of: 1,
+    of: 'client',
   },
   {
     name: `wise api /v2/profiles (${process.env.WISE_BENCH_INNER} token, emulator)`,
     args: [wise, 'api', '/v2/profiles'],
     budget: 1.25,
-    of: 1,
+    of: 'client',
   },
+  // What the keychain library alone costs the bare client: its entry (a D-Bus connection and an encrypted Secret
+  // Service session, made synchronously) and the read. The row above cannot be faster than this.
+  ...(process.env.WISE_BENCH_INNER === 'keychain'
+    ? [{ name: 'bare node:http client + keychain library read', args: ['-e', bareKeychainClient] }]
+    : []),
   { name: 'wise api /v2/profiles (encrypted file store)', args: [wise, 'api', '/v2/profiles'], env: fileEnv },
-  // JOSE, against the plain call of the ES256 user (index 7): at most 40 ms more per call.
-  { name: 'plain: wise api /v2/profiles (OAuth user)', args: [wise, 'api', '/v2/profiles'], env: joseEs },
+  // JOSE, against the plain call of the ES256 user: at most 40 ms more per call.
+  {
+    key: 'jose-plain',
+    name: 'plain: wise api /v2/profiles (OAuth user)',
+    args: [wise, 'api', '/v2/profiles'],
+    env: joseEs,
+  },
   {
     name: 'JWS ES256 (P-256): sign + verify reply',
     args: [wise, ...jose('jws', '/v1/auth/jose/playground/jws')],
@@ -185,24 +201,47 @@ const cases = [
     delta: 40,
   },
 ];
-const PLAIN_JOSE_BASE = 7;
+const at = (key) => cases.findIndex((c) => c.key === key);
+const PLAIN_JOSE_BASE = at('jose-plain');
 const samples = cases.map(() => []);
 // The emulator's own time for the last request (its JOSE work is Wise's, not the tool's), for the JOSE rows.
 const serverMs = cases.map(() => []);
 const lastServerMs = async () => (await (await fetch(`${url}/__mock/requests`)).json()).at(-1).durationMs;
 // gh (a Go binary) printing its token, beside `wise auth token` printing its own: where a Node CLI can beat it.
 const gh = spawnSync('sh', ['-c', 'command -v gh'], { encoding: 'utf8' }).stdout.trim();
-const GH = cases.length;
 if (gh) {
-  cases.push({ name: 'gh auth token (GH_TOKEN set)', args: ['auth', 'token'], env: { GH_TOKEN: token }, bin: gh });
+  cases.push({
+    key: 'gh',
+    name: 'gh auth token (GH_TOKEN set)',
+    args: ['auth', 'token'],
+    env: { GH_TOKEN: token },
+    bin: gh,
+  });
   samples.push([]);
   serverMs.push([]);
 }
+// A seeded generator: the order of each round below, and the bootstrap intervals further down.
+let seed = 0x9e3779b9;
+const random = () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
 for (let w = 0; w < 3; w++) for (const c of cases) await time(c.args, c.env, c.bin); // warm the file cache
+// Each round runs every case once, in a new random order: in a fixed order a case's time also depends on the case
+// before it (here, the same command measured twice in one run differed by 2.7% in a fixed order, and by about 1%
+// with the order shuffled).
 for (let i = 0; i < runs; i++) {
-  for (const [j, c] of cases.entries()) {
+  const order = cases.map((_, j) => j);
+  for (let k = order.length - 1; k > 0; k--) {
+    const r = Math.floor(random() * (k + 1));
+    [order[k], order[r]] = [order[r], order[k]];
+  }
+  for (const j of order) {
+    const c = cases[j];
     samples[j].push(await time(c.args, c.env, c.bin));
-    if (j >= PLAIN_JOSE_BASE && j < GH) serverMs[j].push(await lastServerMs());
+    if (c.delta !== undefined || j === PLAIN_JOSE_BASE) serverMs[j].push(await lastServerMs());
   }
 }
 await stopAndRemove(mock, dir);
@@ -229,16 +268,9 @@ const statistic = (j, rounds) => {
     const serverExtra = median(pick(serverMs[j], rounds)) - median(pick(serverMs[PLAIN_JOSE_BASE], rounds));
     return { m, value: wallExtra - serverExtra, wallExtra, serverExtra };
   }
-  return { m, value: m / median(pick(samples[c.of === 1 ? 1 : 0], rounds)) };
+  return { m, value: m / median(pick(samples[at(c.of ?? 'node')], rounds)) };
 };
 // A 95% bootstrap interval over rounds (seeded, so that a run's figures can be recomputed from its samples).
-let seed = 0x9e3779b9;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 const interval = (j) => {
   const values = [];
   for (let b = 0; b < 1000; b++) {
@@ -249,12 +281,12 @@ const interval = (j) => {
   return [values[25], values[974]];
 };
 const all = Array.from({ length: runs }, (_, i) => i);
-const base = median(samples[0]);
-const client = median(samples[1]);
+const base = median(samples[at('node')]);
+const client = median(samples[at('client')]);
 let failed = false;
 const holding = process.env.WISE_BENCH_NODE_CHOSEN !== 'report';
 console.log(
-  `node ${process.version}, ${runs} interleaved runs each; [..] is a 95% bootstrap interval over the runs${holding ? '' : ' (reported, budgets held on Node 24)'}\n`,
+  `node ${process.version}, ${runs} rounds, each case once a round in a shuffled order; [..] is a 95% bootstrap interval over the rounds${holding ? '' : ' (reported, budgets held on Node 24)'}\n`,
 );
 console.log(
   'command'.padEnd(52),
@@ -273,7 +305,7 @@ for (const [j, c] of cases.entries()) {
     const [low, high] = interval(j);
     verdict =
       c.budget !== undefined
-        ? `${value.toFixed(2)}x [${low.toFixed(2)}-${high.toFixed(2)}] <= ${c.budget}x of ${c.of === 1 ? 'client' : 'node'}`
+        ? `${value.toFixed(2)}x [${low.toFixed(2)}-${high.toFixed(2)}] <= ${c.budget}x of ${c.of}`
         : `+${wallExtra.toFixed(1)} ms, emulator +${serverExtra.toFixed(1)}, tool +${value.toFixed(1)} [${low.toFixed(1)}-${high.toFixed(1)}] <= ${c.delta}`;
     verdict = `  ${verdict} ${ok ? 'ok' : 'OVER'}`;
   }
@@ -286,8 +318,8 @@ for (const [j, c] of cases.entries()) {
   );
 }
 if (gh) {
-  // `wise auth token` (row 3) against `gh auth token`: the ratio of medians, and its interval over the rounds.
-  const ratio = (rounds) => median(pick(samples[3], rounds)) / median(pick(samples[GH], rounds));
+  // `wise auth token` against `gh auth token`: the ratio of medians, and its interval over the rounds.
+  const ratio = (rounds) => median(pick(samples[at('auth')], rounds)) / median(pick(samples[at('gh')], rounds));
   const values = [];
   for (let b = 0; b < 1000; b++) values.push(ratio(Array.from({ length: runs }, () => Math.floor(random() * runs))));
   values.sort((a, b) => a - b);

@@ -291,6 +291,10 @@ routeImports('commands.cjs');
 {
   const path = join(root, 'dist', 'wise.cjs');
   const text = readFileSync(path, 'utf8');
+  // bin/wise reads the bundle as latin1, which needs no decoding: esbuild escapes non-ASCII characters by default
+  // (and control characters in strings), and must have.
+  if (/[^\t\n\r\x20-\x7e]/.test(text))
+    throw new Error('dist/wise.cjs holds a character outside printable ASCII: bin/wise reads it as latin1');
   const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
   writeFileSync(path, `${text.endsWith('\n') ? text : `${text}\n`}//# wise-build=${id}\n`);
 }

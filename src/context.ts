@@ -2,6 +2,8 @@
  * The one place that touches the process: environment, stdio, the clock, the keychain library, prompts and the
  * browser opener. Everything else receives a `Context`, so tests can build one with honest fakes.
  */
+
+import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,16 +137,27 @@ const terminals = new Map<number, boolean>();
 
 /**
  * Whether a standard descriptor is a terminal, asked once and only when a command wants to know. isatty() instead of
- * process.stdin.isTTY: touching process.stdin builds a stream; and node:tty is loaded on first use, as it loads
- * node:net (about 4 ms that `wise auth token` does not need).
+ * process.stdin.isTTY: touching process.stdin builds a stream; and node:tty is loaded only for a character device
+ * (a terminal is one): a pipe or a file, which is what scripts and shell loops give, is told apart by fstat alone,
+ * without loading node:tty and node:net (up to 4 ms that `wise auth token` does not need).
  */
 export function isTerminal(fd: 0 | 1 | 2): boolean {
   let answer = terminals.get(fd);
   if (answer === undefined) {
-    answer = (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+    answer = maybeTerminal(fd) && (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
     terminals.set(fd, answer);
   }
   return answer;
+}
+
+/** False when fstat shows the descriptor is not a character device; true when it is, or when that cannot be told. */
+function maybeTerminal(fd: number): boolean {
+  if (process.platform === 'win32') return true;
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return true;
+  }
 }
 
 function createIO(options: GlobalOptions, env: Readonly<Record<string, string | undefined>>): IO {

@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox, showsCode } from '../helpers/cli.js';
+import { createSandbox, type Sandbox, showsCode, WISE_BIN } from '../helpers/cli.js';
 import { expectContractViolation } from '../helpers/contract.js';
 import { useEmulatorAndSandbox } from '../helpers/mock.js';
 import { CURL_BROWSER, oauthWorld } from '../helpers/oauth.js';
@@ -248,5 +252,29 @@ describe.skipIf(!haveScript)('on a terminal', () => {
     expect(transcript).toMatch(/Added recipient \d+: Ada Lovelace \(GBP\)/);
     const made = [...shared.mock.state.recipients.values()].find((r) => r.accountHolderName === 'Ada Lovelace');
     expect(made?.details).toEqual({ sortCode: '040004', accountNumber: '12345678' });
+  });
+});
+
+describe('not a terminal', () => {
+  // A terminal is a character device; so is /dev/null, which is not a terminal. A file and /dev/null get what a pipe
+  // gets: the body as Wise sent it, not pretty-printed.
+  it('api prints the body as it came to a file and to /dev/null, as to a pipe', async () => {
+    const env = { ...shared.sb.env, WISE_TOKEN: shared.mock.personalToken };
+    const piped = await shared.sb.run(['api', '/v1/me'], { spawn: true, env });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain('"id":1001');
+    const file = join(shared.sb.dir, 'me.json');
+    for (const target of [file, '/dev/null']) {
+      const fd = openSync(target, 'w');
+      try {
+        // (asynchronously: the emulator answers from this process)
+        const child = spawn(process.execPath, [WISE_BIN, 'api', '/v1/me'], { env, stdio: ['ignore', fd, 'inherit'] });
+        const [code] = (await once(child, 'exit')) as [number];
+        expect(code).toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    expect(readFileSync(file, 'utf8')).toBe(piped.stdout);
   });
 });
