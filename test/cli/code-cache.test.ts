@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,11 +134,15 @@ describe('the code cache of dist/wise.cjs, made on this machine', () => {
 
 describe("Node's compile cache, for the other bundles", () => {
   it.skipIf(!nodeWithCache)(
-    'the first run of a command off the start-up path leaves dist/commands.cjs compiled; the next runs use it',
+    'the start-up path turns it on for nothing; the first run of another command leaves dist/commands.cjs compiled, and the next runs use it',
     async () => {
       const root = await copyOfTheTool();
       const cache = join(root, 'xdg-cache');
       const env = { XDG_CACHE_HOME: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+      // A run on the start-up path loads no other JavaScript: Node's compile cache is not even turned on.
+      const token = run(root, ['auth', 'token'], { node: nodeWithCache, env: { ...env, WISE_TOKEN: 'abc' } });
+      expect(token.status, token.stderr).toBe(0);
+      expect(existsSync(join(cache, 'wise', 'compile-cache'))).toBe(false);
       const profiles = ['profiles', 'list', '--api-url', 'http://127.0.0.1:1'];
       run(root, profiles, { node: nodeWithCache, env });
       expect((await filesUnder(join(cache, 'wise', 'compile-cache'))).length).toBeGreaterThan(0);
