@@ -48,19 +48,70 @@ const emulatorAsItsOwnBundle = {
   },
 };
 
-// Start-up: commander loads node:child_process (and with it dgram) at the top of its command module, for
-// stand-alone executable subcommands, which this tool has none of; it is loaded when first called instead (~1 ms).
-const commanderWithoutEagerChildProcess = {
-  name: 'commander-lazy-child-process',
+// Start-up: commander loads at the top of its modules what only some runs use, and makes a default program nobody
+// here uses (twice: commander and its typings package each make one). In the bundle those load or are made when first
+// used: node:child_process (and with it dgram, ~1 ms), for stand-alone executable subcommands, which this tool has
+// none of; the help formatter, for help and usage errors; the "did you mean" suggestions, for unknown commands and
+// options. A replaced line that moved in a new version of commander fails the build.
+const COMMANDER_LAZY_PARTS = [
+  [
+    /commander[\\/]lib[\\/]command\.js$/,
+    [
+      [
+        "const childProcess = require('node:child_process');",
+        "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+      ],
+      [
+        "const { Help, stripColor } = require('./help.js');",
+        "let helpModule; const help = () => (helpModule ??= require('./help.js')); const Help = function Help() { return new (help().Help)(); }; const stripColor = (str) => help().stripColor(str);",
+      ],
+      [
+        "const { suggestSimilar } = require('./suggestSimilar');",
+        "const suggestSimilar = (...a) => require('./suggestSimilar').suggestSimilar(...a);",
+      ],
+    ],
+  ],
+  [
+    /commander[\\/]index\.js$/,
+    [
+      ["const { Help } = require('./lib/help.js');\n", ''],
+      [
+        'exports.program = new Command();',
+        "Object.defineProperty(exports, 'program', { get: () => new Command(), enumerable: true });",
+      ],
+      [
+        'exports.Help = Help;',
+        "Object.defineProperty(exports, 'Help', { get: () => require('./lib/help.js').Help, enumerable: true });",
+      ],
+    ],
+  ],
+  [
+    /@commander-js[\\/]extra-typings[\\/]index\.js$/,
+    [
+      [
+        'exports.program = new commander.Command();',
+        "Object.defineProperty(exports, 'program', { get: () => new commander.Command(), enumerable: true });",
+      ],
+      [
+        'exports.Help = commander.Help;',
+        "Object.defineProperty(exports, 'Help', { get: () => commander.Help, enumerable: true });",
+      ],
+    ],
+  ],
+];
+const commanderLazyParts = {
+  name: 'commander-lazy-parts',
   setup(b) {
-    b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, (args) => {
-      const eager = "const childProcess = require('node:child_process');";
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes(eager))
-        throw new Error(`${args.path}: the require of node:child_process moved; update the build`);
-      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
-      return { contents: text.replace(eager, lazy), loader: 'js' };
-    });
+    for (const [filter, replacements] of COMMANDER_LAZY_PARTS) {
+      b.onLoad({ filter }, (args) => {
+        let text = readFileSync(args.path, 'utf8');
+        for (const [eager, lazy] of replacements) {
+          if (!text.includes(eager)) throw new Error(`${args.path}: \`${eager.trim()}\` moved; update the build`);
+          text = text.replace(eager, lazy);
+        }
+        return { contents: text, loader: 'js' };
+      });
+    }
   },
 };
 
@@ -118,14 +169,9 @@ await build({
 // dynamic imports go through __wiseImport: an import of a module of dist/commands.cjs (see below) is answered from
 // that bundle, any other by Node's import().
 const COMMANDS_BUNDLE = './commands.cjs?';
-const importBanner = `const __wiseLoaderLoad = (n) => require('./' + n);\nconst __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules[s.slice(${COMMANDS_BUNDLE.length})]()) : (typeof __wiseHostImport === 'function' ? __wiseHostImport : (u) => import(u))(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
+const importBanner = `const __wiseLoaderLoad = (n) => require('./' + n);\nconst __wiseImport = (s) => s.startsWith('${COMMANDS_BUNDLE}') ? Promise.resolve().then(() => __wiseLoaderLoad('commands.cjs').modules(s.slice(${COMMANDS_BUNDLE.length}))) : (typeof __wiseHostImport === 'function' ? __wiseHostImport : (u) => import(u))(s.startsWith('./') ? require('node:url').pathToFileURL(require('node:path').join(__dirname, s)).href : s);`;
 const banner = importBanner;
-const clientPlugins = [
-  emulatorAsItsOwnBundle,
-  commanderWithoutEagerChildProcess,
-  requireWithoutNodeModule,
-  joseAsItsOwnBundle,
-];
+const clientPlugins = [emulatorAsItsOwnBundle, commanderLazyParts, requireWithoutNodeModule, joseAsItsOwnBundle];
 // Dependencies stay in node_modules, except commander, which every run loads: bundled and minified it is a third of
 // its published size (mostly JSDoc), and parse time grows with size.
 const clientExternal = [
@@ -157,6 +203,20 @@ const clientExternal = [
 // when one of them runs (2-4 ms less for every run that needs wise.cjs only). Each module is in one bundle only (checked below):
 // a module of wise.cjs that commands.cjs uses is handed over by wise.cjs (`__wiseShared`), never copied.
 const HOT_COMMANDS = new Set(['src/commands/api.ts', 'src/commands/auth/token.ts']);
+// What those calls reach only in some runs, through import(), goes to dist/commands.cjs too and loads with it (about
+// 2 ms) when a run needs it: the guard of money-moving calls (the money commands load that bundle anyway), answering
+// an SCA challenge (which signs with node:crypto), the encrypted file store (a quarter of a second of scrypt), and
+// --paginate and --jq. Every function a bundle holds is an object its code cache carries and every start
+// deserialises, run or not: these take 41 KB off dist/wise.cjs and about 0.4 ms off `wise api` on Node 24. JOSE and
+// mTLS stay, as a partner's every call may use them.
+const OFF_THE_START_UP_PATH = [
+  'src/guard/guarded.ts',
+  'src/sca/challenges.ts',
+  'src/sca/keys.ts',
+  'src/store/file-store.ts',
+  'src/http/paging.ts',
+  'src/util/jq.ts',
+];
 const graph = (
   await build({
     ...common,
@@ -177,6 +237,10 @@ const coldEntries = new Set(
     .filter((i) => i.kind === 'dynamic-import' && i.path.startsWith('src/commands/') && !HOT_COMMANDS.has(i.path))
     .map((i) => i.path),
 );
+for (const path of OFF_THE_START_UP_PATH) {
+  if (!graph[path]) throw new Error(`${path} is not in the client's module graph: update OFF_THE_START_UP_PATH`);
+  coldEntries.add(path);
+}
 const hot = new Set();
 for (const todo = ['src/main.ts']; todo.length; ) {
   const path = todo.pop();
@@ -198,11 +262,13 @@ for (const [path, input] of Object.entries(graph)) {
     }
   }
 }
+// One function, not an object of arrow functions: each function literal is one more object for V8's code cache to
+// hold and for every start to deserialise.
 const requireTable = (name, paths) =>
-  `export const ${name} = {${[...paths]
+  `export function ${name}(path) { switch (path) {${[...paths]
     .sort()
-    .map((p) => `${JSON.stringify(p)}: () => require(${JSON.stringify(`./${p}`)})`)
-    .join(',')}};`;
+    .map((p) => `case ${JSON.stringify(p)}: return require(${JSON.stringify(`./${p}`)});`)
+    .join(' ')}} throw new Error('no module ' + path + ' in this bundle'); }`;
 /** Resolves an import as the build would; `pick(path)` says what to do with a module at that path. */
 const routeBy = (name, pick) => ({
   name,
@@ -224,7 +290,9 @@ const routeBy = (name, pick) => ({
 
 const clientBuild = await build({
   ...common,
-  banner: { js: `${common.banner.js}\n${importBanner}` },
+  banner: {
+    js: `${common.banner.js}\n${importBanner}\nconst __wiseExport = (ns, names, bindings) => { for (const name of names.split(',')) Object.defineProperty(ns, name, { get: () => bindings()[name], enumerable: true }); };`,
+  },
   stdin: {
     contents: `${requireTable('__wiseShared', shared)}\nimport './src/main.ts';`,
     resolveDir: root,
@@ -245,7 +313,7 @@ const clientBuild = await build({
 const commandsBuild = await build({
   ...common,
   banner: {
-    js: `${common.banner.js}\n${importBanner}\nconst __wiseShared = (p) => __wiseLoaderLoad('wise.cjs').__wiseShared[p]();`,
+    js: `${common.banner.js}\n${importBanner}\nconst __wiseShared = (p) => __wiseLoaderLoad('wise.cjs').__wiseShared(p);`,
   },
   stdin: { contents: requireTable('modules', coldImportedByHot), resolveDir: root, loader: 'js' },
   outfile: 'dist/commands.cjs',
@@ -287,10 +355,32 @@ function routeImports(name) {
 routeImports('wise.cjs');
 routeImports('commands.cjs');
 
+/**
+ * A module's namespace object (for import() and for commands.cjs) is made by esbuild with one getter function per
+ * export, `__export(ns, { a: () => a, ... })`, at the bundle's top level: hundreds of function literals that every
+ * start deserialises from the code cache and makes closures of, though a run reads a few of them. Here each module's
+ * getters share one function literal (`__wiseExport`, in the banner), which reads the module's bindings when a
+ * getter is called: the same live bindings.
+ */
+function oneExportFunctionPerModule(text) {
+  const rewritten = text.replace(/__export\((\w+),\{([^{}]*)\}\)/g, (_, target, list) => {
+    const entries = list.split(',').map((entry) => {
+      const parsed = /^([\w$]+):\(\)=>([\w$]+)$/.exec(entry);
+      if (!parsed) throw new Error(`dist/wise.cjs: an export the build cannot read: ${entry}`);
+      return { name: parsed[1], binding: parsed[2] };
+    });
+    const names = JSON.stringify(entries.map((e) => e.name).join(','));
+    const bindings = entries.map((e) => (e.name === e.binding ? e.name : `${e.name}:${e.binding}`)).join(',');
+    return `__wiseExport(${target},${names},()=>({${bindings}}))`;
+  });
+  if (/\b__export\(\w+,/.test(rewritten)) throw new Error('dist/wise.cjs: an __export the build could not rewrite');
+  return rewritten;
+}
+
 // bin/wise keeps a V8 code cache of dist/wise.cjs per build: the build's id is the hash of the bundle, on its last line.
 {
   const path = join(root, 'dist', 'wise.cjs');
-  const text = readFileSync(path, 'utf8');
+  const text = oneExportFunctionPerModule(readFileSync(path, 'utf8'));
   // bin/wise reads the bundle as latin1, which needs no decoding: esbuild escapes non-ASCII characters by default
   // (and control characters in strings), and must have.
   if (/[^\t\n\r\x20-\x7e]/.test(text))
