@@ -363,17 +363,22 @@ routeImports('commands.cjs');
  * getter is called: the same live bindings.
  */
 function oneExportFunctionPerModule(text) {
-  const rewritten = text.replace(/__export\((\w+),\{([^{}]*)\}\)/g, (_, target, list) => {
-    const entries = list.split(',').map((entry) => {
-      const parsed = /^([\w$]+):\(\)=>([\w$]+)$/.exec(entry);
-      if (!parsed) throw new Error(`dist/wise.cjs: an export the build cannot read: ${entry}`);
-      return { name: parsed[1], binding: parsed[2] };
-    });
+  const rewritten = text.replace(/__export\((\w+),\s*\{([^{}]*)\}\)/g, (_, target, list) => {
+    const entries = list
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        const parsed = /^([\w$]+):\s*\(\)\s*=>\s*([\w$]+)$/.exec(entry);
+        if (!parsed) throw new Error(`dist/wise.cjs: an export the build cannot read: ${entry}`);
+        return { name: parsed[1], binding: parsed[2] };
+      });
     const names = JSON.stringify(entries.map((e) => e.name).join(','));
     const bindings = entries.map((e) => (e.name === e.binding ? e.name : `${e.name}:${e.binding}`)).join(',');
     return `__wiseExport(${target},${names},()=>({${bindings}}))`;
   });
-  if (/\b__export\(\w+,/.test(rewritten)) throw new Error('dist/wise.cjs: an __export the build could not rewrite');
+  if (/\b__export\(\w+,/.test(rewritten.replace(/\s+/g, '')))
+    throw new Error('dist/wise.cjs: an __export the build could not rewrite');
   return rewritten;
 }
 
