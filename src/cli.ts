@@ -174,22 +174,19 @@ export async function runCli(argv: string[], host: Host): Promise<number> {
   const debug = argv.includes('--debug') || host.env.WISE_DEBUG === '1';
   const program = buildProgram(argv);
   useContextFactory(program, host.context);
-  program.exitOverride();
-  // Errors are reported by reportError; help and --version go to the host's output, as all other output does.
+  // Errors are reported by reportError; help and --version go to the host's output, as all other output does. Every
+  // command of the tree, at any depth (`wise sca pin delete` is three deep), throws instead of exiting.
   const output = {
     outputError: () => {},
     writeOut: (s: string) => host.write(1, s),
     writeErr: (s: string) => host.write(2, s),
   };
-  program.configureOutput(output);
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    sub.configureOutput(output);
-    for (const leaf of sub.commands) {
-      leaf.exitOverride();
-      leaf.configureOutput(output);
-    }
-  }
+  const configure = (command: AnyCommand): void => {
+    command.exitOverride();
+    command.configureOutput(output);
+    for (const sub of command.commands) configure(sub as AnyCommand);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -21,6 +21,13 @@ interface Case {
 const cases: Case[] = [
   { name: 'unknown option', args: ['--bogus'], code: 2, message: /unknown option '--bogus'/i },
   { name: 'unknown command', args: ['frobnicate'], code: 2, message: /unknown command 'frobnicate'/i },
+  // A command three deep reports its usage errors as the others do.
+  {
+    name: 'unknown option, three deep',
+    args: ['sca', 'pin', 'delete', '--bogus'],
+    code: 2,
+    message: /Unknown option '--bogus'/,
+  },
   { name: 'bad --env', args: ['--env', 'staging', 'auth', 'token'], code: 2, message: /staging/ },
   { name: 'bad WISE_ENV', args: ['auth', 'token'], env: { WISE_ENV: 'live' }, code: 2, message: /WISE_ENV must be/ },
   { name: 'api without a path', args: ['api'], code: 2, message: /missing required argument 'path'/i },
