@@ -10,6 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// HTTP calls from this script each on a connection of their own. The steps run `wise` with spawnSync, which blocks
+// this process's event loop for seconds, so a connection kept alive from an earlier call can be closed by the
+// emulator's idle timeout (5 s) before this process can notice, and the next call on it fails ("other side closed").
+const call = (url, init = {}) => fetch(url, { ...init, headers: { ...init.headers, connection: 'close' } });
 const wise = join(root, 'bin/wise');
 const dir = mkdtempSync(join(tmpdir(), 'wise-demo-'));
 const bold = (s) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
@@ -104,8 +108,8 @@ const key = step(
 );
 // What a user does at wise.com, done through the emulator's controls: she lives in the US (where personal tokens may
 // read statements) and has uploaded the public key.
-await fetch(`${url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
-await fetch(`${url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
+await call(`${url}/__mock/users/1001`, { method: 'POST', body: '{"country":"US"}' });
+await call(`${url}/__mock/users/1001/sca-keys`, { method: 'POST', body: key.stdout });
 console.log('(in the emulator: Jane now lives in the US, and her public key is uploaded)');
 step(
   'The statement again: Wise asks for SCA (403 with a one-time token); wise signs it and sends the call once more',
@@ -161,11 +165,11 @@ const consentUrl = await new Promise((resolve, reject) => {
   });
   authorize.once('exit', () => reject(new Error(authorizeErr)));
 });
-const consent = await (await fetch(consentUrl)).text();
+const consent = await (await call(consentUrl)).text();
 const form = new URLSearchParams();
 for (const m of consent.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) form.set(m[1], m[2]);
 form.set('decision', 'approve');
-const landed = await fetch(`${url}/oauth/authorize/decision`, { method: 'POST', body: form });
+const landed = await call(`${url}/oauth/authorize/decision`, { method: 'POST', body: form });
 const authorizeCode = await new Promise((resolve) => authorize.once('exit', resolve));
 process.stdout.write(authorizeErr);
 console.log(`(the browser landed on ${landed.url}: "${/<h1>([^<]*)<\/h1>/.exec(await landed.text())?.[1]}")`);
@@ -263,13 +267,13 @@ const listenUrl = await new Promise((resolve) => {
   });
 });
 const sent = await (
-  await fetch(`${url}/__mock/webhooks/deliver`, {
+  await call(`${url}/__mock/webhooks/deliver`, {
     method: 'POST',
     body: JSON.stringify({ url: listenUrl, eventType: 'balances#credit' }),
   })
 ).json();
 console.log(`(the emulator sent a signed test event: the listener answered ${sent.status})`);
-const forged = await fetch(listenUrl, {
+const forged = await call(listenUrl, {
   method: 'POST',
   headers: { 'x-signature-sha256': Buffer.alloc(256).toString('base64'), 'x-delivery-id': 'forged-1' },
   body: '{"event_type":"balances#credit","data":{"amount":1000000}}',
@@ -386,7 +390,7 @@ step(
 );
 // Jane (in the US in the emulator) signs SCA with a key of her own here: WISE_SCA_PRIVATE_KEY, nothing stored.
 const sca = generateKeyPairSync('rsa', { modulusLength: 2048 });
-await fetch(`${url}/__mock/users/1001/sca-keys`, {
+await call(`${url}/__mock/users/1001/sca-keys`, {
   method: 'POST',
   body: sca.publicKey.export({ type: 'spki', format: 'pem' }),
 });
