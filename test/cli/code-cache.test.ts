@@ -113,6 +113,27 @@ describe('the code cache of dist/wise.cjs, made on this machine', () => {
     },
   );
 
+  it.each(nodes)(
+    'with %s: a run that fails or shows help trains no cache of its kind; the first that succeeds does',
+    async (node) => {
+      const root = await copyOfTheTool();
+      const cache = join(root, 'xdg-cache');
+      const env = { XDG_CACHE_HOME: cache };
+      const unreachable = run(root, ['api', '/v2/profiles', '--api-url', 'http://127.0.0.1:1'], { node, env });
+      expect(unreachable.status).toBe(6);
+      expect(run(root, ['auth', 'token', '--bogus'], { node, env }).status).toBe(2);
+      expect([...(await trainedCaches(cache)).keys()]).toEqual([]);
+      // Help is the rest's: it trains the cache of the other commands, not of `api`.
+      expect(run(root, ['api', '--help'], { node, env }).status).toBe(0);
+      expect([...(await trainedCaches(cache)).keys()]).toEqual([expect.stringMatching(/-other\.bin$/)]);
+      expect(run(root, ['auth', 'token'], { node, env }).stdout).toBe('not-a-token\n');
+      expect([...(await trainedCaches(cache)).keys()].sort()).toEqual([
+        expect.stringMatching(/-auth\.bin$/),
+        expect.stringMatching(/-other\.bin$/),
+      ]);
+    },
+  );
+
   it('parallel first runs all succeed and leave one cache, with no temporary file', async () => {
     const root = await copyOfTheTool();
     const cache = join(root, 'xdg-cache');
@@ -167,6 +188,10 @@ describe("Node's compile cache, for the other bundles", () => {
       expect(r.stderr).toContain('Cannot reach');
       expect(r.stderr).not.toMatch(/compile cache|code cache|ENOTDIR|EACCES/i);
       expect(r.stderr).not.toMatch(STACK_TRACE);
+      // A run that succeeds tries to write its cache there, and says nothing of it.
+      const version = run(root, ['--version'], { node, env: { XDG_CACHE_HOME: blocked } });
+      expect(version.status).toBe(0);
+      expect(version.stderr).toBe('');
       const off = join(root, 'off');
       const disabled = run(root, ['--version'], {
         node,
