@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, ROOT } from './helpers/cli.js';
+import { cleanEnv, ROOT, TEST_CACHE } from './helpers/cli.js';
 
 describe('npm run demo', () => {
   it('runs the scripted session against the emulator and cleans up', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts/demo.mjs')], {
-      env: cleanEnv({ NO_COLOR: '1' }),
+      // The start-up caches of the tests', not the user's own.
+      env: cleanEnv({ NO_COLOR: '1', XDG_CACHE_HOME: TEST_CACHE }),
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type MockServer, startMockServer } from '../src/mock/server.js';
-import { capture, ROOT, WISE_BIN } from './helpers/cli.js';
+import { capture, ROOT, TEST_CACHE, WISE_BIN } from './helpers/cli.js';
 import { CURL_BROWSER, freePort } from './helpers/oauth.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -112,7 +112,7 @@ describe('the docs run as written', () => {
           PATH: `${bin}:${process.env.PATH}`,
           HOME: home,
           // The start-up caches, shared with the sandboxes' and outside the folder removed after.
-          XDG_CACHE_HOME: join(tmpdir(), 'wise-test-cache'),
+          XDG_CACHE_HOME: TEST_CACHE,
           TERM: 'dumb',
           NO_COLOR: '1',
           WISE_API_URL: mock.url,

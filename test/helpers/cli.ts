@@ -110,7 +110,8 @@ export async function createSandbox(extra: Record<string, string> = {}, mode: Ru
   };
 }
 
-const TEST_CACHE = join(tmpdir(), 'wise-test-cache');
+/** The start-up caches of every `wise` the tests run: shared, warm after the first start, never the user's own. */
+export const TEST_CACHE = join(tmpdir(), 'wise-test-cache');
 
 /** A stack trace in output means an error escaped the error handling. */
 export const STACK_TRACE = /\n\s+at .+\(?.*:\d+:\d+\)?/;
